@@ -1,0 +1,41 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Layers point one way: kstep → Images → I386 → X86Decoding → CCapstone.
+let package = Package(
+    name: "kstep",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "kstep", targets: ["kstep"]),
+        .library(name: "I386", targets: ["I386"]),
+        .library(name: "X86Decoding", targets: ["X86Decoding"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CCapstone",
+            pkgConfig: "capstone",
+            providers: [.apt(["libcapstone-dev"]), .brew(["capstone"])]
+        ),
+        .target(name: "X86Decoding", dependencies: ["CCapstone"]),
+        .target(
+            name: "I386",
+            dependencies: ["X86Decoding"],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
+        .target(name: "Images", dependencies: ["I386"]),
+        .executableTarget(
+            name: "kstep",
+            dependencies: [
+                "Images", "I386", "X86Decoding",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "X86DecodingTests", dependencies: ["X86Decoding", "Images"]),
+        .testTarget(name: "I386Tests", dependencies: ["I386", "X86Decoding"]),
+        .testTarget(name: "ImagesTests", dependencies: ["Images"]),
+        .testTarget(name: "kstepTests", dependencies: ["kstep"]),
+    ]
+)

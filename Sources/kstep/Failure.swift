@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+
+/// Exit statuses, documented in the README.
+enum ExitStatus: Int32 {
+    /// The run stopped at hlt, at --until, or at the end of a snippet.
+    case success = 0
+    /// The guest raised an exception nobody handled, or triple-faulted.
+    case guestException = 1
+    /// The input was bad: unreadable file, malformed ELF, assembler error, bad option value.
+    case badInput = 2
+    /// The run reached --max-steps.
+    case stepLimit = 3
+    /// `kstep test` or `check-current` found failures.
+    case checkFailed = 4
+}
+
+/// Prints `kstep: message` on stderr and returns the exit code to throw.
+func fail(_ message: String, status: ExitStatus = .badInput) -> ExitCode {
+    var standardError = StandardError()
+    print("kstep: \(message)", to: &standardError)
+    return ExitCode(status.rawValue)
+}
+
+/// Writes to the process's standard error.
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        FileHandle.standardError.write(Data(string.utf8))
+    }
+}

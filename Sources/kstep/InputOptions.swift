@@ -1,0 +1,30 @@
+import ArgumentParser
+import Images
+
+/// How the user names the code to work on: a file, `--hex` or `--asm`.
+struct InputOptions: ParsableArguments {
+    @Argument(help: "An ELF32 i386 file, a .s/.S source, or a raw binary (with --load-at).")
+    var input: String?
+
+    @Option(name: .long, help: "Machine code as hex bytes, e.g. '9c 55 89 a0 e4 01 00 00'.")
+    var hex: String?
+
+    @Option(name: .long, help: "AT&T assembly; ';' or newlines separate instructions.")
+    var asm: String?
+
+    @Option(name: .customLong("load-at"), help: "Load a raw binary INPUT at this address.")
+    var loadAt: String?
+
+    func validate() throws {
+        let given = [input != nil, hex != nil, asm != nil].filter { $0 }.count
+        guard given == 1 else {
+            throw ValidationError("give exactly one input: a FILE, --hex 'BYTES' or --asm 'TEXT'")
+        }
+        if loadAt != nil && input == nil {
+            throw ValidationError("--load-at applies to a raw binary INPUT file")
+        }
+    }
+
+    /// The name of the input in messages.
+    var displayName: String { input ?? (hex != nil ? "--hex" : "--asm") }
+}
