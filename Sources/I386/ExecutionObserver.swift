@@ -1,0 +1,25 @@
+/// Watches a run instruction by instruction. `Machine.run(observer:)` is
+/// generic over it, so a run without an observer pays nothing for observation.
+public protocol ExecutionObserver {
+    /// True to receive the memory writes of each instruction.
+    var observesMemoryWrites: Bool { get }
+    /// Called before the instruction at `machine.eip` executes.
+    mutating func willExecute(_ machine: Machine)
+    /// Called after an instruction completed; `writes` are its memory writes
+    /// (empty unless `observesMemoryWrites`).
+    mutating func didExecute(_ machine: Machine, instructionAddress: UInt32, writes: [MemoryWrite])
+    /// Called when an instruction raised an exception.
+    mutating func didRaise(_ machine: Machine, exception: CPUException, instructionAddress: UInt32)
+}
+
+extension ExecutionObserver {
+    public var observesMemoryWrites: Bool { false }
+    public mutating func willExecute(_ machine: Machine) {}
+    public mutating func didExecute(_ machine: Machine, instructionAddress: UInt32, writes: [MemoryWrite]) {}
+    public mutating func didRaise(_ machine: Machine, exception: CPUException, instructionAddress: UInt32) {}
+}
+
+/// The observer of an unobserved run: every hook is empty.
+public struct NoObserver: ExecutionObserver {
+    public init() {}
+}

@@ -1,0 +1,136 @@
+/// Lazy evaluation of the arithmetic flags.
+///
+/// add/adc/sub/sbb/cmp/neg/and/or/xor/test/inc/dec only record their operands
+/// and result (already truncated to the operand size); each flag is computed
+/// when something reads it. Other instructions compute flags eagerly through
+/// `setFlags(_:mask:)`.
+extension Machine {
+    @inline(__always)
+    func setLazyFlags(_ operation: LazyFlags, _ left: UInt32, _ right: UInt32, _ result: UInt32, size: Int) {
+        flagsOperation = operation
+        flagsLeft = left
+        flagsRight = right
+        flagsResult = result
+        flagsSignBit = size == 4 ? 0x8000_0000 : (size == 2 ? 0x8000 : 0x80)
+    }
+
+    /// Records inc/dec flags, keeping the current CF.
+    @inline(__always)
+    func setIncDecFlags(_ operation: LazyFlags, _ left: UInt32, _ result: UInt32, size: Int) {
+        flagsCarry = carryFlag
+        setLazyFlags(operation, left, 1, result, size: size)
+    }
+
+    var carryFlag: UInt32 {
+        switch flagsOperation {
+        case .none: storedFlags & EFLAGS.cf
+        case .add: flagsResult < flagsLeft ? 1 : 0
+        case .adcWithCarry: flagsResult <= flagsLeft ? 1 : 0
+        case .sub: flagsLeft < flagsRight ? 1 : 0
+        case .sbbWithBorrow: flagsLeft <= flagsRight ? 1 : 0
+        case .logic: 0
+        case .inc, .dec: flagsCarry
+        }
+    }
+
+    var zeroFlag: Bool {
+        flagsOperation == .none ? storedFlags & EFLAGS.zf != 0 : flagsResult == 0
+    }
+
+    var signFlag: Bool {
+        flagsOperation == .none ? storedFlags & EFLAGS.sf != 0 : flagsResult & flagsSignBit != 0
+    }
+
+    var overflowFlag: Bool {
+        switch flagsOperation {
+        case .none: return storedFlags & EFLAGS.of != 0
+        case .add, .adcWithCarry, .inc:
+            return (flagsLeft ^ flagsResult) & (flagsRight ^ flagsResult) & flagsSignBit != 0
+        case .sub, .sbbWithBorrow, .dec:
+            return (flagsLeft ^ flagsRight) & (flagsLeft ^ flagsResult) & flagsSignBit != 0
+        case .logic: return false
+        }
+    }
+
+    var parityFlag: Bool {
+        flagsOperation == .none ? storedFlags & EFLAGS.pf != 0 : Machine.evenParity(flagsResult)
+    }
+
+    var auxiliaryFlag: Bool {
+        switch flagsOperation {
+        case .none: storedFlags & EFLAGS.af != 0
+        case .logic: false
+        default: (flagsLeft ^ flagsRight ^ flagsResult) & 0x10 != 0
+        }
+    }
+
+    /// True when the low byte of `value` has an even number of set bits.
+    @inline(__always)
+    static func evenParity(_ value: UInt32) -> Bool {
+        let nibble = (value ^ (value >> 4)) & 0xF
+        return (0x9669 >> nibble) & 1 != 0
+    }
+
+    /// Computes pending flags into `storedFlags`.
+    @inline(__always)
+    func materializeFlags() {
+        guard flagsOperation != .none else { return }
+        var flags = storedFlags & ~EFLAGS.arithmetic
+        flags |= carryFlag
+        if parityFlag { flags |= EFLAGS.pf }
+        if auxiliaryFlag { flags |= EFLAGS.af }
+        if zeroFlag { flags |= EFLAGS.zf }
+        if signFlag { flags |= EFLAGS.sf }
+        if overflowFlag { flags |= EFLAGS.of }
+        storedFlags = flags
+        flagsOperation = .none
+    }
+
+    /// Sets the flags in `mask` to the corresponding bits of `values`, keeping the others.
+    @inline(__always)
+    func setFlags(_ values: UInt32, mask: UInt32) {
+        materializeFlags()
+        storedFlags = (storedFlags & ~mask) | (values & mask)
+    }
+
+    /// ZF, SF and PF of `result` at `size` bytes, as EFLAGS bits.
+    @inline(__always)
+    func resultFlags(_ result: UInt32, size: Int) -> UInt32 {
+        let signBit: UInt32 = size == 4 ? 0x8000_0000 : (size == 2 ? 0x8000 : 0x80)
+        var flags: UInt32 = 0
+        if result == 0 { flags |= EFLAGS.zf }
+        if result & signBit != 0 { flags |= EFLAGS.sf }
+        if Machine.evenParity(result) { flags |= EFLAGS.pf }
+        return flags
+    }
+
+    /// The full EFLAGS value.
+    public var eflags: UInt32 {
+        get {
+            materializeFlags()
+            return storedFlags
+        }
+        set {
+            // Bit 1 is always 1; bits 3, 5, 15 and 22–31 are always 0.
+            storedFlags = (newValue & 0x003F_7FD5) | EFLAGS.reserved1
+            flagsOperation = .none
+        }
+    }
+
+    /// Evaluates condition code `cc` (the low nibble of a jcc/setcc/cmovcc opcode).
+    @inline(__always)
+    func condition(_ cc: UInt8) -> Bool {
+        let result: Bool
+        switch cc >> 1 {
+        case 0: result = overflowFlag
+        case 1: result = carryFlag != 0
+        case 2: result = zeroFlag
+        case 3: result = carryFlag != 0 || zeroFlag
+        case 4: result = signFlag
+        case 5: result = parityFlag
+        case 6: result = signFlag != overflowFlag
+        default: result = zeroFlag || (signFlag != overflowFlag)
+        }
+        return cc & 1 == 0 ? result : !result
+    }
+}

@@ -1,0 +1,120 @@
+/// Reading and writing an `Op`'s operands.
+extension Machine {
+    /// The linear address of the memory operand.
+    @inline(__always)
+    func linearAddress(_ op: Op) -> UInt32 {
+        var offset = registers[Int(op.base)] &+ (registers[Int(op.index)] << UInt32(op.scaleShift)) &+ op.displacement
+        if op.prefixes & Op.addressSize16 != 0 { offset &= 0xFFFF }
+        return segmentBases[Int(op.segment)] &+ offset
+    }
+
+    /// The offset (effective address) of the memory operand, without the segment base.
+    @inline(__always)
+    func effectiveAddress(_ op: Op) -> UInt32 {
+        let offset = registers[Int(op.base)] &+ (registers[Int(op.index)] << UInt32(op.scaleShift)) &+ op.displacement
+        return op.prefixes & Op.addressSize16 != 0 ? offset & 0xFFFF : offset
+    }
+
+    /// A general register at `size` bytes (8-bit numbers 4–7 are ah, ch, dh, bh).
+    @inline(__always)
+    func register(_ number: UInt8, size: Int) -> UInt32 {
+        switch size {
+        case 4: return registers[Int(number)]
+        case 2: return registers[Int(number)] & 0xFFFF
+        default:
+            return number < 4 ? registers[Int(number)] & 0xFF : (registers[Int(number & 3)] >> 8) & 0xFF
+        }
+    }
+
+    @inline(__always)
+    func setRegister(_ number: UInt8, size: Int, _ value: UInt32) {
+        switch size {
+        case 4: registers[Int(number)] = value
+        case 2: registers[Int(number)] = (registers[Int(number)] & 0xFFFF_0000) | (value & 0xFFFF)
+        default:
+            if number < 4 {
+                registers[Int(number)] = (registers[Int(number)] & 0xFFFF_FF00) | (value & 0xFF)
+            } else {
+                let slot = Int(number & 3)
+                registers[slot] = (registers[slot] & 0xFFFF_00FF) | ((value & 0xFF) << 8)
+            }
+        }
+    }
+
+    /// Reads operand `location` at `size`; `address` is the memory operand's linear address.
+    @inline(__always)
+    func read(_ location: UInt8, _ op: Op, size: Int, address: UInt32) throws(CPUException) -> UInt32 {
+        if location < 8 { return register(location, size: size) }
+        if location == Op.memory { return try memory.read(address, size: size) }
+        return op.immediate
+    }
+
+    /// Writes operand `location` (a register or memory).
+    @inline(__always)
+    func write(_ location: UInt8, size: Int, address: UInt32, _ value: UInt32) throws(CPUException) {
+        if location < 8 {
+            setRegister(location, size: size, value)
+        } else {
+            try memory.write(address, size: size, value)
+        }
+    }
+
+    /// The linear address when the op has a memory operand, else 0.
+    @inline(__always)
+    func memoryAddress(_ op: Op) -> UInt32 {
+        op.destination == Op.memory || op.source == Op.memory ? linearAddress(op) : 0
+    }
+
+    // MARK: Stack
+
+    /// The stack's address-size: 4 when SS is a 32-bit (B) segment.
+    @inline(__always)
+    var stackPointer: UInt32 {
+        get { registers[4] }
+        set { registers[4] = newValue }
+    }
+
+    @inline(__always)
+    func push32(_ value: UInt32) throws(CPUException) {
+        let newESP = registers[4] &- 4
+        try memory.write32(segmentBases[2] &+ newESP, value)
+        registers[4] = newESP
+    }
+
+    @inline(__always)
+    func push(_ value: UInt32, size: Int) throws(CPUException) {
+        let newESP = registers[4] &- UInt32(size)
+        try memory.write(segmentBases[2] &+ newESP, size: size, value)
+        registers[4] = newESP
+    }
+
+    @inline(__always)
+    func pop32() throws(CPUException) -> UInt32 {
+        let value = try memory.read32(segmentBases[2] &+ registers[4])
+        registers[4] &+= 4
+        return value
+    }
+
+    @inline(__always)
+    func pop(size: Int) throws(CPUException) -> UInt32 {
+        let value = try memory.read(segmentBases[2] &+ registers[4], size: size)
+        registers[4] &+= UInt32(size)
+        return value
+    }
+}
+
+/// The mask of a `size`-byte value.
+@inline(__always)
+func sizeMask(_ size: Int) -> UInt32 {
+    size == 4 ? 0xFFFF_FFFF : (size == 2 ? 0xFFFF : 0xFF)
+}
+
+/// Sign-extends the low `size` bytes of `value` to 32 bits.
+@inline(__always)
+func signExtend(_ value: UInt32, size: Int) -> UInt32 {
+    switch size {
+    case 1: UInt32(bitPattern: Int32(Int8(truncatingIfNeeded: value)))
+    case 2: UInt32(bitPattern: Int32(Int16(truncatingIfNeeded: value)))
+    default: value
+    }
+}

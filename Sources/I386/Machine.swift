@@ -1,0 +1,110 @@
+import X86Decoding
+
+/// An i386 CPU in 32-bit protected mode with its guest memory.
+///
+/// The embedding API follows Unicorn's shape: map memory, load bytes, set
+/// registers, then `step()` or `run(maxSteps:until:)`, which returns why it
+/// stopped. A run never crashes the host: guest faults are `CPUException`
+/// values and end the run with a `StopReason`.
+public final class Machine {
+    /// Guest memory.
+    public let memory: GuestMemory
+
+    /// eax, ecx, edx, ebx, esp, ebp, esi, edi, and a ninth slot that is always
+    /// zero so that "no base/index register" costs no branch.
+    let registers: UnsafeMutablePointer<UInt32>
+    /// Segment bases by segment number, mirrored from `segments` for address arithmetic.
+    let segmentBases: UnsafeMutablePointer<UInt32>
+
+    /// The instruction pointer.
+    public var eip: UInt32 = 0
+    /// es, cs, ss, ds, fs, gs with their descriptor caches.
+    public internal(set) var segments: [SegmentRegister]
+    /// CR0–CR4 (CR1 is reserved and reads as 0).
+    public var cr0: UInt32 = 0x0000_0011  // PE, ET
+    public var cr2: UInt32 = 0
+    public var cr3: UInt32 = 0
+    public var cr4: UInt32 = 0
+    /// DR0–DR7 (DR4/DR5 alias DR6/DR7).
+    public var debugRegisters: [UInt32] = [0, 0, 0, 0, 0, 0, 0xFFFF_0FF0, 0x0000_0400]
+    public var gdtr = TableRegister()
+    public var idtr = TableRegister(base: 0, limit: 0)
+    public var ldtr: UInt16 = 0
+    public var taskRegister: UInt16 = 0
+    /// Instructions retired so far (also what `rdtsc` returns).
+    public internal(set) var instructionCount: UInt64 = 0
+    /// Bytes written to port 0xE9 (the Bochs/QEMU debug console).
+    public internal(set) var console: [UInt8] = []
+    /// Reads from and writes to ports other than 0xE9, in order.
+    public internal(set) var portLog: [(port: UInt16, size: Int, value: UInt32, isWrite: Bool)] = []
+
+    /// Execution stops with `endOfCode` when eip reaches this address (a snippet's end).
+    public var endAddress: UInt32?
+
+    // Lazy flags: the arithmetic flags of the last flag-setting instruction,
+    // computed only when read. `flagsOperation == .none` means `storedFlags`
+    // holds them.
+    var storedFlags: UInt32 = 0x0000_0002
+    var flagsOperation: LazyFlags = .none
+    var flagsResult: UInt32 = 0
+    var flagsLeft: UInt32 = 0
+    var flagsRight: UInt32 = 0
+    var flagsSignBit: UInt32 = 0x8000_0000
+    /// CF preserved across inc/dec.
+    var flagsCarry: UInt32 = 0
+
+    /// The next instruction's address while an instruction executes;
+    /// branch handlers overwrite it.
+    var nextEIP: UInt32 = 0
+
+    let decoder: X86Decoder
+    let codeCache: DecodeCache
+    var fetchBuffer: [UInt8] = []
+
+    /// A machine with no memory mapped, flat ring-0 segments, and every register zero.
+    public init() throws(DecoderSetupError) {
+        memory = GuestMemory()
+        decoder = try X86Decoder(syntax: .att)
+        codeCache = DecodeCache()
+        registers = .allocate(capacity: 9)
+        registers.initialize(repeating: 0, count: 9)
+        segmentBases = .allocate(capacity: 8)
+        segmentBases.initialize(repeating: 0, count: 8)
+        segments = SegmentName.allCases.map { .flat(selector: $0 == .cs ? 0x10 : 0x18, isCode: $0 == .cs) }
+        memory.codeWriteHandler = { [unowned self] page in self.codeCache.invalidate(page: page, memory: self.memory) }
+    }
+
+    deinit {
+        registers.deallocate()
+        segmentBases.deallocate()
+        codeCache.releaseAll()
+    }
+
+    // MARK: Memory API
+
+    /// Maps `size` bytes at `address` with `permissions` (whole pages, zero-filled).
+    public func map(_ address: UInt32, size: UInt32, permissions: MemoryPermissions = .all) {
+        memory.map(address, size: size, permissions: permissions)
+    }
+
+    /// Copies `bytes` into mapped memory at `address` (ignores write protection).
+    public func write(_ bytes: some Collection<UInt8>, at address: UInt32) throws(CPUException) {
+        try memory.load(bytes, at: address)
+    }
+
+    /// Reads `count` bytes of mapped memory.
+    public func read(_ address: UInt32, count: Int) throws(CPUException) -> [UInt8] {
+        try memory.bytes(at: address, count: count)
+    }
+
+    // MARK: Segment state
+
+    /// Replaces a segment register and its descriptor cache (no checks).
+    public func setSegment(_ name: SegmentName, _ value: SegmentRegister) {
+        segments[name.rawValue] = value
+        segmentBases[name.rawValue] = value.base
+    }
+
+    /// The current privilege level (the RPL of CS).
+    public var cpl: Int { Int(segments[SegmentName.cs.rawValue].selector & 3) }
+}

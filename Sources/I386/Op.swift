@@ -1,0 +1,79 @@
+/// One instruction in the interpreter's executable form: everything a handler
+/// needs, decoded once from Capstone's view and cached per guest page.
+///
+/// Operand locations: 0–7 name a general register (for 8-bit operands
+/// 0–7 are al, cl, dl, bl, ah, ch, dh, bh), `Op.memory` the memory operand
+/// described by base/index/scale/segment/displacement, `Op.immediate` the
+/// immediate, `Op.none` nothing.
+struct Op {
+    static let memory: UInt8 = 8
+    static let immediate: UInt8 = 9
+    static let none: UInt8 = 10
+    /// Base or index slot meaning "no register" (`Machine.registers[8]` is always 0).
+    static let noRegister: UInt8 = 8
+
+    // Prefix bits.
+    static let repPrefix: UInt8 = 1
+    static let repnePrefix: UInt8 = 2
+    static let addressSize16: UInt8 = 4
+    static let lockPrefix: UInt8 = 8
+
+    var kind: OpKind = .undecoded
+    /// Operand size in bytes: 1, 2 or 4.
+    var size: UInt8 = 4
+    /// Instruction length in bytes.
+    var length: UInt8 = 0
+    var destination: UInt8 = Op.none
+    var source: UInt8 = Op.none
+    var base: UInt8 = Op.noRegister
+    var index: UInt8 = Op.noRegister
+    /// log2 of the index scale.
+    var scaleShift: UInt8 = 0
+    /// Segment register number (es=0, cs, ss, ds, fs, gs=5) for the memory operand.
+    var segment: UInt8 = 3
+    /// Condition code (jcc, setcc, cmovcc), source size (movzx/movsx),
+    /// or count location (shifts, shld/shrd).
+    var extra: UInt8 = 0
+    /// Repeat, address-size and lock prefixes.
+    var prefixes: UInt8 = 0
+    var displacement: UInt32 = 0
+    /// Immediate, or the branch target of a relative jump or call.
+    var immediate: UInt32 = 0
+    /// A second immediate (enter's nesting level, a far pointer's selector).
+    var immediate2: UInt32 = 0
+}
+
+/// What an `Op` does: one case per handler.
+enum OpKind: UInt8 {
+    case undecoded = 0
+    /// Bytes Capstone could not decode, or a form the CPU rejects: #UD.
+    case invalid
+    /// An instruction kstep does not execute (stops the run, naming it).
+    case unsupported
+
+    // Data movement
+    case mov, movzx, movsx, lea, xchg, xadd, cmpxchg, cmpxchg8b, bswap
+    case cbw, cwd, lahf, sahf, xlat, setcc, cmovcc
+    case movFromSegment, movToSegment
+    // Arithmetic and logic
+    case add, adc, sub, sbb, cmp, and, or, xor, test
+    case inc, dec, neg, not
+    case mul, imul1, imul2, div, idiv
+    // Shifts and rotates (count in `extra`: a location)
+    case shl, shr, sar, rol, ror, rcl, rcr, shld, shrd
+    // Bit operations
+    case bt, bts, btr, btc, bsf, bsr
+    // Stack
+    case push, pop, pusha, popa, pushf, popf, pushSegment, popSegment, enter, leave
+    // Control flow
+    case jmp, jmpIndirect, call, callIndirect, ret, jcc, loop, loope, loopne, jecxz
+    // Strings
+    case movs, stos, lods, cmps, scas, ins, outs
+    // BCD
+    case daa, das, aaa, aas, aam, aad
+    // Flags
+    case clc, stc, cmc, cld, std, cli, sti
+    // System and miscellaneous
+    case nop, hlt, cpuid, rdtsc, int3, int, into, ud2, `in`, out
+    case movToControl, movFromControl, movToDebug, movFromDebug, clts, fpuOpaque, wait
+}

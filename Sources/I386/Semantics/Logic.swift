@@ -1,0 +1,33 @@
+/// and, or, xor, test, not.
+extension Machine {
+    @inline(__always)
+    func logic(_ op: Op) throws(CPUException) {
+        let size = Int(op.size)
+        let address = memoryAddress(op)
+        let left = try read(op.destination, op, size: size, address: address)
+        let right = try read(op.source, op, size: size, address: address)
+        let result: UInt32 = switch op.kind {
+        case .and: left & right
+        case .or: left | right
+        default: left ^ right
+        }
+        try write(op.destination, size: size, address: address, result)
+        setLazyFlags(.logic, left, right, result, size: size)
+    }
+
+    @inline(__always)
+    func test(_ op: Op) throws(CPUException) {
+        let size = Int(op.size)
+        let address = memoryAddress(op)
+        let left = try read(op.destination, op, size: size, address: address)
+        let right = try read(op.source, op, size: size, address: address)
+        setLazyFlags(.logic, left, right, left & right, size: size)
+    }
+
+    func not(_ op: Op) throws(CPUException) {
+        let size = Int(op.size)
+        let address = memoryAddress(op)
+        let value = try read(op.destination, op, size: size, address: address)
+        try write(op.destination, size: size, address: address, ~value & sizeMask(size))
+    }
+}

@@ -1,0 +1,137 @@
+/// push, pop, pusha, popa, pushf, popf, push/pop of segment registers, enter, leave.
+extension Machine {
+    @inline(__always)
+    func push(_ op: Op) throws(CPUException) {
+        let size = Int(op.size)
+        // The memory operand is addressed, and `push %esp` reads esp, before the decrement.
+        let address = op.source == Op.memory ? linearAddress(op) : 0
+        let value = try read(op.source, op, size: size, address: address)
+        try push(value, size: size)
+    }
+
+    @inline(__always)
+    func pop(_ op: Op) throws(CPUException) {
+        let size = Int(op.size)
+        let oldESP = registers[4]
+        let value = try pop(size: size)
+        if op.destination == Op.memory {
+            // A memory destination is addressed with the incremented esp.
+            do {
+                try memory.write(linearAddress(op), size: size, value)
+            } catch {
+                registers[4] = oldESP
+                throw error
+            }
+        } else {
+            setRegister(op.destination, size: size, value)
+        }
+    }
+
+    func pusha(_ op: Op) throws(CPUException) {
+        let size = Int(op.size)
+        let oldESP = registers[4]
+        let values = [registers[0], registers[1], registers[2], registers[3], oldESP,
+                      registers[5], registers[6], registers[7]]
+        do {
+            for value in values { try push(value, size: size) }
+        } catch {
+            registers[4] = oldESP
+            throw error
+        }
+    }
+
+    func popa(_ op: Op) throws(CPUException) {
+        let size = Int(op.size)
+        let oldESP = registers[4]
+        var values: [UInt32] = []
+        do {
+            for _ in 0..<8 { values.append(try pop(size: size)) }
+        } catch {
+            registers[4] = oldESP
+            throw error
+        }
+        // Popped in order edi, esi, ebp, (esp skipped), ebx, edx, ecx, eax.
+        for (slot, value) in zip([7, 6, 5, 4, 3, 2, 1, 0] as [UInt8], values) where slot != 4 {
+            setRegister(slot, size: size, value)
+        }
+    }
+
+    func pushf(_ op: Op) throws(CPUException) {
+        // VM and RF are cleared in the pushed image.
+        try push(eflags & ~(EFLAGS.vm | EFLAGS.rf), size: Int(op.size))
+    }
+
+    func popf(_ op: Op) throws(CPUException) {
+        let size = Int(op.size)
+        let value = try pop(size: size)
+        var changeable = EFLAGS.arithmetic | EFLAGS.tf | EFLAGS.df | EFLAGS.nt | EFLAGS.ac | EFLAGS.id
+        let iopl = Int((storedFlags >> 12) & 3)
+        if cpl == 0 { changeable |= EFLAGS.iopl }
+        if cpl <= iopl { changeable |= EFLAGS.if }
+        if size == 2 { changeable &= 0xFFFF }
+        let current = eflags
+        eflags = (current & ~changeable) | (value & changeable)
+        storedFlags &= ~EFLAGS.rf
+    }
+
+    func pushSegment(_ op: Op) throws(CPUException) {
+        let selector = UInt32(segments[Int(op.extra)].selector)
+        if op.size == 4 {
+            // A 32-bit push of a segment register writes only the low word (as P6 and later do).
+            let newESP = registers[4] &- 4
+            try memory.write16(segmentBases[2] &+ newESP, UInt16(selector))
+            registers[4] = newESP
+        } else {
+            try push(selector, size: 2)
+        }
+    }
+
+    func popSegment(_ op: Op) throws(CPUException) {
+        let oldESP = registers[4]
+        let value = try pop(size: Int(op.size))
+        do {
+            try loadSegment(Int(op.extra), selector: UInt16(truncatingIfNeeded: value))
+        } catch {
+            registers[4] = oldESP
+            throw error
+        }
+    }
+
+    func enter(_ op: Op) throws(CPUException) {
+        let size = Int(op.size)
+        let oldESP = registers[4]
+        let oldEBP = registers[5]
+        let level = op.immediate2 % 32
+        do {
+            try push(register(5, size: size), size: size)
+            let frame = registers[4]
+            if level > 0 {
+                var framePointer = oldEBP
+                for _ in 1..<max(level, 1) {
+                    framePointer = framePointer &- UInt32(size)
+                    let linkAddress = segmentBases[2] &+ (size == 2 ? framePointer & 0xFFFF : framePointer)
+                    try push(try memory.read(linkAddress, size: size), size: size)
+                }
+                try push(frame, size: size)
+            }
+            setRegister(5, size: size, frame)
+            registers[4] = registers[4] &- op.immediate
+        } catch {
+            registers[4] = oldESP
+            registers[5] = oldEBP
+            throw error
+        }
+    }
+
+    func leave(_ op: Op) throws(CPUException) {
+        let size = Int(op.size)
+        let oldESP = registers[4]
+        registers[4] = registers[5]
+        do {
+            setRegister(5, size: size, try pop(size: size))
+        } catch {
+            registers[4] = oldESP
+            throw error
+        }
+    }
+}

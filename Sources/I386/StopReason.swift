@@ -1,0 +1,38 @@
+/// Why a run ended.
+public enum StopReason: Sendable, Equatable, CustomStringConvertible {
+    /// The guest executed `hlt`.
+    case halted
+    /// Execution reached the end of the loaded snippet.
+    case endOfCode
+    /// Execution reached the `until` address.
+    case reachedUntil
+    /// The step limit was reached.
+    case stepLimit
+    /// The guest raised an exception that was not delivered.
+    case exception(CPUException)
+    /// An exception occurred while delivering #DF.
+    case tripleFault
+    /// The guest reached an instruction kstep does not execute.
+    case unsupported(String)
+
+    /// Short name used by the CLI and JSON: "hlt", "end", "until", …
+    public var name: String {
+        switch self {
+        case .halted: "hlt"
+        case .endOfCode: "end"
+        case .reachedUntil: "until"
+        case .stepLimit: "step-limit"
+        case .exception: "exception"
+        case .tripleFault: "triple-fault"
+        case .unsupported: "unsupported"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .exception(let exception): "exception \(exception)"
+        case .unsupported(let text): "unsupported instruction: \(text)"
+        default: name
+        }
+    }
+}
