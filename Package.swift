@@ -34,7 +34,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "X86DecodingTests", dependencies: ["X86Decoding", "Images"]),
-        .testTarget(name: "I386Tests", dependencies: ["I386", "X86Decoding"]),
+        .testTarget(name: "I386Tests", dependencies: ["I386", "X86Decoding", "Images"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images"]),
         .testTarget(name: "kstepTests", dependencies: ["kstep"]),
     ]

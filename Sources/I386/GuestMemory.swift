@@ -270,6 +270,13 @@ public final class GuestMemory {
         }
     }
 
+    /// Faults as a write of `size` bytes at `address` would, without writing.
+    func probeWrite(_ address: UInt32, size: Int) throws(CPUException) {
+        _ = try checkedPage(address, kind: .write)
+        let last = address &+ UInt32(size - 1)
+        if last >> 12 != address >> 12 { _ = try checkedPage(last, kind: .write) }
+    }
+
     /// Reads an instruction's bytes for the decoder: up to 15 bytes from
     /// `address`, stopping early at an unmapped or non-executable page
     /// (a fault if not even the first byte can be fetched).

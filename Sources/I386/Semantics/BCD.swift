@@ -60,9 +60,9 @@ extension Machine {
         var ax = registers[0] & 0xFFFF
         var flags: UInt32 = 0
         if ax & 0xF > 9 || auxiliaryFlag {
-            let al = (ax &- 6) & 0xFF
-            let ah = ((ax >> 8) &- 1) & 0xFF
-            ax = ah << 8 | al
+            // AX ← AX − 6 (the borrow reaches AH), then AH ← AH − 1.
+            ax = (ax &- 6) & 0xFFFF
+            ax = (((ax >> 8) &- 1) & 0xFF) << 8 | (ax & 0xFF)
             flags = EFLAGS.af | EFLAGS.cf
         }
         ax &= 0xFF0F

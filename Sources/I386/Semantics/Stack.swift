@@ -109,13 +109,16 @@ extension Machine {
                 var framePointer = oldEBP
                 for _ in 1..<max(level, 1) {
                     framePointer = framePointer &- UInt32(size)
-                    let linkAddress = segmentBases[2] &+ (size == 2 ? framePointer & 0xFFFF : framePointer)
+                    let linkAddress = segmentBases[2] &+ framePointer  // 32-bit stack: ebp, whatever the operand size
                     try push(try memory.read(linkAddress, size: size), size: size)
                 }
                 try push(frame, size: size)
             }
+            // The CPU write-probes the new top of stack: an unwritable frame faults here.
+            let newESP = registers[4] &- op.immediate
+            if op.immediate != 0 { try memory.probeWrite(segmentBases[2] &+ newESP, size: size) }
             setRegister(5, size: size, frame)
-            registers[4] = registers[4] &- op.immediate
+            registers[4] = newESP
         } catch {
             registers[4] = oldESP
             registers[5] = oldEBP
