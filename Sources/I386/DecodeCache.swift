@@ -30,6 +30,48 @@ final class DecodeCache {
         return slots
     }
 
+    // MARK: Stop markers
+
+    private var stopAddresses: Set<UInt32> = []
+    /// The real ops behind the stop markers currently in slots.
+    private var hiddenOps: [UInt32: Op] = [:]
+
+    /// Puts a `.stop` op at each address (the real op is kept and restored by `removeStops`).
+    func installStops(_ addresses: [UInt32], memory: GuestMemory) {
+        for address in addresses {
+            stopAddresses.insert(address)
+            let slot = slots(page: Int(address >> 12), memory: memory) + Int(address & 0xFFF)
+            if slot.pointee.kind != .undecoded && slot.pointee.kind != .stop {
+                hiddenOps[address] = slot.pointee
+                slot.pointee = Self.stopOp
+            }
+        }
+    }
+
+    /// Restores the real ops behind the stop markers.
+    func removeStops() {
+        for address in stopAddresses {
+            guard let slots = pages[Int(address >> 12)] else { continue }
+            let slot = slots + Int(address & 0xFFF)
+            if slot.pointee.kind == .stop { slot.pointee = hiddenOps[address] ?? Op() }
+        }
+        stopAddresses.removeAll(keepingCapacity: true)
+        hiddenOps.removeAll(keepingCapacity: true)
+    }
+
+    /// `op`, or a stop marker hiding it when `address` is a stop address.
+    func applyingStop(_ op: Op, at address: UInt32) -> Op {
+        guard stopAddresses.contains(address) else { return op }
+        hiddenOps[address] = op
+        return Self.stopOp
+    }
+
+    private static let stopOp: Op = {
+        var op = Op()
+        op.kind = .stop
+        return op
+    }()
+
     /// Records a decoded instruction's pages as code: writes to them invalidate.
     @inline(never)
     func noteDecoded(at address: UInt32, length: Int, memory: GuestMemory) {

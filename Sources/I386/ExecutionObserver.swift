@@ -1,6 +1,8 @@
 /// Watches a run instruction by instruction. `Machine.run(observer:)` is
 /// generic over it, so a run without an observer pays nothing for observation.
 public protocol ExecutionObserver {
+    /// False only for `NoObserver`: lets the run loop drop every hook at compile time.
+    static var isActive: Bool { get }
     /// True to receive the memory writes of each instruction.
     var observesMemoryWrites: Bool { get }
     /// Called before the instruction at `machine.eip` executes.
@@ -13,6 +15,7 @@ public protocol ExecutionObserver {
 }
 
 extension ExecutionObserver {
+    public static var isActive: Bool { true }
     public var observesMemoryWrites: Bool { false }
     public mutating func willExecute(_ machine: Machine) {}
     public mutating func didExecute(_ machine: Machine, instructionAddress: UInt32, writes: [MemoryWrite]) {}
@@ -21,5 +24,6 @@ extension ExecutionObserver {
 
 /// The observer of an unobserved run: every hook is empty.
 public struct NoObserver: ExecutionObserver {
+    public static var isActive: Bool { false }
     public init() {}
 }

@@ -1,86 +1,147 @@
-/// Dispatch: one case per `OpKind`, each calling its family's handler
-/// (Semantics/*.swift). Returns false for hlt.
+/// Dispatch: one case per `OpKind`. Specialised forms are handled inline;
+/// the rest call their family's handler (Semantics/*.swift).
 extension Machine {
+    /// Executes the op at `pointer`. Returns false when the run must stop
+    /// before going on (hlt, or a stop marker).
     @inline(__always)
-    func execute(_ op: Op) throws(CPUException) -> Bool {
-        switch op.kind {
-        case .mov: try mov(op)
-        case .movzx: try movzx(op)
-        case .movsx: try movsx(op)
-        case .lea: lea(op)
-        case .xchg: try xchg(op)
-        case .xadd: try xadd(op)
-        case .cmpxchg: try cmpxchg(op)
-        case .cmpxchg8b: try cmpxchg8b(op)
-        case .bswap: bswap(op)
-        case .cbw: cbw(op)
-        case .cwd: cwd(op)
+    func execute(_ pointer: UnsafeMutablePointer<Op>) throws(CPUException) -> Bool {
+        let p = UnsafePointer(pointer)
+        switch pointer.pointee.kind {
+        // Specialised forms.
+        case .movRR: registers[Int(p.pointee.destination)] = registers[Int(p.pointee.source)]
+        case .movRI: registers[Int(p.pointee.destination)] = p.pointee.immediate
+        case .movRM: registers[Int(p.pointee.destination)] = try memory.read32(fastAddress(p))
+        case .movMR: try memory.write32(fastAddress(p), registers[Int(p.pointee.source)])
+        case .movMI:
+            let value = p.pointee.immediate
+            try memory.write32(fastAddress(p), value)
+        case .addRR: fastALURegister(.add, p, source: registers[Int(p.pointee.source)])
+        case .addRI: fastALURegister(.add, p, source: p.pointee.immediate)
+        case .addRM: fastALURegister(.add, p, source: try memory.read32(fastAddress(p)))
+        case .addMR: try fastALUMemory(.add, p)
+        case .subRR: fastALURegister(.sub, p, source: registers[Int(p.pointee.source)])
+        case .subRI: fastALURegister(.sub, p, source: p.pointee.immediate)
+        case .subRM: fastALURegister(.sub, p, source: try memory.read32(fastAddress(p)))
+        case .subMR: try fastALUMemory(.sub, p)
+        case .andRR: fastALURegister(.and, p, source: registers[Int(p.pointee.source)])
+        case .andRI: fastALURegister(.and, p, source: p.pointee.immediate)
+        case .andRM: fastALURegister(.and, p, source: try memory.read32(fastAddress(p)))
+        case .andMR: try fastALUMemory(.and, p)
+        case .orRR: fastALURegister(.or, p, source: registers[Int(p.pointee.source)])
+        case .orRI: fastALURegister(.or, p, source: p.pointee.immediate)
+        case .orRM: fastALURegister(.or, p, source: try memory.read32(fastAddress(p)))
+        case .orMR: try fastALUMemory(.or, p)
+        case .xorRR: fastALURegister(.xor, p, source: registers[Int(p.pointee.source)])
+        case .xorRI: fastALURegister(.xor, p, source: p.pointee.immediate)
+        case .xorRM: fastALURegister(.xor, p, source: try memory.read32(fastAddress(p)))
+        case .xorMR: try fastALUMemory(.xor, p)
+        case .cmpRR: fastALURegister(.cmp, p, source: registers[Int(p.pointee.source)])
+        case .cmpRI: fastALURegister(.cmp, p, source: p.pointee.immediate)
+        case .cmpRM: fastALURegister(.cmp, p, source: try memory.read32(fastAddress(p)))
+        case .cmpMR: try fastALUMemory(.cmp, p)
+        case .testRR: fastALURegister(.test, p, source: registers[Int(p.pointee.source)])
+        case .testRI: fastALURegister(.test, p, source: p.pointee.immediate)
+        case .testRM: fastALURegister(.test, p, source: try memory.read32(fastAddress(p)))
+        case .testMR: try fastALUMemory(.test, p)
+        case .incR:
+            let number = Int(p.pointee.destination)
+            let value = registers[number]
+            registers[number] = value &+ 1
+            setIncDecFlags(.inc, value, value &+ 1, size: 4)
+        case .decR:
+            let number = Int(p.pointee.destination)
+            let value = registers[number]
+            registers[number] = value &- 1
+            setIncDecFlags(.dec, value, value &- 1, size: 4)
+        case .pushR: try push32(registers[Int(p.pointee.source)])
+        case .popR: registers[Int(p.pointee.destination)] = try pop32()
+        case .lea32:
+            registers[Int(p.pointee.destination)] = registers[Int(p.pointee.base)]
+                &+ (registers[Int(p.pointee.index)] << UInt32(p.pointee.scaleShift)) &+ p.pointee.displacement
+        case .call32:
+            let target = p.pointee.immediate
+            try push32(nextEIP)
+            nextEIP = target
+        case .ret32: nextEIP = try pop32()
+        case .jcc: if condition(p.pointee.extra) { nextEIP = p.pointee.immediate }
+        case .jmp: nextEIP = p.pointee.immediate
+
+        // Generic handlers.
+        case .mov: try mov(p.pointee)
+        case .movzx: try movzx(p.pointee)
+        case .movsx: try movsx(p.pointee)
+        case .lea: lea(p.pointee)
+        case .xchg: try xchg(p.pointee)
+        case .xadd: try xadd(p.pointee)
+        case .cmpxchg: try cmpxchg(p.pointee)
+        case .cmpxchg8b: try cmpxchg8b(p.pointee)
+        case .bswap: bswap(p.pointee)
+        case .cbw: cbw(p.pointee)
+        case .cwd: cwd(p.pointee)
         case .lahf: lahf()
         case .sahf: sahf()
-        case .xlat: try xlat(op)
-        case .setcc: try setcc(op)
-        case .cmovcc: try cmovcc(op)
-        case .movFromSegment: try movFromSegment(op)
-        case .movToSegment: try movToSegment(op)
+        case .xlat: try xlat(p.pointee)
+        case .setcc: try setcc(p.pointee)
+        case .cmovcc: try cmovcc(p.pointee)
+        case .movFromSegment: try movFromSegment(p.pointee)
+        case .movToSegment: try movToSegment(p.pointee)
 
-        case .add: try add(op)
-        case .adc: try adc(op)
-        case .sub: try sub(op)
-        case .sbb: try sbb(op)
-        case .cmp: try cmp(op)
-        case .and, .or, .xor: try logic(op)
-        case .test: try test(op)
-        case .inc: try inc(op)
-        case .dec: try dec(op)
-        case .neg: try neg(op)
-        case .not: try not(op)
-        case .mul: try mul(op)
-        case .imul1: try imul1(op)
-        case .imul2: try imul2(op)
-        case .div: try div(op)
-        case .idiv: try idiv(op)
+        case .add: try add(p.pointee)
+        case .adc: try adc(p.pointee)
+        case .sub: try sub(p.pointee)
+        case .sbb: try sbb(p.pointee)
+        case .cmp: try cmp(p.pointee)
+        case .and, .or, .xor: try logic(p.pointee)
+        case .test: try test(p.pointee)
+        case .inc: try inc(p.pointee)
+        case .dec: try dec(p.pointee)
+        case .neg: try neg(p.pointee)
+        case .not: try not(p.pointee)
+        case .mul: try mul(p.pointee)
+        case .imul1: try imul1(p.pointee)
+        case .imul2: try imul2(p.pointee)
+        case .div: try div(p.pointee)
+        case .idiv: try idiv(p.pointee)
 
-        case .shl, .shr, .sar: try shift(op)
-        case .rol, .ror: try rotate(op)
-        case .rcl, .rcr: try rotateThroughCarry(op)
-        case .shld, .shrd: try doubleShift(op)
+        case .shl, .shr, .sar: try shift(p.pointee)
+        case .rol, .ror: try rotate(p.pointee)
+        case .rcl, .rcr: try rotateThroughCarry(p.pointee)
+        case .shld, .shrd: try doubleShift(p.pointee)
 
-        case .bt, .bts, .btr, .btc: try bitTest(op)
-        case .bsf, .bsr: try bitScan(op)
+        case .bt, .bts, .btr, .btc: try bitTest(p.pointee)
+        case .bsf, .bsr: try bitScan(p.pointee)
 
-        case .push: try push(op)
-        case .pop: try pop(op)
-        case .pusha: try pusha(op)
-        case .popa: try popa(op)
-        case .pushf: try pushf(op)
-        case .popf: try popf(op)
-        case .pushSegment: try pushSegment(op)
-        case .popSegment: try popSegment(op)
-        case .enter: try enter(op)
-        case .leave: try leave(op)
+        case .push: try push(p.pointee)
+        case .pop: try pop(p.pointee)
+        case .pusha: try pusha(p.pointee)
+        case .popa: try popa(p.pointee)
+        case .pushf: try pushf(p.pointee)
+        case .popf: try popf(p.pointee)
+        case .pushSegment: try pushSegment(p.pointee)
+        case .popSegment: try popSegment(p.pointee)
+        case .enter: try enter(p.pointee)
+        case .leave: try leave(p.pointee)
 
-        case .jmp: nextEIP = op.immediate
-        case .jmpIndirect: try jmpIndirect(op)
-        case .call: try call(op)
-        case .callIndirect: try callIndirect(op)
-        case .ret: try ret(op)
-        case .jcc: if condition(op.extra) { nextEIP = op.immediate }
-        case .loop, .loope, .loopne, .jecxz: loop(op)
+        case .jmpIndirect: try jmpIndirect(p.pointee)
+        case .call: try call(p.pointee)
+        case .callIndirect: try callIndirect(p.pointee)
+        case .ret: try ret(p.pointee)
+        case .loop, .loope, .loopne, .jecxz: loop(p.pointee)
 
-        case .movs: try movs(op)
-        case .stos: try stos(op)
-        case .lods: try lods(op)
-        case .cmps: try cmps(op)
-        case .scas: try scas(op)
-        case .ins: try ins(op)
-        case .outs: try outs(op)
+        case .movs: try movs(p.pointee)
+        case .stos: try stos(p.pointee)
+        case .lods: try lods(p.pointee)
+        case .cmps: try cmps(p.pointee)
+        case .scas: try scas(p.pointee)
+        case .ins: try ins(p.pointee)
+        case .outs: try outs(p.pointee)
 
         case .daa: daa()
         case .das: das()
         case .aaa: aaa()
         case .aas: aas()
-        case .aam: try aam(op)
-        case .aad: aad(op)
+        case .aam: try aam(p.pointee)
+        case .aad: aad(p.pointee)
 
         case .clc: setFlags(0, mask: EFLAGS.cf)
         case .stc: setFlags(EFLAGS.cf, mask: EFLAGS.cf)
@@ -94,22 +155,23 @@ extension Machine {
         case .hlt:
             try requirePrivilege()
             return false
+        case .stop: return false
         case .cpuid: cpuid()
         case .rdtsc: rdtsc()
         case .int3: throw .breakpoint
-        case .int: throw .generalProtection(errorCode: op.immediate << 3 | 2)
+        case .int: throw .generalProtection(errorCode: p.pointee.immediate << 3 | 2)
         case .into: if overflowFlag { throw .overflow }
-        case .in: try portIn(op)
-        case .out: try portOut(op)
-        case .movToControl: try movToControl(op)
-        case .movFromControl: try movFromControl(op)
-        case .movToDebug: try movToDebug(op)
-        case .movFromDebug: try movFromDebug(op)
+        case .in: try portIn(p.pointee)
+        case .out: try portOut(p.pointee)
+        case .movToControl: try movToControl(p.pointee)
+        case .movFromControl: try movFromControl(p.pointee)
+        case .movToDebug: try movToDebug(p.pointee)
+        case .movFromDebug: try movFromDebug(p.pointee)
         case .clts:
             try requirePrivilege()
             cr0 &= ~UInt32(8)
         case .fpuOpaque, .wait, .ud2, .invalid, .unsupported, .undecoded:
-            throw .invalidOpcode(bytes: instructionBytes(eip, length: Int(op.length)))
+            throw .invalidOpcode(bytes: instructionBytes(eip, length: Int(p.pointee.length)))
         }
         return true
     }

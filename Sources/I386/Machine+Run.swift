@@ -23,65 +23,57 @@ extension Machine {
         let logging = observer.observesMemoryWrites
         if logging { memory.setLoggingWrites(true) }
         defer { if logging { memory.setLoggingWrites(false) } }
+        // Stop addresses become `.stop` ops in the decode cache: the loop pays nothing for them.
+        codeCache.installStops([until, endAddress].compactMap { $0 }, memory: memory)
+        defer { codeCache.removeStops() }
 
-        let stopAt = until ?? 0
-        let hasStop = until != nil
-        let end = endAddress ?? 0
-        let hasEnd = endAddress != nil
-        var remaining = maxSteps
-        while remaining > 0 {
-            if hasStop && eip == stopAt { return .reachedUntil }
-            if hasEnd && eip == end { return .endOfCode }
+        let (sum, overflow) = instructionCount.addingReportingOverflow(UInt64(max(maxSteps, 0)))
+        let limit = overflow ? UInt64.max : sum
+        while instructionCount < limit {
             let address = eip
-            let op: Op
-            do {
-                op = try fetch(address)
-            } catch {
-                observer.didRaise(self, exception: error, instructionAddress: address)
-                return .exception(error)
+            let slots = codeCache.slots(page: Int(address >> 12), memory: memory)
+            let pointer = slots + Int(address & 0xFFF)
+            if pointer.pointee.kind == .undecoded {
+                do {
+                    try decodeInto(pointer, address: address)
+                } catch {
+                    if case .pageFault(let faultAddress, _) = error { cr2 = faultAddress }
+                    observer.didRaise(self, exception: error, instructionAddress: address)
+                    return .exception(error)
+                }
             }
-            observer.willExecute(self)
-            nextEIP = address &+ UInt32(op.length)
+            let kind = pointer.pointee.kind
+            if Observer.isActive && kind != .stop { observer.willExecute(self) }
+            nextEIP = address &+ UInt32(pointer.pointee.length)
             do {
-                if try !execute(op) {
-                    instructionCount &+= 1
-                    remaining -= 1
+                if try !execute(pointer) {
+                    if kind == .stop { return address == until ? .reachedUntil : .endOfCode }
                     eip = nextEIP
+                    instructionCount &+= 1
                     observer.didExecute(self, instructionAddress: address, writes: memory.writeLog)
                     return .halted
                 }
             } catch {
                 if case .pageFault(let faultAddress, _) = error { cr2 = faultAddress }
                 observer.didRaise(self, exception: error, instructionAddress: address)
-                if op.kind == .unsupported { return .unsupported(describe(address)) }
+                if kind == .unsupported { return .unsupported(describe(address)) }
                 return .exception(error)
             }
             eip = nextEIP
             instructionCount &+= 1
-            remaining -= 1
-            if logging {
+            if Observer.isActive {
                 observer.didExecute(self, instructionAddress: address, writes: memory.writeLog)
-                memory.clearWriteLog()
-            } else {
-                observer.didExecute(self, instructionAddress: address, writes: [])
+                if logging { memory.clearWriteLog() }
             }
         }
-        if hasStop && eip == stopAt { return .reachedUntil }
-        if hasEnd && eip == end { return .endOfCode }
+        if let until, eip == until { return .reachedUntil }
+        if let endAddress, eip == endAddress { return .endOfCode }
         return .stepLimit
     }
 
-    /// The decoded instruction at `address`, decoding it on first use.
-    @inline(__always)
-    func fetch(_ address: UInt32) throws(CPUException) -> Op {
-        let slots = codeCache.slots(page: Int(address >> 12), memory: memory)
-        let op = slots[Int(address & 0xFFF)]
-        if op.kind != .undecoded { return op }
-        return try decodeAndCache(address, slots: slots)
-    }
-
+    /// Decodes the instruction at `address` into its cache slot.
     @inline(never)
-    private func decodeAndCache(_ address: UInt32, slots: UnsafeMutablePointer<Op>) throws(CPUException) -> Op {
+    private func decodeInto(_ slot: UnsafeMutablePointer<Op>, address: UInt32) throws(CPUException) {
         try memory.fetchBytes(address, into: &fetchBuffer)
         var op: Op
         do {
@@ -99,8 +91,7 @@ extension Machine {
             op.length = 1
         }
         codeCache.noteDecoded(at: address, length: Int(op.length), memory: memory)
-        slots[Int(address & 0xFFF)] = op
-        return op
+        slot.pointee = codeCache.applyingStop(op, at: address)
     }
 
     /// The instruction at `address` as text, for messages ("movl %eax, (%ebx)").

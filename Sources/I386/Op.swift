@@ -76,4 +76,20 @@ enum OpKind: UInt8 {
     // System and miscellaneous
     case nop, hlt, cpuid, rdtsc, int3, int, into, ud2, `in`, out
     case movToControl, movFromControl, movToDebug, movFromDebug, clts, fpuOpaque, wait
+
+    /// A stop address of the current run (`until`, a snippet's end): see `Machine+Run`.
+    case stop
+
+    // Specialised 32-bit forms of the hottest instructions (flat addressing, no
+    // prefixes): R = register, I = immediate, M = memory. The translator picks
+    // them; everything else goes through the generic handlers.
+    case movRR, movRI, movRM, movMR, movMI
+    case addRR, addRI, addRM, addMR
+    case subRR, subRI, subRM, subMR
+    case andRR, andRI, andRM, andMR
+    case orRR, orRI, orRM, orMR
+    case xorRR, xorRI, xorRM, xorMR
+    case cmpRR, cmpRI, cmpRM, cmpMR
+    case testRR, testRI, testRM, testMR
+    case incR, decR, pushR, popR, lea32, call32, ret32
 }

@@ -11,6 +11,50 @@ enum OpTranslator {
                                                      .dec, .inc, .neg, .not, .or, .sbb, .sub, .xor, .xadd, .xchg]
 
     static func translate(_ instruction: DecodedInstruction) -> Op {
+        var op = translateGeneric(instruction)
+        specialize(&op)
+        return op
+    }
+
+    /// Picks a specialised kind for 32-bit register/immediate/memory forms.
+    private static func specialize(_ op: inout Op) {
+        guard op.size == 4, op.prefixes & (Op.addressSize16 | Op.lockPrefix) == 0 else { return }
+        func form(_ destination: UInt8, _ source: UInt8) -> Int? {
+            switch (destination, source) {
+            case (0..<8, 0..<8): 0        // R, R
+            case (0..<8, Op.immediate): 1 // R, I
+            case (0..<8, Op.memory): 2    // R, M
+            case (Op.memory, 0..<8): 3    // M, R
+            default: nil
+            }
+        }
+        let families: [OpKind: [OpKind]] = [
+            .add: [.addRR, .addRI, .addRM, .addMR], .sub: [.subRR, .subRI, .subRM, .subMR],
+            .and: [.andRR, .andRI, .andRM, .andMR], .or: [.orRR, .orRI, .orRM, .orMR],
+            .xor: [.xorRR, .xorRI, .xorRM, .xorMR], .cmp: [.cmpRR, .cmpRI, .cmpRM, .cmpMR],
+            .test: [.testRR, .testRI, .testRM, .testMR],
+        ]
+        switch op.kind {
+        case .mov:
+            if op.destination == Op.memory && op.source == Op.immediate {
+                op.kind = .movMI
+            } else if let index = form(op.destination, op.source) {
+                op.kind = [.movRR, .movRI, .movRM, .movMR][index]
+            }
+        case .add, .sub, .and, .or, .xor, .cmp, .test:
+            if let index = form(op.destination, op.source), let kinds = families[op.kind] { op.kind = kinds[index] }
+        case .inc where op.destination < 8: op.kind = .incR
+        case .dec where op.destination < 8: op.kind = .decR
+        case .push where op.source < 8: op.kind = .pushR
+        case .pop where op.destination < 8 && op.destination != 4: op.kind = .popR
+        case .lea: op.kind = .lea32
+        case .call: op.kind = .call32
+        case .ret where op.immediate == 0: op.kind = .ret32
+        default: break
+        }
+    }
+
+    private static func translateGeneric(_ instruction: DecodedInstruction) -> Op {
         var op = Op()
         op.length = UInt8(truncatingIfNeeded: instruction.length)
         let prefixes = instruction.prefixes

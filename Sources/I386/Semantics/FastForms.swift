@@ -1,0 +1,58 @@
+/// Handlers of the specialised 32-bit forms (`OpKind.movRR` …). They read the
+/// op through a pointer so only the fields they use are loaded, and read every
+/// field before writing memory (a write may invalidate the op's slot).
+extension Machine {
+    /// The linear address of a flat (no 0x67) memory operand.
+    @inline(__always)
+    func fastAddress(_ op: UnsafePointer<Op>) -> UInt32 {
+        segmentBases[Int(op.pointee.segment)] &+ registers[Int(op.pointee.base)]
+            &+ (registers[Int(op.pointee.index)] << UInt32(op.pointee.scaleShift)) &+ op.pointee.displacement
+    }
+
+    /// The 32-bit result of `operation`, recording its flags; nil for cmp/test (no write-back).
+    @inline(__always)
+    func fastALU(_ operation: OpKind, _ left: UInt32, _ right: UInt32) -> UInt32? {
+        switch operation {
+        case .add:
+            let result = left &+ right
+            setLazyFlags(.add, left, right, result, size: 4)
+            return result
+        case .sub:
+            let result = left &- right
+            setLazyFlags(.sub, left, right, result, size: 4)
+            return result
+        case .cmp:
+            setLazyFlags(.sub, left, right, left &- right, size: 4)
+            return nil
+        case .and:
+            let result = left & right
+            setLazyFlags(.logic, left, right, result, size: 4)
+            return result
+        case .or:
+            let result = left | right
+            setLazyFlags(.logic, left, right, result, size: 4)
+            return result
+        case .xor:
+            let result = left ^ right
+            setLazyFlags(.logic, left, right, result, size: 4)
+            return result
+        default:  // test
+            setLazyFlags(.logic, left, right, left & right, size: 4)
+            return nil
+        }
+    }
+
+    @inline(__always)
+    func fastALURegister(_ operation: OpKind, _ op: UnsafePointer<Op>, source: UInt32) {
+        let destination = Int(op.pointee.destination)
+        if let result = fastALU(operation, registers[destination], source) { registers[destination] = result }
+    }
+
+    @inline(__always)
+    func fastALUMemory(_ operation: OpKind, _ op: UnsafePointer<Op>) throws(CPUException) {
+        let address = fastAddress(op)
+        let source = registers[Int(op.pointee.source)]
+        let left = try memory.read32(address)
+        if let result = fastALU(operation, left, source) { try memory.write32(address, result) }
+    }
+}
