@@ -4,7 +4,7 @@ import PackageDescription
 // Layers point one way: kstep → Images → I386 → X86Decoding → CCapstone.
 let package = Package(
     name: "kstep",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "kstep", targets: ["kstep"]),
         .library(name: "I386", targets: ["I386"]),

@@ -235,12 +235,17 @@ public final class GuestMemory {
         return host
     }
 
+    /// Checks every page an access touches before any byte moves; a fault in
+    /// the second page names that page's first byte (what CR2 gets).
+    private func checkAccess(_ address: UInt32, size: Int, kind: AccessKind) throws(CPUException) {
+        _ = try checkedPage(address, kind: kind)
+        let last = address &+ UInt32(size - 1)
+        if last >> 12 != address >> 12 { _ = try checkedPage(last & ~0xFFF, kind: kind) }
+    }
+
     @inline(never)
     func slowRead(_ address: UInt32, size: Int, kind: AccessKind) throws(CPUException) -> UInt64 {
-        // Check every page first, so a straddling access faults before reading.
-        let last = address &+ UInt32(size - 1)
-        _ = try checkedPage(address, kind: kind)
-        if last >> 12 != address >> 12 { _ = try checkedPage(last, kind: kind) }
+        try checkAccess(address, size: size, kind: kind)
         var value: UInt64 = 0
         for index in 0..<size {
             let byteAddress = address &+ UInt32(index)
@@ -253,9 +258,7 @@ public final class GuestMemory {
 
     @inline(never)
     func slowWrite(_ address: UInt32, size: Int, value: UInt64) throws(CPUException) {
-        let last = address &+ UInt32(size - 1)
-        _ = try checkedPage(address, kind: .write)
-        if last >> 12 != address >> 12 { _ = try checkedPage(last, kind: .write) }
+        try checkAccess(address, size: size, kind: .write)
         if isLoggingWrites {
             let old = try slowRead(address, size: size, kind: .write)
             writeLog.append(MemoryWrite(address: address, size: UInt8(size), oldValue: old, newValue: value))
@@ -272,9 +275,7 @@ public final class GuestMemory {
 
     /// Faults as a write of `size` bytes at `address` would, without writing.
     func probeWrite(_ address: UInt32, size: Int) throws(CPUException) {
-        _ = try checkedPage(address, kind: .write)
-        let last = address &+ UInt32(size - 1)
-        if last >> 12 != address >> 12 { _ = try checkedPage(last, kind: .write) }
+        try checkAccess(address, size: size, kind: .write)
     }
 
     /// Reads an instruction's bytes for the decoder: up to 15 bytes from

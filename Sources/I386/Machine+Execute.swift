@@ -172,6 +172,8 @@ extension Machine {
             cr0 &= ~UInt32(8)
         case .fpuOpaque, .wait, .ud2, .invalid, .unsupported, .undecoded:
             throw .invalidOpcode(bytes: instructionBytes(eip, length: Int(p.pointee.length)))
+        case .undecodable:
+            throw .invalidOpcode(bytes: instructionBytes(eip, length: 8))
         }
         return true
     }

@@ -87,7 +87,7 @@ extension Machine {
                 _ = try memory.slowRead(next, size: 1, kind: .execute)
             }
             op = Op()
-            op.kind = .invalid
+            op.kind = .undecodable
             op.length = 1
         }
         codeCache.noteDecoded(at: address, length: Int(op.length), memory: memory)
@@ -104,8 +104,14 @@ extension Machine {
         return "0x\(hex8(address)): \(instruction.text) (\(bytes))"
     }
 
-    /// The bytes of the instruction at `address` (up to 15), for #UD reports.
+    /// The bytes of the instruction at `address` (up to `length`, stopping at
+    /// unmapped memory), for #UD reports.
     func instructionBytes(_ address: UInt32, length: Int) -> [UInt8] {
-        (try? memory.bytes(at: address, count: max(1, min(length, 15)))) ?? []
+        var bytes: [UInt8] = []
+        for offset in 0..<max(1, min(length, 15)) {
+            guard let byte = try? memory.bytes(at: address &+ UInt32(offset), count: 1) else { break }
+            bytes += byte
+        }
+        return bytes
     }
 }

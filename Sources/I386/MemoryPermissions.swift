@@ -19,4 +19,11 @@ public struct MemoryWrite: Sendable, Equatable {
     public var oldValue: UInt64
     /// The bytes written.
     public var newValue: UInt64
+
+    public init(address: UInt32, size: UInt8, oldValue: UInt64, newValue: UInt64) {
+        self.address = address
+        self.size = size
+        self.oldValue = oldValue
+        self.newValue = newValue
+    }
 }

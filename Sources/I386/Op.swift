@@ -46,8 +46,10 @@ struct Op {
 /// What an `Op` does: one case per handler.
 enum OpKind: UInt8 {
     case undecoded = 0
-    /// Bytes Capstone could not decode, or a form the CPU rejects: #UD.
+    /// A form the CPU rejects (ud2, lock where it is not allowed): #UD.
     case invalid
+    /// Bytes Capstone could not decode: #UD, reporting up to 8 bytes from eip.
+    case undecodable
     /// An instruction kstep does not execute (stops the run, naming it).
     case unsupported
 

@@ -1,4 +1,11 @@
 import CCapstone
+import Synchronization
+
+/// Serialises every Capstone call in the process. Capstone 4's x86 backend
+/// sorts a global register table lazily on first use (capstone-engine/capstone
+/// #1647), so separate handles on separate threads can corrupt each other's
+/// operands. kstep decodes each address once, so the lock costs nothing that matters.
+let capstoneLock = Mutex(())
 
 /// Decodes i386 machine code with Capstone.
 ///
@@ -35,8 +42,9 @@ public final class X86Decoder {
         } else {
             textScratch = nil
         }
-        self.mnemonicTable = Self.makeMnemonicTable(handle)
-        self.registerTable = Self.makeRegisterTable(handle)
+        (mnemonicTable, registerTable) = capstoneLock.withLock { _ in
+            (Self.makeMnemonicTable(handle), Self.makeRegisterTable(handle))
+        }
     }
 
     deinit {
@@ -51,39 +59,44 @@ public final class X86Decoder {
     private static func open(syntax: AssemblySyntax, detail: Bool) throws(DecoderSetupError)
         -> (csh, UnsafeMutablePointer<cs_insn>)
     {
-        var handle: csh = 0
-        let openStatus = cs_open(CS_ARCH_X86, CS_MODE_32, &handle)
-        guard openStatus == CS_ERR_OK else { throw DecoderSetupError(code: Int(openStatus.rawValue)) }
-        cs_option(handle, CS_OPT_DETAIL, Int((detail ? CS_OPT_ON : CS_OPT_OFF).rawValue))
-        let syntaxValue = syntax == .att ? CS_OPT_SYNTAX_ATT : CS_OPT_SYNTAX_INTEL
-        let syntaxStatus = cs_option(handle, CS_OPT_SYNTAX, Int(syntaxValue.rawValue))
-        guard syntaxStatus == CS_ERR_OK, let scratch = cs_malloc(handle) else {
-            cs_close(&handle)
-            throw DecoderSetupError(code: Int(syntaxStatus.rawValue))
+        let opened: Result<(csh, UnsafeMutablePointer<cs_insn>), DecoderSetupError> = capstoneLock.withLock { _ in
+            var handle: csh = 0
+            let openStatus = cs_open(CS_ARCH_X86, CS_MODE_32, &handle)
+            guard openStatus == CS_ERR_OK else { return .failure(DecoderSetupError(code: Int(openStatus.rawValue))) }
+            cs_option(handle, CS_OPT_DETAIL, Int((detail ? CS_OPT_ON : CS_OPT_OFF).rawValue))
+            let syntaxValue = syntax == .att ? CS_OPT_SYNTAX_ATT : CS_OPT_SYNTAX_INTEL
+            let syntaxStatus = cs_option(handle, CS_OPT_SYNTAX, Int(syntaxValue.rawValue))
+            guard syntaxStatus == CS_ERR_OK, let scratch = cs_malloc(handle) else {
+                cs_close(&handle)
+                return .failure(DecoderSetupError(code: Int(syntaxStatus.rawValue)))
+            }
+            return .success((handle, scratch))
         }
-        return (handle, scratch)
+        return try opened.get()
     }
 
     /// Decodes the instruction at the start of `bytes`, located at `address`.
     public func decode(_ bytes: UnsafeRawBufferPointer, address: UInt32) throws(DecodeError) -> DecodedInstruction {
         guard let base = bytes.baseAddress, bytes.count > 0 else { throw .empty(address: address) }
-        var code: UnsafePointer<UInt8>? = base.assumingMemoryBound(to: UInt8.self)
-        var remaining = bytes.count
-        var pc = UInt64(address)
-        guard cs_disasm_iter(handle, &code, &remaining, &pc, scratch) else {
-            throw .invalidInstruction(address: address, bytes: Array(bytes.prefix(15)))
-        }
-        var instruction = convert(scratch.pointee, address: address)
-        if let textScratch {
-            var textCode: UnsafePointer<UInt8>? = base.assumingMemoryBound(to: UInt8.self)
-            var textRemaining = bytes.count
-            var textPC = UInt64(address)
-            if cs_disasm_iter(textHandle, &textCode, &textRemaining, &textPC, textScratch) {
-                instruction.syntaxMnemonic = withUnsafeBytes(of: textScratch.pointee.mnemonic) { Self.string(fromCString: $0) }
-                instruction.operandText = withUnsafeBytes(of: textScratch.pointee.op_str) { Self.string(fromCString: $0) }
+        let decoded: DecodedInstruction? = capstoneLock.withLock { _ in
+            var code: UnsafePointer<UInt8>? = base.assumingMemoryBound(to: UInt8.self)
+            var remaining = bytes.count
+            var pc = UInt64(address)
+            guard cs_disasm_iter(handle, &code, &remaining, &pc, scratch) else { return nil }
+            var instruction = convert(scratch.pointee, address: address)
+            if let textScratch {
+                var textCode: UnsafePointer<UInt8>? = base.assumingMemoryBound(to: UInt8.self)
+                var textRemaining = bytes.count
+                var textPC = UInt64(address)
+                if cs_disasm_iter(textHandle, &textCode, &textRemaining, &textPC, textScratch) {
+                    instruction.syntaxMnemonic = withUnsafeBytes(of: textScratch.pointee.mnemonic) { Self.string(fromCString: $0) }
+                    instruction.operandText = withUnsafeBytes(of: textScratch.pointee.op_str) { Self.string(fromCString: $0) }
+                }
             }
+            return instruction
         }
-        return instruction
+        guard let decoded else { throw .invalidInstruction(address: address, bytes: Array(bytes.prefix(15))) }
+        return decoded
     }
 
     /// Decodes the instruction at the start of `bytes`, located at `address`.

@@ -25,9 +25,9 @@ extension Machine {
         switch registers[0] {
         case 0:
             registers[0] = 1
-            registers[3] = 0x7065_746B  // "kste"
-            registers[2] = 0x7472_6956  // "pVir"
-            registers[1] = 0x6C61_7574  // "tual"
+            registers[3] = 0x6574_736B  // "kste" (ebx)
+            registers[2] = 0x7269_5670  // "pVir" (edx)
+            registers[1] = 0x6C61_7574  // "tual" (ecx)
         case 1:
             registers[0] = 0x0000_0633
             registers[3] = 0
