@@ -54,6 +54,9 @@ extension Machine {
             registers[number] = value &- 1
             setIncDecFlags(.dec, value, value &- 1, size: 4)
         case .pushR: try push32(registers[Int(p.pointee.source)])
+        case .pushM: try push32(try memory.read32(fastAddress(p)))
+        case .movzxByteRM: registers[Int(p.pointee.destination)] = UInt32(try memory.read8(fastAddress(p)))
+        case .movzxWordRM: registers[Int(p.pointee.destination)] = UInt32(try memory.read16(fastAddress(p)))
         case .popR: registers[Int(p.pointee.destination)] = try pop32()
         case .lea32:
             registers[Int(p.pointee.destination)] = registers[Int(p.pointee.base)]

@@ -75,13 +75,27 @@ extension Machine {
     @inline(__always)
     func materializeFlags() {
         guard flagsOperation != .none else { return }
+        materializePendingFlags()
+    }
+
+    @inline(never)
+    private func materializePendingFlags() {
+        let left = flagsLeft, right = flagsRight, result = flagsResult, sign = flagsSignBit
         var flags = storedFlags & ~EFLAGS.arithmetic
+        switch flagsOperation {
+        case .add, .adcWithCarry, .inc:
+            if (left ^ result) & (right ^ result) & sign != 0 { flags |= EFLAGS.of }
+            if (left ^ right ^ result) & 0x10 != 0 { flags |= EFLAGS.af }
+        case .sub, .sbbWithBorrow, .dec:
+            if (left ^ right) & (left ^ result) & sign != 0 { flags |= EFLAGS.of }
+            if (left ^ right ^ result) & 0x10 != 0 { flags |= EFLAGS.af }
+        case .logic, .none:
+            break
+        }
         flags |= carryFlag
-        if parityFlag { flags |= EFLAGS.pf }
-        if auxiliaryFlag { flags |= EFLAGS.af }
-        if zeroFlag { flags |= EFLAGS.zf }
-        if signFlag { flags |= EFLAGS.sf }
-        if overflowFlag { flags |= EFLAGS.of }
+        if result == 0 { flags |= EFLAGS.zf }
+        if result & sign != 0 { flags |= EFLAGS.sf }
+        if Machine.evenParity(result) { flags |= EFLAGS.pf }
         storedFlags = flags
         flagsOperation = .none
     }
@@ -120,6 +134,25 @@ extension Machine {
     /// Evaluates condition code `cc` (the low nibble of a jcc/setcc/cmovcc opcode).
     @inline(__always)
     func condition(_ cc: UInt8) -> Bool {
+        // cmp/sub then jcc is the commonest pair: compare the operands directly.
+        if flagsOperation == .sub && flagsSignBit == 0x8000_0000 {
+            let left = flagsLeft, right = flagsRight
+            let result: Bool
+            switch cc >> 1 {
+            case 1: result = left < right
+            case 2: result = left == right
+            case 3: result = left <= right
+            case 6: result = Int32(bitPattern: left) < Int32(bitPattern: right)
+            case 7: result = Int32(bitPattern: left) <= Int32(bitPattern: right)
+            default: return slowCondition(cc)
+            }
+            return cc & 1 == 0 ? result : !result
+        }
+        return slowCondition(cc)
+    }
+
+    @inline(__always)
+    private func slowCondition(_ cc: UInt8) -> Bool {
         let result: Bool
         switch cc >> 1 {
         case 0: result = overflowFlag

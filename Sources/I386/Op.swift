@@ -94,4 +94,5 @@ enum OpKind: UInt8 {
     case cmpRR, cmpRI, cmpRM, cmpMR
     case testRR, testRI, testRM, testMR
     case incR, decR, pushR, popR, lea32, call32, ret32
+    case pushM, movzxByteRM, movzxWordRM
 }

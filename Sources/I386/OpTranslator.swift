@@ -46,6 +46,9 @@ enum OpTranslator {
         case .inc where op.destination < 8: op.kind = .incR
         case .dec where op.destination < 8: op.kind = .decR
         case .push where op.source < 8: op.kind = .pushR
+        case .push where op.source == Op.memory: op.kind = .pushM
+        case .movzx where op.destination < 8 && op.source == Op.memory:
+            op.kind = op.extra == 1 ? .movzxByteRM : .movzxWordRM
         case .pop where op.destination < 8 && op.destination != 4: op.kind = .popR
         case .lea: op.kind = .lea32
         case .call: op.kind = .call32
