@@ -233,7 +233,7 @@ extension SnippetGenerator {
             case 0:
                 let size = g.size()
                 let destination = g.registerOrMemory(size: size, setup: &setup)
-                let source = destination.isMemory || g.chance(50)
+                let source = g.chance(50)
                     ? G.registerName(g.registerNumber(allowESP: true), size: size) : "$\(g.immediate(size: size))"
                 return (setup + ["mov\(G.suffix(size)) \(source), \(destination.text)"], Flag.all,
                         "mov/\(G.suffix(size))/\(destination.isMemory ? "to-mem" : "to-reg")")
@@ -359,7 +359,9 @@ extension SnippetGenerator {
                 case 0: return (["call 1f", "1:"], Flag.all, "call/rel")
                 case 1: return (["leal 1f, %eax", "call *%eax", "1:"], Flag.all, "call/reg")
                 case 2: return (["movl $1f, window+8", "call *window+8", "1:"], Flag.all, "call/mem")
-                case 3: return (["leal 1f, %ecx", "jmp *%ecx", "movl $0x33333333, %eax", "1:"], Flag.all, "jmp/reg")
+                case 3:
+                    if g.chance(50) { return (["jmp 1f", "movl $0x33333333, %eax", "1:"], Flag.all, "jmp/rel") }
+                    return (["leal 1f, %ecx", "jmp *%ecx", "movl $0x33333333, %eax", "1:"], Flag.all, "jmp/reg")
                 default: return (["movl $1f, window+12", "jmp *window+12", "movl $0x33333333, %eax", "1:"], Flag.all, "jmp/mem")
                 }
             default:
