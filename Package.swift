@@ -23,7 +23,7 @@ let package = Package(
         .target(
             name: "I386",
             dependencies: ["X86Decoding"],
-            swiftSettings: [.unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
         .target(name: "Images", dependencies: ["I386"]),
         .executableTarget(
