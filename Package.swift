@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Layers point one way: kstep → Images → I386 → X86Decoding → CCapstone.
+// Layers point one way: kstep → Images → (I386 → X86Decoding → CCapstone, KernelModel).
 let package = Package(
     name: "kstep",
     platforms: [.macOS(.v15)],
@@ -25,11 +25,12 @@ let package = Package(
             dependencies: ["X86Decoding"],
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
-        .target(name: "Images", dependencies: ["I386"]),
+        .target(name: "KernelModel"),
+        .target(name: "Images", dependencies: ["I386", "KernelModel"]),
         .executableTarget(
             name: "kstep",
             dependencies: [
-                "Images", "I386", "X86Decoding",
+                "Images", "I386", "KernelModel", "X86Decoding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

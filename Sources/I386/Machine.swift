@@ -31,6 +31,8 @@ public final class Machine {
     public var idtr = TableRegister(base: 0, limit: 0)
     public var ldtr: UInt16 = 0
     public var taskRegister: UInt16 = 0
+    /// The TSS descriptor cached by the last task-register load.
+    public internal(set) var taskSegment = SegmentRegister(selector: 0, base: 0, limit: 0, attributes: 0)
     /// Instructions retired so far (also what `rdtsc` returns).
     public internal(set) var instructionCount: UInt64 = 0
     /// Bytes written to port 0xE9 (the Bochs/QEMU debug console).

@@ -10,11 +10,48 @@ public struct LoadedImage {
     public let name: String
 }
 
+/// What the user gave kstep to run.
+public enum ProgramInput: Sendable {
+    /// An ELF32 i386 file, or a `.s`/`.S` source to assemble and link.
+    case file(String)
+    /// A raw binary loaded at an address.
+    case raw(path: String, address: UInt32)
+    /// Machine code as hex text, placed at an address.
+    case hex(String, address: UInt32)
+    /// AT&T assembly text (`;` or newlines separate instructions).
+    case assembly(String)
+
+    /// The input's name in messages.
+    public var name: String {
+        switch self {
+        case .file(let path), .raw(let path, _): path
+        case .hex: "--hex"
+        case .assembly: "--asm"
+        }
+    }
+}
+
 /// Loads ELF images and raw bytes into a fresh `Machine`.
 public enum ImageLoader {
-    /// Where the default kernel stack (one 8 KB thread_union) lives: the seeds' example.
-    public static let defaultThreadUnion: UInt32 = 0x015F_A000
-    public static let defaultThreadSize: UInt32 = 8192
+    /// Loads any input. Snippets (`--asm`, `--hex`, raw bytes) stop with
+    /// `endOfCode` when execution reaches the end of their bytes.
+    public static func load(_ input: ProgramInput) throws(ImageError) -> LoadedImage {
+        switch input {
+        case .file(let path):
+            return try load(try InputFile.loadELF(path))
+        case .raw(let path, let address):
+            return try load(bytes: try InputFile.read(path), at: address, name: path)
+        case .hex(let text, let address):
+            return try load(bytes: try HexBytes.parse(text), at: address, name: "--hex")
+        case .assembly(let text):
+            let elf = try GNUToolchain.assemble(text: text)
+            let loaded = try load(elf)
+            if let text = elf.sections.first(where: { $0.name == ".text" }) {
+                loaded.machine.endAddress = text.address &+ text.size
+            }
+            return loaded
+        }
+    }
 
     /// Maps every PT_LOAD segment with its permissions (bss zeroed), sets eip
     /// to the entry point, and gives the machine a default stack.
@@ -35,8 +72,8 @@ public enum ImageLoader {
             }
         }
         machine.eip = elf.entry
-        addDefaultStack(machine)
-        return LoadedImage(machine: machine, symbols: SymbolTable(elf.symbols), name: elf.path)
+        let environment = try installEnvironment(machine, name: elf.path)
+        return LoadedImage(machine: machine, symbols: SymbolTable(elf.symbols + environment), name: elf.path)
     }
 
     /// Loads raw bytes at `address` (read/execute), for `--hex` and raw files;
@@ -54,8 +91,8 @@ public enum ImageLoader {
         }
         machine.eip = address
         machine.endAddress = address &+ UInt32(bytes.count)
-        addDefaultStack(machine)
-        return LoadedImage(machine: machine, symbols: SymbolTable([]), name: name)
+        let environment = try installEnvironment(machine, name: name)
+        return LoadedImage(machine: machine, symbols: SymbolTable(environment), name: name)
     }
 
     private static func makeMachine(name: String) throws(ImageError) -> Machine {
@@ -66,11 +103,11 @@ public enum ImageLoader {
         }
     }
 
-    /// One thread_union at 0x015fa000 with esp at its top, unless the image maps that range itself.
-    private static func addDefaultStack(_ machine: Machine) {
-        if !machine.memory.isMapped(defaultThreadUnion, size: defaultThreadSize) {
-            machine.map(defaultThreadUnion, size: defaultThreadSize, permissions: [.read, .write])
+    private static func installEnvironment(_ machine: Machine, name: String) throws(ImageError) -> [ELFSymbol] {
+        do {
+            return try DefaultEnvironment.install(on: machine)
+        } catch {
+            throw .unreadable(path: name, reason: "the default environment could not be built: \(error)")
         }
-        machine.setGPR(4, defaultThreadUnion &+ defaultThreadSize)
     }
 }

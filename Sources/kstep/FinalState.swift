@@ -1,0 +1,127 @@
+import I386
+import Images
+
+/// The state at the end of a run, as JSON or as a human summary.
+struct FinalState {
+    let machine: Machine
+    let reason: StopReason
+    let symbols: SymbolTable
+    /// Memory to include: (address, length, bytes).
+    let dumps: [(address: UInt32, bytes: [UInt8])]
+
+    static let generalRegisters = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"]
+    static let segmentRegisters = ["cs", "ds", "es", "fs", "gs", "ss"]
+
+    private func value(_ name: String) -> UInt32 { (try? machine.register(named: name)) ?? 0 }
+
+    /// One JSON object (schema in the README).
+    func json() -> String {
+        var stop: [(String, String)] = [("reason", quoted(reason.name)), ("eip", quoted(hex32(machine.eip)))]
+        if let place = symbols.locate(machine.eip) {
+            stop.append(("symbol", quoted(place.offset == 0 ? place.name : "\(place.name)+0x\(String(place.offset, radix: 16))")))
+        }
+        switch reason {
+        case .exception(let exception):
+            stop.append(("exception", quoted(exception.mnemonic)))
+            stop.append(("vector", "\(exception.vector)"))
+            if let code = exception.errorCode { stop.append(("error_code", quoted(hex32(code)))) }
+            if case .pageFault(let address, _) = exception { stop.append(("address", quoted(hex32(address)))) }
+            stop.append(("message", quoted(exception.description)))
+        case .unsupported(let text):
+            stop.append(("message", quoted(text)))
+        default:
+            break
+        }
+        var registers: [(String, String)] = Self.generalRegisters.map { ($0, quoted(hex32(value($0)))) }
+        registers.append(("eip", quoted(hex32(machine.eip))))
+        registers.append(("eflags", quoted(hex32(machine.eflags))))
+        registers += Self.segmentRegisters.map { ($0, quoted(hex16(value($0)))) }
+        registers += ["cr0", "cr2", "cr3", "cr4"].map { ($0, quoted(hex32(value($0)))) }
+        let memory = dumps.map { dump in
+            object([("address", quoted(hex32(dump.address))), ("length", "\(dump.bytes.count)"),
+                    ("hex", quoted(dump.bytes.map { byteHex($0) }.joined()))])
+        }
+        return object([
+            ("stop", object(stop)),
+            ("steps", "\(machine.instructionCount)"),
+            ("registers", object(registers)),
+            ("console", quoted(String(decoding: machine.console, as: UTF8.self))),
+            ("memory", "[" + memory.joined(separator: ", ") + "]"),
+        ])
+    }
+
+    /// A short human summary: stop reason, steps, registers, console.
+    func summary() -> String {
+        var lines: [String] = []
+        var place = hex32(machine.eip)
+        if let symbol = symbols.locate(machine.eip) {
+            place += symbol.offset == 0 ? " <\(symbol.name)>" : " <\(symbol.name)+0x\(String(symbol.offset, radix: 16))>"
+        }
+        lines.append("stopped: \(reason) at \(place) after \(machine.instructionCount) instructions")
+        let general = Self.generalRegisters.map { "\($0)=\(hex32(value($0)))" }
+        lines.append(general[0..<4].joined(separator: " "))
+        lines.append(general[4..<8].joined(separator: " "))
+        lines.append("eip=\(hex32(machine.eip)) eflags=\(hex32(machine.eflags)) [\(flagLetters(machine.eflags))]")
+        lines.append(Self.segmentRegisters.map { "\($0)=\(hex16(value($0)))" }.joined(separator: " "))
+        if !machine.console.isEmpty {
+            lines.append("console:")
+            lines.append(String(decoding: machine.console, as: UTF8.self).trimmingTrailingNewlines())
+        }
+        for dump in dumps {
+            lines.append("\(hex32(dump.address)): " + dump.bytes.map { byteHex($0) }.joined(separator: " "))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// The set flags as letters: "CF PF ZF IF".
+func flagLetters(_ flags: UInt32) -> String {
+    let names: [(UInt32, String)] = [(EFLAGS.cf, "CF"), (EFLAGS.pf, "PF"), (EFLAGS.af, "AF"), (EFLAGS.zf, "ZF"),
+                                     (EFLAGS.sf, "SF"), (EFLAGS.tf, "TF"), (EFLAGS.if, "IF"), (EFLAGS.df, "DF"),
+                                     (EFLAGS.of, "OF")]
+    return names.filter { flags & $0.0 != 0 }.map(\.1).joined(separator: " ")
+}
+
+func hex16(_ value: UInt32) -> String {
+    let digits = String(value & 0xFFFF, radix: 16)
+    return "0x" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+}
+
+func byteHex(_ byte: UInt8) -> String {
+    byte < 16 ? "0" + String(byte, radix: 16) : String(byte, radix: 16)
+}
+
+/// A JSON string literal.
+func quoted(_ text: String) -> String {
+    var result = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": result += "\\\""
+        case "\\": result += "\\\\"
+        case "\n": result += "\\n"
+        case "\r": result += "\\r"
+        case "\t": result += "\\t"
+        default:
+            if scalar.value < 0x20 || scalar.value == 0x7F {
+                let digits = String(scalar.value, radix: 16)
+                result += "\\u" + String(repeating: "0", count: 4 - digits.count) + digits
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return result + "\""
+}
+
+/// A JSON object with keys in the given order.
+func object(_ members: [(String, String)]) -> String {
+    "{" + members.map { "\(quoted($0.0)): \($0.1)" }.joined(separator: ", ") + "}"
+}
+
+extension String {
+    func trimmingTrailingNewlines() -> String {
+        var text = Substring(self)
+        while text.last == "\n" { text.removeLast() }
+        return String(text)
+    }
+}

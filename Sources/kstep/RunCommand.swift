@@ -1,0 +1,48 @@
+import ArgumentParser
+import I386
+import Images
+
+/// `kstep run`: run an input until a stop reason and report the final state.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run an ELF image, a .s/.S file, --asm or --hex until it stops; print the final state.")
+
+    enum FinalFormat: String, ExpressibleByArgument {
+        case json
+    }
+
+    @OptionGroup var options: RunOptions
+
+    @Option(help: "Print the final state as one JSON object.")
+    var final: FinalFormat?
+
+    @Option(name: .customLong("dump"), help: ArgumentHelp("Add LEN bytes at ADDR (a number or symbol[+offset]) to the final state.", valueName: "ADDR:LEN"))
+    var dumps: [String] = []
+
+    func run() throws {
+        let (image, until) = try options.prepare()
+        let machine = image.machine
+        let reason = machine.run(maxSteps: options.maxSteps, until: until)
+        var memory: [(address: UInt32, bytes: [UInt8])] = []
+        for text in dumps {
+            let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let address = resolve(parts[0], in: image),
+                  let length = parseUInt32(parts[1]), length <= 1 << 20 else {
+                throw fail("--dump: '\(text)' is not ADDR:LEN (e.g. init_task+480:8)")
+            }
+            do {
+                memory.append((address, try machine.read(address, count: Int(length))))
+            } catch {
+                throw fail("--dump: \(hex32(address)) is not mapped (\(error))")
+            }
+        }
+        let state = FinalState(machine: machine, reason: reason, symbols: image.symbols, dumps: memory)
+        print(final == .json ? state.json() : state.summary())
+        switch reason {
+        case .halted, .reachedUntil, .endOfCode: return
+        case .stepLimit: throw ExitCode(ExitStatus.stepLimit.rawValue)
+        case .exception, .tripleFault, .unsupported: throw ExitCode(ExitStatus.guestException.rawValue)
+        }
+    }
+}
