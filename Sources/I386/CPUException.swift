@@ -11,7 +11,7 @@ public enum CPUException: Error, Sendable, Equatable, CustomStringConvertible {
     /// #BR, vector 5: bound.
     case boundRangeExceeded
     /// #UD, vector 6. `bytes` are the offending instruction bytes, when known.
-    case invalidOpcode(bytes: [UInt8])
+    case invalidOpcode(bytes: InstructionBytes)
     /// #NM, vector 7.
     case deviceNotAvailable
     /// #DF, vector 8 (error code 0).
@@ -83,7 +83,7 @@ public enum CPUException: Error, Sendable, Equatable, CustomStringConvertible {
         case .pageFault(let address, let code):
             return "#PF (page fault) at linear address 0x\(hex8(address)), error code 0x\(String(code, radix: 16))"
         case .invalidOpcode(let bytes) where !bytes.isEmpty:
-            return "#UD (invalid opcode): " + bytes.map { hex2($0) }.joined(separator: " ")
+            return "#UD (invalid opcode): \(bytes)"
         default:
             if let code = errorCode { return "\(mnemonic) error code 0x\(String(code, radix: 16))" }
             return mnemonic
@@ -100,4 +100,41 @@ func hex8(_ value: UInt32) -> String {
 /// Two lowercase hex digits.
 func hex2(_ value: UInt8) -> String {
     value < 16 ? "0" + String(value, radix: 16) : String(value, radix: 16)
+}
+
+/// Up to 15 instruction bytes held inline, so `CPUException` stays a plain
+/// value (no reference counting on the interpreter's error paths).
+public struct InstructionBytes: Sendable, Equatable, Sequence, ExpressibleByArrayLiteral, CustomStringConvertible {
+    private var low: UInt64 = 0
+    private var high: UInt64 = 0
+    /// How many bytes are held (0–15).
+    public private(set) var count: Int = 0
+
+    public init<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
+        for byte in bytes.prefix(15) {
+            if count < 8 {
+                low |= UInt64(byte) << (8 * UInt64(count))
+            } else {
+                high |= UInt64(byte) << (8 * UInt64(count - 8))
+            }
+            count += 1
+        }
+    }
+
+    public init(arrayLiteral elements: UInt8...) { self.init(elements) }
+
+    /// The bytes as an array.
+    public var array: [UInt8] {
+        var bytes: [UInt8] = []
+        for index in 0..<count {
+            let word = index < 8 ? low : high
+            let shift = UInt64(8 * (index % 8))
+            bytes.append(UInt8(truncatingIfNeeded: word >> shift))
+        }
+        return bytes
+    }
+
+    public var isEmpty: Bool { count == 0 }
+    public func makeIterator() -> IndexingIterator<[UInt8]> { array.makeIterator() }
+    public var description: String { array.map { hex2($0) }.joined(separator: " ") }
 }

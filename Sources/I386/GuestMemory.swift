@@ -27,6 +27,33 @@ public final class GuestMemory {
     /// Called with the page number when a write hits a page holding decoded code.
     var codeWriteHandler: ((Int) -> Void)?
 
+    /// A data breakpoint: accesses overlapping it set bit `index` of `watchHits`.
+    struct Watch {
+        var start: UInt32
+        var length: UInt32
+        var index: Int
+        var writesOnly: Bool
+    }
+    private var watches: [Watch] = []
+    /// Data breakpoints hit since it was last cleared (bit n for DRn).
+    var watchHits: UInt8 = 0
+
+    /// Arms data breakpoints: while any is armed, every access takes the slow path.
+    func setWatches(_ newWatches: [Watch]) {
+        let wasWatching = !watches.isEmpty
+        watches = newWatches
+        if wasWatching || !watches.isEmpty { for page in mappedPages { refreshFastPath(page) } }
+    }
+
+    private func noteWatches(_ address: UInt32, size: Int, isWrite: Bool) {
+        let first = UInt64(address)
+        let last = first + UInt64(size) - 1
+        for watch in watches where !watch.writesOnly || isWrite {
+            let start = UInt64(watch.start)
+            if first < start + UInt64(watch.length) && last >= start { watchHits |= 1 << UInt8(watch.index) }
+        }
+    }
+
     /// True while writes are recorded into `writeLog`.
     public private(set) var isLoggingWrites = false
     /// Writes since the last `clearWriteLog()` (only while logging).
@@ -98,8 +125,10 @@ public final class GuestMemory {
     private func refreshFastPath(_ page: Int) {
         let rights = permissions[page]
         let storage = host[page]
-        readable[page] = rights & MemoryPermissions.read.rawValue != 0 ? storage : nil
+        let watching = !watches.isEmpty
+        readable[page] = rights & MemoryPermissions.read.rawValue != 0 && !watching ? storage : nil
         let writableFast = rights & MemoryPermissions.write.rawValue != 0 && !codePages[page] && !isLoggingWrites
+            && !watching
         writable[page] = writableFast ? storage : nil
     }
 
@@ -246,6 +275,7 @@ public final class GuestMemory {
     @inline(never)
     func slowRead(_ address: UInt32, size: Int, kind: AccessKind) throws(CPUException) -> UInt64 {
         try checkAccess(address, size: size, kind: kind)
+        if !watches.isEmpty && kind == .read { noteWatches(address, size: size, isWrite: false) }
         var value: UInt64 = 0
         for index in 0..<size {
             let byteAddress = address &+ UInt32(index)
@@ -259,6 +289,7 @@ public final class GuestMemory {
     @inline(never)
     func slowWrite(_ address: UInt32, size: Int, value: UInt64) throws(CPUException) {
         try checkAccess(address, size: size, kind: .write)
+        if !watches.isEmpty { noteWatches(address, size: size, isWrite: true) }
         if isLoggingWrites {
             let old = try slowRead(address, size: size, kind: .write)
             writeLog.append(MemoryWrite(address: address, size: UInt8(size), oldValue: old, newValue: value))

@@ -10,38 +10,38 @@ extension Machine {
         // Specialised forms.
         case .movRR: registers[Int(p.pointee.destination)] = registers[Int(p.pointee.source)]
         case .movRI: registers[Int(p.pointee.destination)] = p.pointee.immediate
-        case .movRM: registers[Int(p.pointee.destination)] = try memory.read32(fastAddress(p))
-        case .movMR: try memory.write32(fastAddress(p), registers[Int(p.pointee.source)])
+        case .movRM: registers[Int(p.pointee.destination)] = try memory.read32(try fastAddress(p))
+        case .movMR: try memory.write32(try fastAddress(p), registers[Int(p.pointee.source)])
         case .movMI:
             let value = p.pointee.immediate
-            try memory.write32(fastAddress(p), value)
+            try memory.write32(try fastAddress(p), value)
         case .addRR: fastALURegister(.add, p, source: registers[Int(p.pointee.source)])
         case .addRI: fastALURegister(.add, p, source: p.pointee.immediate)
-        case .addRM: fastALURegister(.add, p, source: try memory.read32(fastAddress(p)))
+        case .addRM: fastALURegister(.add, p, source: try memory.read32(try fastAddress(p)))
         case .addMR: try fastALUMemory(.add, p)
         case .subRR: fastALURegister(.sub, p, source: registers[Int(p.pointee.source)])
         case .subRI: fastALURegister(.sub, p, source: p.pointee.immediate)
-        case .subRM: fastALURegister(.sub, p, source: try memory.read32(fastAddress(p)))
+        case .subRM: fastALURegister(.sub, p, source: try memory.read32(try fastAddress(p)))
         case .subMR: try fastALUMemory(.sub, p)
         case .andRR: fastALURegister(.and, p, source: registers[Int(p.pointee.source)])
         case .andRI: fastALURegister(.and, p, source: p.pointee.immediate)
-        case .andRM: fastALURegister(.and, p, source: try memory.read32(fastAddress(p)))
+        case .andRM: fastALURegister(.and, p, source: try memory.read32(try fastAddress(p)))
         case .andMR: try fastALUMemory(.and, p)
         case .orRR: fastALURegister(.or, p, source: registers[Int(p.pointee.source)])
         case .orRI: fastALURegister(.or, p, source: p.pointee.immediate)
-        case .orRM: fastALURegister(.or, p, source: try memory.read32(fastAddress(p)))
+        case .orRM: fastALURegister(.or, p, source: try memory.read32(try fastAddress(p)))
         case .orMR: try fastALUMemory(.or, p)
         case .xorRR: fastALURegister(.xor, p, source: registers[Int(p.pointee.source)])
         case .xorRI: fastALURegister(.xor, p, source: p.pointee.immediate)
-        case .xorRM: fastALURegister(.xor, p, source: try memory.read32(fastAddress(p)))
+        case .xorRM: fastALURegister(.xor, p, source: try memory.read32(try fastAddress(p)))
         case .xorMR: try fastALUMemory(.xor, p)
         case .cmpRR: fastALURegister(.cmp, p, source: registers[Int(p.pointee.source)])
         case .cmpRI: fastALURegister(.cmp, p, source: p.pointee.immediate)
-        case .cmpRM: fastALURegister(.cmp, p, source: try memory.read32(fastAddress(p)))
+        case .cmpRM: fastALURegister(.cmp, p, source: try memory.read32(try fastAddress(p)))
         case .cmpMR: try fastALUMemory(.cmp, p)
         case .testRR: fastALURegister(.test, p, source: registers[Int(p.pointee.source)])
         case .testRI: fastALURegister(.test, p, source: p.pointee.immediate)
-        case .testRM: fastALURegister(.test, p, source: try memory.read32(fastAddress(p)))
+        case .testRM: fastALURegister(.test, p, source: try memory.read32(try fastAddress(p)))
         case .testMR: try fastALUMemory(.test, p)
         case .incR:
             let number = Int(p.pointee.destination)
@@ -54,9 +54,9 @@ extension Machine {
             registers[number] = value &- 1
             setIncDecFlags(.dec, value, value &- 1, size: 4)
         case .pushR: try push32(registers[Int(p.pointee.source)])
-        case .pushM: try push32(try memory.read32(fastAddress(p)))
-        case .movzxByteRM: registers[Int(p.pointee.destination)] = UInt32(try memory.read8(fastAddress(p)))
-        case .movzxWordRM: registers[Int(p.pointee.destination)] = UInt32(try memory.read16(fastAddress(p)))
+        case .pushM: try push32(try memory.read32(try fastAddress(p)))
+        case .movzxByteRM: registers[Int(p.pointee.destination)] = UInt32(try memory.read8(try fastAddress(p, size: 1)))
+        case .movzxWordRM: registers[Int(p.pointee.destination)] = UInt32(try memory.read16(try fastAddress(p, size: 2)))
         case .popR: registers[Int(p.pointee.destination)] = try pop32()
         case .lea32:
             registers[Int(p.pointee.destination)] = registers[Int(p.pointee.base)]
@@ -161,9 +161,11 @@ extension Machine {
         case .stop: return false
         case .cpuid: cpuid()
         case .rdtsc: rdtsc()
-        case .int3: throw .breakpoint
-        case .int: throw .generalProtection(errorCode: p.pointee.immediate << 3 | 2)
-        case .into: if overflowFlag { throw .overflow }
+        case .int3: try softwareInterrupt(3, fallback: .breakpoint)
+        case .int:
+            let vector = p.pointee.immediate
+            try softwareInterrupt(Int(vector), fallback: .generalProtection(errorCode: vector << 3 | 2))
+        case .into: if overflowFlag { try softwareInterrupt(4, fallback: .overflow) }
         case .in: try portIn(p.pointee)
         case .out: try portOut(p.pointee)
         case .movToControl: try movToControl(p.pointee)
@@ -173,7 +175,29 @@ extension Machine {
         case .clts:
             try requirePrivilege()
             cr0 &= ~UInt32(8)
-        case .fpuOpaque, .wait, .ud2, .invalid, .unsupported, .undecoded:
+        case .fpuOpaque: try fpuOperation(p.pointee)
+        case .lgdt, .lidt: try loadTableRegister(p.pointee)
+        case .sgdt, .sidt: try storeTableRegister(p.pointee)
+        case .sldt, .str: try storeSystemSelector(p.pointee)
+        case .lldt: try lldt(p.pointee)
+        case .ltr: try ltr(p.pointee)
+        case .loadFarPointer: try loadFarPointer(p.pointee)
+        case .bound: try bound(p.pointee)
+        case .verr, .verw: try verify(p.pointee)
+        case .lar, .lsl: try loadDescriptorField(p.pointee)
+        case .arpl: try arpl(p.pointee)
+        case .jmpFar: try jmpFar(p.pointee)
+        case .callFar: try callFar(p.pointee)
+        case .retFar: try retFar(p.pointee)
+        case .iret: try iret(p.pointee)
+        case .rdmsr: try rdmsr()
+        case .wrmsr: try wrmsr()
+        case .sysenter: try sysenter()
+        case .sysexit: try sysexit()
+        case .lmsw: try lmsw(p.pointee)
+        case .smsw: try smsw(p.pointee)
+        case .privilegedNop: try requirePrivilege()
+        case .wait, .ud2, .invalid, .unsupported, .undecoded:
             throw .invalidOpcode(bytes: instructionBytes(eip, length: Int(p.pointee.length)))
         case .undecodable:
             throw .invalidOpcode(bytes: instructionBytes(eip, length: 8))

@@ -128,6 +128,7 @@ extension Machine {
             // Bit 1 is always 1; bits 3, 5, 15 and 22–31 are always 0.
             storedFlags = (newValue & 0x003F_7FD5) | EFLAGS.reserved1
             flagsOperation = .none
+            debugTrapsArmed = breakpointsArmed || newValue & EFLAGS.tf != 0
         }
     }
 

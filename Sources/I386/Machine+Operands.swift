@@ -1,11 +1,30 @@
 /// Reading and writing an `Op`'s operands.
 extension Machine {
-    /// The linear address of the memory operand.
+    /// The linear address of the memory operand, checked against its segment's
+    /// limit when some segment is not flat (#GP(0), or #SS(0) for ss).
     @inline(__always)
-    func linearAddress(_ op: Op) -> UInt32 {
+    func linearAddress(_ op: Op, size: Int? = nil) throws(CPUException) -> UInt32 {
         var offset = registers[Int(op.base)] &+ (registers[Int(op.index)] << UInt32(op.scaleShift)) &+ op.displacement
         if op.prefixes & Op.addressSize16 != 0 { offset &= 0xFFFF }
+        if nonFlatSegments & (1 << op.segment) != 0 { try checkSegmentLimit(Int(op.segment), offset: offset, size: size ?? Int(op.size)) }
         return segmentBases[Int(op.segment)] &+ offset
+    }
+
+    /// Faults an access of `size` bytes at `offset` outside segment `number`:
+    /// a null or unusable segment, past the limit, or (expand-down) at or below it.
+    @inline(never)
+    func checkSegmentLimit(_ number: Int, offset: UInt32, size: Int) throws(CPUException) {
+        let segment = segments[number]
+        let fault: CPUException = number == SegmentName.ss.rawValue ? .stackFault(errorCode: 0) : .generalProtection(errorCode: 0)
+        guard segment.attributes & 0x80 != 0 else { throw fault }  // null or not present
+        let last = UInt64(offset) + UInt64(max(size, 1) - 1)
+        let isExpandDown = segment.attributes & 0x1C == 0x14  // data segment, E bit set
+        if isExpandDown {
+            let upper: UInt64 = segment.attributes & 0x4000 != 0 ? 0xFFFF_FFFF : 0xFFFF
+            guard UInt64(offset) > UInt64(segment.limit), last <= upper else { throw fault }
+        } else {
+            guard last <= UInt64(segment.limit) else { throw fault }
+        }
     }
 
     /// The offset (effective address) of the memory operand, without the segment base.
@@ -61,8 +80,8 @@ extension Machine {
 
     /// The linear address when the op has a memory operand, else 0.
     @inline(__always)
-    func memoryAddress(_ op: Op) -> UInt32 {
-        op.destination == Op.memory || op.source == Op.memory ? linearAddress(op) : 0
+    func memoryAddress(_ op: Op, size: Int? = nil) throws(CPUException) -> UInt32 {
+        op.destination == Op.memory || op.source == Op.memory ? try linearAddress(op, size: size) : 0
     }
 
     // MARK: Stack

@@ -30,45 +30,66 @@ extension Machine {
         let (sum, overflow) = instructionCount.addingReportingOverflow(UInt64(max(maxSteps, 0)))
         let limit = overflow ? UInt64.max : sum
         while instructionCount < limit {
-            let address = eip
-            let slots = codeCache.slots(page: Int(address >> 12), memory: memory)
-            let pointer = slots + Int(address & 0xFFF)
-            if pointer.pointee.kind == .undecoded {
-                do {
-                    try decodeInto(pointer, address: address)
-                } catch {
-                    if case .pageFault(let faultAddress, _) = error { cr2 = faultAddress }
-                    observer.didRaise(self, exception: error, instructionAddress: address)
-                    return .exception(error)
-                }
+            if debugTrapsArmed {
+                if let reason = debugStep(until: until, observer: &observer) { return reason }
+                continue
             }
-            let kind = pointer.pointee.kind
-            if Observer.isActive && kind != .stop { observer.willExecute(self) }
-            nextEIP = address &+ UInt32(pointer.pointee.length)
-            do {
-                if try !execute(pointer) {
-                    if kind == .stop { return address == until ? .reachedUntil : .endOfCode }
-                    eip = nextEIP
-                    instructionCount &+= 1
-                    observer.didExecute(self, instructionAddress: address, writes: memory.writeLog)
-                    return .halted
-                }
-            } catch {
-                if case .pageFault(let faultAddress, _) = error { cr2 = faultAddress }
-                observer.didRaise(self, exception: error, instructionAddress: address)
-                if kind == .unsupported { return .unsupported(describe(address)) }
-                return .exception(error)
-            }
-            eip = nextEIP
-            instructionCount &+= 1
-            if Observer.isActive {
-                observer.didExecute(self, instructionAddress: address, writes: memory.writeLog)
-                if logging { memory.clearWriteLog() }
-            }
+            if let reason = executeOne(until: until, observer: &observer) { return reason }
         }
         if let until, eip == until { return .reachedUntil }
         if let endAddress, eip == endAddress { return .endOfCode }
         return .stepLimit
+    }
+
+    /// Fetches (decoding on first sight) and executes the instruction at eip.
+    /// Returns nil to go on, or why the run stops. A fault is delivered through
+    /// the IDT when one is loaded; execution then goes on at the handler.
+    @inline(__always)
+    func executeOne<Observer: ExecutionObserver>(until: UInt32?, observer: inout Observer) -> StopReason? {
+        let address = eip
+        let slots = codeCache.slots(page: Int(address >> 12), memory: memory)
+        let pointer = slots + Int(address & 0xFFF)
+        if pointer.pointee.kind == .undecoded {
+            do {
+                try decodeInto(pointer, address: address)
+            } catch {
+                observer.didRaise(self, exception: error, instructionAddress: address)
+                return resolve(error, at: address, next: address)
+            }
+        }
+        let kind = pointer.pointee.kind
+        if Observer.isActive && kind != .stop { observer.willExecute(self) }
+        nextEIP = address &+ UInt32(pointer.pointee.length)
+        do {
+            if try !execute(pointer) {
+                if kind == .stop { return address == until ? .reachedUntil : .endOfCode }
+                eip = nextEIP
+                instructionCount &+= 1
+                observer.didExecute(self, instructionAddress: address, writes: memory.writeLog)
+                return .halted
+            }
+        } catch {
+            observer.didRaise(self, exception: error, instructionAddress: address)
+            if kind == .unsupported { return .unsupported(describe(address)) }
+            return resolve(error, at: address, next: address &+ UInt32(pointer.pointee.length))
+        }
+        eip = nextEIP
+        instructionCount &+= 1
+        if Observer.isActive {
+            observer.didExecute(self, instructionAddress: address, writes: memory.writeLog)
+            if memory.isLoggingWrites { memory.clearWriteLog() }
+        }
+        return nil
+    }
+
+    /// Delivers a fault, or gives the reason the run stops.
+    @inline(never)
+    private func resolve(_ error: CPUException, at address: UInt32, next: UInt32) -> StopReason? {
+        eip = address
+        switch handleFault(error, instructionAddress: address, nextAddress: next) {
+        case .delivered: return nil
+        case .stop(let reason): return reason
+        }
     }
 
     /// Decodes the instruction at `address` into its cache slot.
@@ -106,12 +127,12 @@ extension Machine {
 
     /// The bytes of the instruction at `address` (up to `length`, stopping at
     /// unmapped memory), for #UD reports.
-    func instructionBytes(_ address: UInt32, length: Int) -> [UInt8] {
+    func instructionBytes(_ address: UInt32, length: Int) -> InstructionBytes {
         var bytes: [UInt8] = []
         for offset in 0..<max(1, min(length, 15)) {
             guard let byte = try? memory.bytes(at: address &+ UInt32(offset), count: 1) else { break }
             bytes += byte
         }
-        return bytes
+        return InstructionBytes(bytes)
     }
 }

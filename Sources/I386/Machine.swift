@@ -40,6 +40,23 @@ public final class Machine {
     /// Reads from and writes to ports other than 0xE9, in order.
     public internal(set) var portLog: [(port: UInt16, size: Int, value: UInt32, isWrite: Bool)] = []
 
+    /// SYSENTER_CS, SYSENTER_ESP, SYSENTER_EIP (MSRs 0x174–0x176).
+    public var sysenterCS: UInt32 = 0
+    public var sysenterESP: UInt32 = 0
+    public var sysenterEIP: UInt32 = 0
+    /// The x87/SSE state as an opaque 512-byte area (fxsave layout), for lazy-FPU code.
+    var fpuState = [UInt8](repeating: 0, count: 512)
+    /// Exceptions and interrupts delivered through the IDT, in order (vector, error code, eip).
+    public internal(set) var deliveredEvents: [(vector: Int, errorCode: UInt32?, eip: UInt32)] = []
+
+    /// Bit n set when segment register n is not flat (base 0, 4 GB, expand-up,
+    /// present): memory operands through it are limit-checked.
+    var nonFlatSegments: UInt8 = 0
+    /// True while TF or a DR7 breakpoint is armed: the run loop checks debug traps.
+    var debugTrapsArmed = false
+    /// True while DR7 enables a breakpoint.
+    var breakpointsArmed = false
+
     /// Execution stops with `endOfCode` when eip reaches this address (a snippet's end).
     public var endAddress: UInt32?
 
@@ -105,6 +122,18 @@ public final class Machine {
     public func setSegment(_ name: SegmentName, _ value: SegmentRegister) {
         segments[name.rawValue] = value
         segmentBases[name.rawValue] = value.base
+        segmentsChanged()
+    }
+
+    /// Recomputes `nonFlatSegments` after a segment register load.
+    func segmentsChanged() {
+        var mask: UInt8 = 0
+        for (number, segment) in segments.enumerated() {
+            let isFlat = segment.base == 0 && segment.limit == 0xFFFF_FFFF && segment.attributes & 0x0C != 0x04
+                && segment.attributes & 0x80 != 0
+            if !isFlat && number != SegmentName.cs.rawValue { mask |= 1 << UInt8(number) }
+        }
+        nonFlatSegments = mask
     }
 
     /// The current privilege level (the RPL of CS).

@@ -79,6 +79,12 @@ enum OpKind: UInt8 {
     case nop, hlt, cpuid, rdtsc, int3, int, into, ud2, `in`, out
     case movToControl, movFromControl, movToDebug, movFromDebug, clts, fpuOpaque, wait
 
+    // System architecture
+    case lgdt, lidt, sgdt, sidt, lldt, sldt, ltr, str, loadFarPointer, bound
+    case verr, verw, lar, lsl, arpl
+    case jmpFar, callFar, retFar, iret
+    case rdmsr, wrmsr, sysenter, sysexit, lmsw, smsw, privilegedNop
+
     /// A stop address of the current run (`until`, a snippet's end): see `Machine+Run`.
     case stop
 

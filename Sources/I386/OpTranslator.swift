@@ -346,6 +346,73 @@ enum OpTranslator {
             }
             return simple(instruction.mnemonic == .in ? .in : .out)
         case .clts: return simple(.clts)
+
+        case .lgdt, .lidt:
+            guard source(0) else { return unsupported(op) }
+            return simple(instruction.mnemonic == .lgdt ? .lgdt : .lidt, size: operandSize)
+        case .sgdt, .sidt:
+            guard destination(0) else { return unsupported(op) }
+            return simple(instruction.mnemonic == .sgdt ? .sgdt : .sidt, size: operandSize)
+        case .lldt, .ltr, .verr, .verw, .lmsw:
+            guard source(0) else { return unsupported(op) }
+            let kinds: [X86Mnemonic: OpKind] = [.lldt: .lldt, .ltr: .ltr, .verr: .verr, .verw: .verw, .lmsw: .lmsw]
+            return simple(kinds[instruction.mnemonic] ?? .lldt, size: 2)
+        case .sldt, .str, .smsw:
+            guard destination(0) else { return unsupported(op) }
+            let kinds: [X86Mnemonic: OpKind] = [.sldt: .sldt, .str: .str, .smsw: .smsw]
+            return simple(kinds[instruction.mnemonic] ?? .sldt)
+        case .lds, .les, .lfs, .lgs, .lss:
+            guard destination(), source() else { return unsupported(op) }
+            let segments: [X86Mnemonic: X86Register] = [.lds: .ds, .les: .es, .lfs: .fs, .lgs: .gs, .lss: .ss]
+            op.extra = UInt8(segments[instruction.mnemonic]?.number ?? 3)
+            return simple(.loadFarPointer)
+        case .bound:
+            guard destination(), source() else { return unsupported(op) }
+            return simple(.bound)
+        case .lar, .lsl:
+            guard destination(), source() else { return unsupported(op) }
+            return simple(instruction.mnemonic == .lar ? .lar : .lsl)
+        case .arpl:
+            guard destination(), source() else { return unsupported(op) }
+            return simple(.arpl, size: 2)
+        case .ljmp, .lcall:
+            op.size = operandSize
+            if operands.count == 2, let selector = operands[0].immediate, let offset = operands[1].immediate {
+                op.source = Op.immediate
+                op.displacement = UInt32(truncatingIfNeeded: selector) & 0xFFFF
+                op.immediate = UInt32(truncatingIfNeeded: offset)
+            } else {
+                guard operands.count == 1, operands[0].memory != nil, source(0) else { return unsupported(op) }
+            }
+            return simple(instruction.mnemonic == .ljmp ? .jmpFar : .callFar, size: operandSize)
+        case .retf:
+            op.immediate = UInt32(truncatingIfNeeded: operands.first?.immediate ?? 0) & 0xFFFF
+            return simple(.retFar, size: operandSize)
+        case .iretd: return simple(.iret, size: 4)
+        case .iret: return simple(.iret, size: 2)
+        case .rdmsr: return simple(.rdmsr)
+        case .wrmsr: return simple(.wrmsr)
+        case .sysenter: return simple(.sysenter)
+        case .sysexit: return simple(.sysexit)
+        case .invlpg, .wbinvd: return simple(.privilegedNop)
+        case .fninit, .fnclex, .wait:
+            op.extra = instruction.mnemonic == .wait ? 5 : 0
+            return simple(.fpuOpaque)
+        case .fnsave, .frstor, .fxsave, .fxrstor:
+            guard destination(0) else { return unsupported(op) }
+            op.source = op.destination
+            let codes: [X86Mnemonic: UInt8] = [.fnsave: 1, .frstor: 2, .fxsave: 3, .fxrstor: 4]
+            op.extra = codes[instruction.mnemonic] ?? 1
+            return simple(.fpuOpaque)
+        case .fnstsw, .fnstcw:
+            guard destination(0) else { return unsupported(op) }
+            op.extra = 6
+            op.immediate = instruction.mnemonic == .fnstcw ? 1 : 0
+            return simple(.fpuOpaque, size: 2)
+        case .fldcw:
+            guard source(0) else { return unsupported(op) }
+            op.extra = 7
+            return simple(.fpuOpaque, size: 2)
         default:
             return unsupported(op)
         }

@@ -3,7 +3,7 @@ extension Machine {
     @inline(__always)
     func add(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
-        let address = memoryAddress(op)
+        let address = try memoryAddress(op)
         let left = try read(op.destination, op, size: size, address: address)
         let right = try read(op.source, op, size: size, address: address)
         let result = (left &+ right) & sizeMask(size)
@@ -13,7 +13,7 @@ extension Machine {
 
     func adc(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
-        let address = memoryAddress(op)
+        let address = try memoryAddress(op)
         let left = try read(op.destination, op, size: size, address: address)
         let right = try read(op.source, op, size: size, address: address)
         let carry = carryFlag
@@ -25,7 +25,7 @@ extension Machine {
     @inline(__always)
     func sub(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
-        let address = memoryAddress(op)
+        let address = try memoryAddress(op)
         let left = try read(op.destination, op, size: size, address: address)
         let right = try read(op.source, op, size: size, address: address)
         let result = (left &- right) & sizeMask(size)
@@ -35,7 +35,7 @@ extension Machine {
 
     func sbb(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
-        let address = memoryAddress(op)
+        let address = try memoryAddress(op)
         let left = try read(op.destination, op, size: size, address: address)
         let right = try read(op.source, op, size: size, address: address)
         let borrow = carryFlag
@@ -47,7 +47,7 @@ extension Machine {
     @inline(__always)
     func cmp(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
-        let address = memoryAddress(op)
+        let address = try memoryAddress(op)
         let left = try read(op.destination, op, size: size, address: address)
         let right = try read(op.source, op, size: size, address: address)
         setLazyFlags(.sub, left, right, (left &- right) & sizeMask(size), size: size)
@@ -56,7 +56,7 @@ extension Machine {
     @inline(__always)
     func inc(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
-        let address = memoryAddress(op)
+        let address = try memoryAddress(op)
         let value = try read(op.destination, op, size: size, address: address)
         let result = (value &+ 1) & sizeMask(size)
         try write(op.destination, size: size, address: address, result)
@@ -66,7 +66,7 @@ extension Machine {
     @inline(__always)
     func dec(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
-        let address = memoryAddress(op)
+        let address = try memoryAddress(op)
         let value = try read(op.destination, op, size: size, address: address)
         let result = (value &- 1) & sizeMask(size)
         try write(op.destination, size: size, address: address, result)
@@ -75,7 +75,7 @@ extension Machine {
 
     func neg(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
-        let address = memoryAddress(op)
+        let address = try memoryAddress(op)
         let value = try read(op.destination, op, size: size, address: address)
         let result = (0 &- value) & sizeMask(size)
         try write(op.destination, size: size, address: address, result)
@@ -90,7 +90,7 @@ extension Machine {
 
     func mul(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
-        let address = memoryAddress(op)
+        let address = try memoryAddress(op)
         let factor = UInt64(try read(op.source, op, size: size, address: address))
         let low: UInt32
         let overflow: Bool
@@ -118,7 +118,7 @@ extension Machine {
 
     func imul1(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
-        let address = memoryAddress(op)
+        let address = try memoryAddress(op)
         let factor = Int64(Int32(bitPattern: signExtend(try read(op.source, op, size: size, address: address), size: size)))
         let accumulator = Int64(Int32(bitPattern: signExtend(registers[0], size: size)))
         let product = accumulator * factor  // |product| < 2^62: cannot overflow
@@ -144,7 +144,7 @@ extension Machine {
     /// imul r, r/m (extra = 0) and imul r, r/m, imm (extra = 1).
     func imul2(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
-        let address = memoryAddress(op)
+        let address = try memoryAddress(op)
         let source = try read(op.source, op, size: size, address: address)
         let other = op.extra == 1 ? op.immediate : register(op.destination, size: size)
         let product = Int64(Int32(bitPattern: signExtend(source, size: size)))
@@ -163,7 +163,7 @@ extension Machine {
 
     func div(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
-        let address = memoryAddress(op)
+        let address = try memoryAddress(op)
         let divisor = UInt64(try read(op.source, op, size: size, address: address))
         guard divisor != 0 else { throw .divideError }
         switch size {
@@ -190,7 +190,7 @@ extension Machine {
 
     func idiv(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
-        let address = memoryAddress(op)
+        let address = try memoryAddress(op)
         let divisor = Int64(Int32(bitPattern: signExtend(try read(op.source, op, size: size, address: address), size: size)))
         guard divisor != 0 else { throw .divideError }
         let dividend: Int64 = switch size {

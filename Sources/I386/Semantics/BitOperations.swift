@@ -11,7 +11,7 @@ extension Machine {
         var address: UInt32 = 0
         let bit: UInt32
         if op.destination == Op.memory {
-            address = linearAddress(op)
+            address = try linearAddress(op)
             if op.source == Op.immediate {
                 bit = offset & (bits - 1)
             } else {
@@ -39,7 +39,7 @@ extension Machine {
 
     func bitScan(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
-        let address = memoryAddress(op)
+        let address = try memoryAddress(op)
         let value = try read(op.source, op, size: size, address: address)
         guard value != 0 else {
             setFlags(EFLAGS.zf, mask: EFLAGS.zf)

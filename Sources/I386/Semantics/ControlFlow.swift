@@ -2,7 +2,7 @@
 extension Machine {
     func jmpIndirect(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
-        let address = op.source == Op.memory ? linearAddress(op) : 0
+        let address = op.source == Op.memory ? try linearAddress(op) : 0
         nextEIP = try read(op.source, op, size: size, address: address)
     }
 
@@ -14,7 +14,7 @@ extension Machine {
 
     func callIndirect(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
-        let address = op.source == Op.memory ? linearAddress(op) : 0
+        let address = op.source == Op.memory ? try linearAddress(op) : 0
         let target = try read(op.source, op, size: size, address: address)  // read before the push
         try push(nextEIP, size: size)
         nextEIP = target

@@ -4,19 +4,19 @@ extension Machine {
     @inline(__always)
     func mov(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
-        let address = memoryAddress(op)
+        let address = try memoryAddress(op)
         let value = try read(op.source, op, size: size, address: address)
         try write(op.destination, size: size, address: address, value)
     }
 
     func movzx(_ op: Op) throws(CPUException) {
-        let address = memoryAddress(op)
+        let address = try memoryAddress(op, size: Int(op.extra))
         let value = try read(op.source, op, size: Int(op.extra), address: address)
         try write(op.destination, size: Int(op.size), address: address, value)
     }
 
     func movsx(_ op: Op) throws(CPUException) {
-        let address = memoryAddress(op)
+        let address = try memoryAddress(op, size: Int(op.extra))
         let value = signExtend(try read(op.source, op, size: Int(op.extra), address: address), size: Int(op.extra))
         try write(op.destination, size: Int(op.size), address: address, value & sizeMask(Int(op.size)))
     }
@@ -28,7 +28,7 @@ extension Machine {
 
     func xchg(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
-        let address = memoryAddress(op)
+        let address = try memoryAddress(op)
         let first = try read(op.destination, op, size: size, address: address)
         let second = try read(op.source, op, size: size, address: address)
         try write(op.destination, size: size, address: address, second)
@@ -37,7 +37,7 @@ extension Machine {
 
     func xadd(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
-        let address = memoryAddress(op)
+        let address = try memoryAddress(op)
         let destination = try read(op.destination, op, size: size, address: address)
         let source = try read(op.source, op, size: size, address: address)
         let sum = (destination &+ source) & sizeMask(size)
@@ -49,7 +49,7 @@ extension Machine {
 
     func cmpxchg(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
-        let address = memoryAddress(op)
+        let address = try memoryAddress(op)
         let destination = try read(op.destination, op, size: size, address: address)
         let accumulator = register(0, size: size)
         let difference = (accumulator &- destination) & sizeMask(size)
@@ -65,7 +65,7 @@ extension Machine {
 
     func cmpxchg8b(_ op: Op) throws(CPUException) {
         guard op.destination == Op.memory else { throw .invalidOpcode(bytes: []) }
-        let address = linearAddress(op)
+        let address = try linearAddress(op, size: 8)
         let low = try memory.read32(address)
         let high = try memory.read32(address &+ 4)
         if low == registers[0] && high == registers[2] {
@@ -118,13 +118,13 @@ extension Machine {
     }
 
     func setcc(_ op: Op) throws(CPUException) {
-        let address = memoryAddress(op)
+        let address = try memoryAddress(op)
         try write(op.destination, size: 1, address: address, condition(op.extra) ? 1 : 0)
     }
 
     func cmovcc(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
-        let address = memoryAddress(op)
+        let address = try memoryAddress(op)
         let value = try read(op.source, op, size: size, address: address)  // read even when false
         if condition(op.extra) { setRegister(op.destination, size: size, value) }
     }

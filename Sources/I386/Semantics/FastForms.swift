@@ -2,11 +2,13 @@
 /// op through a pointer so only the fields they use are loaded, and read every
 /// field before writing memory (a write may invalidate the op's slot).
 extension Machine {
-    /// The linear address of a flat (no 0x67) memory operand.
+    /// The linear address of a 32-bit (no 0x67) memory operand of `size` bytes.
     @inline(__always)
-    func fastAddress(_ op: UnsafePointer<Op>) -> UInt32 {
-        segmentBases[Int(op.pointee.segment)] &+ registers[Int(op.pointee.base)]
+    func fastAddress(_ op: UnsafePointer<Op>, size: Int = 4) throws(CPUException) -> UInt32 {
+        let offset = registers[Int(op.pointee.base)]
             &+ (registers[Int(op.pointee.index)] << UInt32(op.pointee.scaleShift)) &+ op.pointee.displacement
+        if nonFlatSegments & (1 << op.pointee.segment) != 0 { try checkSegmentLimit(Int(op.pointee.segment), offset: offset, size: size) }
+        return segmentBases[Int(op.pointee.segment)] &+ offset
     }
 
     /// The 32-bit result of `operation`, recording its flags; nil for cmp/test (no write-back).
@@ -50,7 +52,7 @@ extension Machine {
 
     @inline(__always)
     func fastALUMemory(_ operation: OpKind, _ op: UnsafePointer<Op>) throws(CPUException) {
-        let address = fastAddress(op)
+        let address = try fastAddress(op)
         let source = registers[Int(op.pointee.source)]
         let left = try memory.read32(address)
         if let result = fastALU(operation, left, source) { try memory.write32(address, result) }

@@ -3,7 +3,7 @@ extension Machine {
     @inline(__always)
     func logic(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
-        let address = memoryAddress(op)
+        let address = try memoryAddress(op)
         let left = try read(op.destination, op, size: size, address: address)
         let right = try read(op.source, op, size: size, address: address)
         let result: UInt32 = switch op.kind {
@@ -18,7 +18,7 @@ extension Machine {
     @inline(__always)
     func test(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
-        let address = memoryAddress(op)
+        let address = try memoryAddress(op)
         let left = try read(op.destination, op, size: size, address: address)
         let right = try read(op.source, op, size: size, address: address)
         setLazyFlags(.logic, left, right, left & right, size: size)
@@ -26,7 +26,7 @@ extension Machine {
 
     func not(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
-        let address = memoryAddress(op)
+        let address = try memoryAddress(op)
         let value = try read(op.destination, op, size: size, address: address)
         try write(op.destination, size: size, address: address, ~value & sizeMask(size))
     }

@@ -3,7 +3,7 @@ extension Machine {
     func movFromSegment(_ op: Op) throws(CPUException) {
         let selector = UInt32(segments[Int(op.extra)].selector)
         if op.destination == Op.memory {
-            try memory.write16(linearAddress(op), UInt16(selector))  // always a 16-bit store
+            try memory.write16(try linearAddress(op), UInt16(selector))  // always a 16-bit store
         } else {
             // A 32-bit register destination gets the selector zero-extended.
             setRegister(op.destination, size: op.size == 2 ? 2 : 4, selector)
@@ -11,7 +11,7 @@ extension Machine {
     }
 
     func movToSegment(_ op: Op) throws(CPUException) {
-        let address = memoryAddress(op)
+        let address = try memoryAddress(op)
         let selector = UInt16(truncatingIfNeeded: try read(op.source, op, size: 2, address: address))
         guard op.extra != UInt8(SegmentName.cs.rawValue) else {
             throw .invalidOpcode(bytes: instructionBytes(eip, length: Int(op.length)))
@@ -29,6 +29,7 @@ extension Machine {
             if isStack { throw .generalProtection(errorCode: 0) }
             segments[number] = SegmentRegister(selector: selector, base: 0, limit: 0, attributes: 0)
             segmentBases[number] = 0
+            segmentsChanged()
             return
         }
         let descriptor = try readDescriptor(selector)
@@ -55,6 +56,7 @@ extension Machine {
         segments[number] = SegmentRegister(selector: selector, base: descriptor.base,
                                            limit: descriptor.limit, attributes: attributes | 1)
         segmentBases[number] = descriptor.base
+        segmentsChanged()
     }
 
     /// Reads the 8-byte descriptor a selector names; #GP(selector) past the table limit.

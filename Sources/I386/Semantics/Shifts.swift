@@ -15,7 +15,7 @@ extension Machine {
     func shift(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
         let count = shiftCount(op.source, op)
-        let address = memoryAddress(op)
+        let address = try memoryAddress(op)
         let value = try read(op.destination, op, size: size, address: address)
         guard count != 0 else { return }
         let bits = UInt32(size * 8)
@@ -49,7 +49,7 @@ extension Machine {
     func rotate(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
         let count = shiftCount(op.source, op)
-        let address = memoryAddress(op)
+        let address = try memoryAddress(op)
         let value = try read(op.destination, op, size: size, address: address)
         guard count != 0 else { return }
         let bits = UInt32(size * 8)
@@ -76,7 +76,7 @@ extension Machine {
         let bits = UInt64(size * 8)
         let masked = shiftCount(op.source, op)
         let count = size == 4 ? UInt64(masked) : UInt64(masked) % (bits + 1)
-        let address = memoryAddress(op)
+        let address = try memoryAddress(op)
         let value = try read(op.destination, op, size: size, address: address)
         guard count != 0 else { return }
         let oldCarry = UInt64(carryFlag)
@@ -105,7 +105,7 @@ extension Machine {
     func doubleShift(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
         let count = UInt64(shiftCount(op.extra, op))
-        let address = memoryAddress(op)
+        let address = try memoryAddress(op)
         let destination = UInt64(try read(op.destination, op, size: size, address: address))
         guard count != 0 else { return }
         let source = UInt64(register(op.source, size: size))

@@ -4,7 +4,7 @@ extension Machine {
     func push(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
         // The memory operand is addressed, and `push %esp` reads esp, before the decrement.
-        let address = op.source == Op.memory ? linearAddress(op) : 0
+        let address = op.source == Op.memory ? try linearAddress(op) : 0
         let value = try read(op.source, op, size: size, address: address)
         try push(value, size: size)
     }
@@ -17,7 +17,7 @@ extension Machine {
         if op.destination == Op.memory {
             // A memory destination is addressed with the incremented esp.
             do {
-                try memory.write(linearAddress(op), size: size, value)
+                try memory.write(try linearAddress(op), size: size, value)
             } catch {
                 registers[4] = oldESP
                 throw error

@@ -49,9 +49,87 @@ extension Machine {
 
     // MARK: Port I/O
 
-    /// #GP(0) when CPL > IOPL (the TSS I/O bitmap is not consulted yet).
+    /// In and out are allowed when CPL <= IOPL; otherwise every port's bit in
+    /// the TSS I/O permission bitmap must be clear and inside the TSS limit (#GP(0)).
     func checkIOPermission(port: UInt16, size: Int) throws(CPUException) {
-        if cpl > iopl { throw .generalProtection(errorCode: 0) }
+        guard cpl > iopl else { return }
+        guard taskSegment.attributes & 0x80 != 0, taskSegment.attributes & 0x0D == 0x09, taskSegment.limit >= 103 else {
+            throw .generalProtection(errorCode: 0)
+        }
+        let mapBase = UInt32(try memory.read16(taskSegment.base &+ 102))
+        let first = mapBase + UInt32(port) / 8
+        let last = mapBase + (UInt32(port) + UInt32(size) - 1) / 8
+        guard last <= taskSegment.limit else { throw .generalProtection(errorCode: 0) }
+        var bits = UInt32(try memory.read8(taskSegment.base &+ first))
+        if last != first { bits |= UInt32(try memory.read8(taskSegment.base &+ last)) << 8 }
+        let mask = ((UInt32(1) << UInt32(size)) - 1) << (UInt32(port) & 7)
+        if bits & mask != 0 { throw .generalProtection(errorCode: 0) }
+    }
+
+    // MARK: MSRs and fast system calls
+
+    func rdmsr() throws(CPUException) {
+        try requirePrivilege()
+        let value: UInt64 = switch registers[1] {
+        case 0x10: instructionCount
+        case 0x174: UInt64(sysenterCS)
+        case 0x175: UInt64(sysenterESP)
+        case 0x176: UInt64(sysenterEIP)
+        default: throw .generalProtection(errorCode: 0)
+        }
+        registers[0] = UInt32(truncatingIfNeeded: value)
+        registers[2] = UInt32(truncatingIfNeeded: value >> 32)
+    }
+
+    func wrmsr() throws(CPUException) {
+        try requirePrivilege()
+        switch registers[1] {
+        case 0x174: sysenterCS = registers[0]
+        case 0x175: sysenterESP = registers[0]
+        case 0x176: sysenterEIP = registers[0]
+        default: throw .generalProtection(errorCode: 0)
+        }
+    }
+
+    /// A flat 4 GB segment for sysenter/sysexit, which load fixed descriptors.
+    private func flatSegment(_ selector: UInt16, isCode: Bool, level: UInt16) -> SegmentRegister {
+        SegmentRegister(selector: selector, base: 0, limit: 0xFFFF_FFFF,
+                        attributes: (isCode ? 0xC09B : 0xC093) | (level << 5))
+    }
+
+    func sysenter() throws(CPUException) {
+        let selector = UInt16(truncatingIfNeeded: sysenterCS) & 0xFFFC
+        guard selector != 0 else { throw .generalProtection(errorCode: 0) }
+        eflags = eflags & ~(EFLAGS.vm | EFLAGS.if | EFLAGS.rf)
+        setSegment(.cs, flatSegment(selector, isCode: true, level: 0))
+        setSegment(.ss, flatSegment(selector &+ 8, isCode: false, level: 0))
+        registers[4] = sysenterESP
+        nextEIP = sysenterEIP
+    }
+
+    func sysexit() throws(CPUException) {
+        let selector = UInt16(truncatingIfNeeded: sysenterCS) & 0xFFFC
+        guard cpl == 0, selector != 0 else { throw .generalProtection(errorCode: 0) }
+        setSegment(.cs, flatSegment((selector &+ 16) | 3, isCode: true, level: 3))
+        setSegment(.ss, flatSegment((selector &+ 24) | 3, isCode: false, level: 3))
+        registers[4] = registers[1]
+        nextEIP = registers[2]
+    }
+
+    /// lmsw loads PE, MP, EM, TS (and cannot clear PE); smsw stores CR0's low word.
+    func lmsw(_ op: Op) throws(CPUException) {
+        try requirePrivilege()
+        let value = try read(op.source, op, size: 2, address: try memoryAddress(op, size: 2))
+        cr0 = (cr0 & ~0xE) | (value & 0xF) | (cr0 & 1)
+    }
+
+    func smsw(_ op: Op) throws(CPUException) {
+        let address = try memoryAddress(op, size: 2)
+        if op.destination == Op.memory {
+            try memory.write16(address, UInt16(truncatingIfNeeded: cr0))
+        } else {
+            setRegister(op.destination, size: op.size == 2 ? 2 : 4, cr0)
+        }
     }
 
     func readPort(_ port: UInt16, size: Int) -> UInt32 {
@@ -127,6 +205,7 @@ extension Machine {
         if index == 6 { value = (value & 0x0000_E00F) | 0xFFFF_0FF0 }
         if index == 7 { value = (value & 0xFFFF_2BFF) | 0x0000_0400 }
         debugRegisters[index] = value
+        updateDebugArming()
     }
 
     func movFromDebug(_ op: Op) throws(CPUException) {

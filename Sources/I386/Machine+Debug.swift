@@ -1,0 +1,75 @@
+/// Debug traps: DR0–DR3 breakpoints enabled in DR7 (execute breakpoints are
+/// faults, data breakpoints are traps) and single-stepping with TF. DR6
+/// reports what fired.
+extension Machine {
+    /// DR6 bits.
+    static let dr6Reserved: UInt32 = 0xFFFF_0FF0
+    static let dr6SingleStep: UInt32 = 1 << 14
+
+    /// Re-derives the breakpoints and memory watches from DR7 (after a debug-register write).
+    func updateDebugArming() {
+        let dr7 = debugRegisters[7]
+        var watches: [GuestMemory.Watch] = []
+        var executeArmed = false
+        for index in 0..<4 where dr7 & (3 << (2 * UInt32(index))) != 0 {
+            let kind = (dr7 >> (16 + 4 * UInt32(index))) & 3
+            let lengthBits = (dr7 >> (18 + 4 * UInt32(index))) & 3
+            let length: UInt32 = [1, 2, 8, 4][Int(lengthBits)]
+            switch kind {
+            case 0: executeArmed = true
+            case 1, 3:
+                let start = debugRegisters[index] & ~(length - 1)
+                watches.append(.init(start: start, length: length, index: index, writesOnly: kind == 1))
+            default: break  // I/O breakpoints need CR4.DE: not modelled
+            }
+        }
+        memory.setWatches(watches)
+        breakpointsArmed = executeArmed || !watches.isEmpty
+        debugTrapsArmed = storedFlags & EFLAGS.tf != 0 || breakpointsArmed
+    }
+
+    /// The execute breakpoints matching `address` (bit n for DRn), ignoring RF.
+    func executeBreakpointHits(at address: UInt32) -> UInt32 {
+        let dr7 = debugRegisters[7]
+        var hits: UInt32 = 0
+        for index in 0..<4 where dr7 & (3 << (2 * UInt32(index))) != 0 {
+            if (dr7 >> (16 + 4 * UInt32(index))) & 0xF == 0 && debugRegisters[index] == address {
+                hits |= 1 << UInt32(index)
+            }
+        }
+        return hits
+    }
+
+    /// One instruction with debug checks: an execute breakpoint faults before
+    /// it (unless RF is set); data breakpoints and single-step trap after it.
+    func debugStep<Observer: ExecutionObserver>(until: UInt32?, observer: inout Observer) -> StopReason? {
+        let address = eip
+        if storedFlags & EFLAGS.rf == 0 {
+            let hits = executeBreakpointHits(at: address)
+            if hits != 0 {
+                debugRegisters[6] = (debugRegisters[6] & ~0xF) | hits | Self.dr6Reserved
+                observer.didRaise(self, exception: .debug, instructionAddress: address)
+                switch handleFault(.debug, instructionAddress: address, nextAddress: address) {
+                case .delivered: return nil
+                case .stop(let reason): return reason
+                }
+            }
+        }
+        let singleStep = storedFlags & EFLAGS.tf != 0
+        memory.watchHits = 0
+        let countBefore = instructionCount
+        if let reason = executeOne(until: until, observer: &observer) { return reason }
+        guard instructionCount != countBefore else { return nil }  // it faulted and was delivered
+        storedFlags &= ~EFLAGS.rf  // RF clears once an instruction completes
+        var status: UInt32 = 0
+        if singleStep { status |= Self.dr6SingleStep }
+        status |= UInt32(memory.watchHits)
+        guard status != 0 else { return nil }
+        debugRegisters[6] = (debugRegisters[6] & ~(0xF | Self.dr6SingleStep)) | status | Self.dr6Reserved
+        observer.didRaise(self, exception: .debug, instructionAddress: eip)
+        switch handleFault(.debug, instructionAddress: eip, nextAddress: eip) {
+        case .delivered: return nil
+        case .stop(let reason): return reason
+        }
+    }
+}

@@ -1,0 +1,171 @@
+/// Delivery of exceptions and software interrupts through the IDT
+/// (32-bit interrupt and trap gates), with the SDM's checks, the stack switch
+/// from the TSS on a privilege change, #DF, and triple faults.
+extension Machine {
+    /// What became of a fault raised by an instruction.
+    enum FaultOutcome {
+        /// Delivered: execution goes on at the handler.
+        case delivered
+        /// Not delivered: the run stops with this reason.
+        case stop(StopReason)
+    }
+
+    /// True when an IDT has been loaded (a zero limit means none: exceptions stop the run).
+    public var hasIDT: Bool { idtr.limit != 0 }
+
+    /// Whether `exception` is a trap (the saved eip is the next instruction's).
+    private static func isTrap(_ exception: CPUException) -> Bool {
+        switch exception {
+        case .breakpoint, .overflow: true
+        default: false
+        }
+    }
+
+    /// Contributory exceptions and #PF combine into #DF (SDM Table 6-5).
+    private static func doubleFaultClass(_ exception: CPUException) -> Int {
+        switch exception {
+        case .divideError, .invalidTSS, .segmentNotPresent, .stackFault, .generalProtection: 1
+        case .pageFault: 2
+        default: 0
+        }
+    }
+
+    /// Delivers a fault raised at `instructionAddress`; eip is restored there
+    /// (or set past the instruction for traps) before delivery.
+    func handleFault(_ exception: CPUException, instructionAddress: UInt32, nextAddress: UInt32) -> FaultOutcome {
+        if case .pageFault(let address, _) = exception { cr2 = address }
+        guard hasIDT else { return .stop(.exception(exception)) }
+        let returnAddress = Self.isTrap(exception) ? nextAddress : instructionAddress
+        do {
+            try deliver(exception, returnAddress: returnAddress, isSoftware: false)
+            return .delivered
+        } catch {
+            // A fault while delivering: #DF when both are contributory or page faults.
+            let first = Self.doubleFaultClass(exception)
+            let second = Self.doubleFaultClass(error)
+            if case .doubleFault = exception { return .stop(.tripleFault) }
+            let becomesDoubleFault = (first == 1 && second == 1) || (first == 2 && second != 0)
+            let next: CPUException = becomesDoubleFault ? .doubleFault : error
+            if case .pageFault(let address, _) = next { cr2 = address }
+            do {
+                try deliver(next, returnAddress: returnAddress, isSoftware: false)
+                return .delivered
+            } catch {
+                if case .doubleFault = next { return .stop(.tripleFault) }
+                do {
+                    try deliver(.doubleFault, returnAddress: returnAddress, isSoftware: false)
+                    return .delivered
+                } catch {
+                    return .stop(.tripleFault)
+                }
+            }
+        }
+    }
+
+    /// `int n`, `int3` and `into`: a software interrupt through gate `vector`,
+    /// returning to the next instruction. Without an IDT, `fallback` stops the run.
+    func softwareInterrupt(_ vector: Int, fallback: CPUException) throws(CPUException) {
+        guard hasIDT else { throw fallback }
+        let event: CPUException = vector == 3 ? .breakpoint : (vector == 4 ? .overflow : fallback)
+        try deliverVector(vector, errorCode: nil, returnAddress: nextEIP, isSoftware: true, record: event)
+    }
+
+    private func deliver(_ exception: CPUException, returnAddress: UInt32, isSoftware: Bool) throws(CPUException) {
+        try deliverVector(exception.vector, errorCode: exception.errorCode, returnAddress: returnAddress,
+                          isSoftware: isSoftware, record: exception)
+    }
+
+    /// Pushes the frame and jumps to the handler of `vector`.
+    private func deliverVector(_ vector: Int, errorCode: UInt32?, returnAddress: UInt32, isSoftware: Bool,
+                               record: CPUException) throws(CPUException) {
+        let external: UInt32 = isSoftware ? 0 : 1
+        let gateError = UInt32(vector) << 3 | 2 | external
+        guard UInt32(vector) * 8 + 7 <= UInt32(idtr.limit) else { throw .generalProtection(errorCode: gateError) }
+        let gateAddress = idtr.base &+ UInt32(vector) * 8
+        let low = try memory.read32(gateAddress)
+        let high = try memory.read32(gateAddress &+ 4)
+        let type = (high >> 8) & 0x1F
+        guard type == 0x0E || type == 0x0F else { throw .generalProtection(errorCode: gateError) }  // 32-bit interrupt/trap gates
+        let gateDPL = Int((high >> 13) & 3)
+        if isSoftware && gateDPL < cpl { throw .generalProtection(errorCode: gateError) }
+        guard high & 0x8000 != 0 else { throw .segmentNotPresent(errorCode: gateError) }
+        let selector = UInt16(low >> 16)
+        let offset = (low & 0xFFFF) | (high & 0xFFFF_0000)
+
+        guard selector & 0xFFFC != 0 else { throw .generalProtection(errorCode: external) }
+        let code = try readDescriptor(selector)
+        let selectorError = UInt32(selector & 0xFFFC) | external
+        let codeType = code.attributes & 0x1F
+        guard codeType & 0x18 == 0x18 else { throw .generalProtection(errorCode: selectorError) }  // a code segment
+        let codeDPL = Int((code.attributes >> 5) & 3)
+        guard codeDPL <= cpl else { throw .generalProtection(errorCode: selectorError) }
+        guard code.attributes & 0x80 != 0 else { throw .segmentNotPresent(errorCode: selectorError) }
+        let conforming = codeType & 0x04 != 0
+
+        let oldFlags = eflags
+        let oldCS = UInt32(segments[SegmentName.cs.rawValue].selector)
+        let oldSS = UInt32(segments[SegmentName.ss.rawValue].selector)
+        let oldESP = registers[4]
+        let savedSegments = segments
+        let newCPL = conforming ? cpl : codeDPL
+        do {
+            if newCPL < cpl {
+                // Inner level: the new stack comes from the TSS.
+                let (stackSelector, stackPointer) = try stackFromTSS(level: newCPL)
+                try loadStackForLevel(stackSelector, level: newCPL)
+                registers[4] = stackPointer
+                try push32(oldSS)
+                try push32(oldESP)
+            }
+            try push32(oldFlags)
+            try push32(oldCS)
+            try push32(returnAddress)
+            if let errorCode { try push32(errorCode) }
+        } catch {
+            segments = savedSegments
+            for (index, segment) in savedSegments.enumerated() { segmentBases[index] = segment.base }
+            segmentsChanged()
+            registers[4] = oldESP
+            throw error
+        }
+        var codeRegister = code
+        codeRegister.selector = (selector & 0xFFFC) | UInt16(newCPL)
+        setSegment(.cs, codeRegister)
+        var flags = oldFlags & ~(EFLAGS.tf | EFLAGS.nt | EFLAGS.rf | EFLAGS.vm)
+        if type == 0x0E { flags &= ~EFLAGS.if }
+        eflags = flags
+        nextEIP = offset
+        eip = offset
+        deliveredEvents.append((vector, errorCode, returnAddress))
+        _ = record
+    }
+
+    /// ss and esp for privilege `level` from the current TSS (#TS when the TSS is too short).
+    func stackFromTSS(level: Int) throws(CPUException) -> (UInt16, UInt32) {
+        let offset = UInt32(4 + level * 8)
+        guard taskSegment.attributes & 0x80 != 0, offset + 5 <= taskSegment.limit else {
+            throw .invalidTSS(errorCode: UInt32(taskRegister & 0xFFFC))
+        }
+        let esp = try memory.read32(taskSegment.base &+ offset)
+        let ss = try memory.read16(taskSegment.base &+ offset &+ 4)
+        return (ss, esp)
+    }
+
+    /// Loads ss for an inner-level stack: a writable data segment with RPL = DPL = `level` (#TS otherwise).
+    func loadStackForLevel(_ selector: UInt16, level: Int) throws(CPUException) {
+        let code = UInt32(selector & 0xFFFC)
+        guard selector & 0xFFFC != 0, Int(selector & 3) == level else { throw .invalidTSS(errorCode: code) }
+        let descriptor: SegmentRegister
+        do {
+            descriptor = try readDescriptor(selector)
+        } catch {
+            throw .invalidTSS(errorCode: code)
+        }
+        let type = descriptor.attributes & 0x1F
+        guard type & 0x1A == 0x12, Int((descriptor.attributes >> 5) & 3) == level else { throw .invalidTSS(errorCode: code) }
+        guard descriptor.attributes & 0x80 != 0 else { throw .stackFault(errorCode: code) }
+        var stack = descriptor
+        stack.selector = selector
+        setSegment(.ss, stack)
+    }
+}
