@@ -44,7 +44,11 @@ extension Machine {
     /// it (unless RF is set); data breakpoints and single-step trap after it.
     func debugStep<Observer: ExecutionObserver>(until: UInt32?, observer: inout Observer) -> StopReason? {
         let address = eip
-        if storedFlags & EFLAGS.rf == 0 {
+        let resumeFlag = storedFlags & EFLAGS.rf != 0
+        // RF suppresses this instruction's breakpoint only; it is cleared before
+        // the instruction runs, so an iret that sets it keeps it for the next one.
+        storedFlags &= ~EFLAGS.rf
+        if !resumeFlag {
             let hits = executeBreakpointHits(at: address)
             if hits != 0 {
                 debugRegisters[6] = (debugRegisters[6] & ~0xF) | hits | Self.dr6Reserved
@@ -60,7 +64,6 @@ extension Machine {
         let countBefore = instructionCount
         if let reason = executeOne(until: until, observer: &observer) { return reason }
         guard instructionCount != countBefore else { return nil }  // it faulted and was delivered
-        storedFlags &= ~EFLAGS.rf  // RF clears once an instruction completes
         var status: UInt32 = 0
         if singleStep { status |= Self.dr6SingleStep }
         status |= UInt32(memory.watchHits)

@@ -48,11 +48,14 @@ public enum DefaultEnvironment {
         try machine.write(gdt, at: gdtAddress)
         machine.gdtr = TableRegister(base: gdtAddress, limit: UInt16(gdt.count - 1))
 
-        // TSS: ss0:esp0 = kernel data : top of the default stack; no I/O bitmap.
+        // TSS: ss0:esp0 = kernel data : top of the default stack. The I/O map base
+        // is Linux's INVALID_IO_BITMAP_OFFSET (0x8000, past the limit: ring 3 may
+        // use no port); a bitmap of 1024 bytes follows the TSS for images that set
+        // the base to 104.
         var tss = [UInt8](repeating: 0, count: Int(Linux26.TSS.size))
         store(stackTop, into: &tss, at: Linux26.TSS.esp0)
         store(UInt32(Linux26.GDT.kernelDS), into: &tss, at: Linux26.TSS.ss0)
-        store(UInt32(Linux26.TSS.size) << 16, into: &tss, at: Linux26.TSS.ioBitmapBase - 2)
+        store(0x8000 << 16, into: &tss, at: Linux26.TSS.ioBitmapBase - 2)
         try machine.write(tss, at: tssAddress)
 
         // The default task and its thread_info.

@@ -112,7 +112,10 @@ extension Machine {
             setFlags(0, mask: EFLAGS.zf)
             return
         }
-        let value = op.kind == .lar ? UInt32(descriptor.attributes) << 8 & 0x00F0_FF00 : descriptor.limit
+        // lar: bits 8–23 of the descriptor's second word (with limit 19:16, as CPUs return them).
+        let rawLimit = descriptor.attributes & 0x8000 != 0 ? descriptor.limit >> 12 : descriptor.limit
+        let accessRights = UInt32(descriptor.attributes) << 8 & 0x00F0_FF00 | (rawLimit & 0x000F_0000)
+        let value = op.kind == .lar ? accessRights : descriptor.limit
         setRegister(op.destination, size: Int(op.size), value)
         setFlags(EFLAGS.zf, mask: EFLAGS.zf)
     }
