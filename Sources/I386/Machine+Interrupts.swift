@@ -41,16 +41,17 @@ extension Machine {
             return .delivered
         } catch {
             // A fault while delivering: #DF when both are contributory or page faults.
+            if case .pageFault(let address, _) = error { cr2 = address }
             let first = Self.doubleFaultClass(exception)
             let second = Self.doubleFaultClass(error)
             if case .doubleFault = exception { return .stop(.tripleFault) }
             let becomesDoubleFault = (first == 1 && second == 1) || (first == 2 && second != 0)
             let next: CPUException = becomesDoubleFault ? .doubleFault : error
-            if case .pageFault(let address, _) = next { cr2 = address }
             do {
                 try deliver(next, returnAddress: returnAddress, isSoftware: false)
                 return .delivered
             } catch {
+                if case .pageFault(let address, _) = error { cr2 = address }
                 if case .doubleFault = next { return .stop(.tripleFault) }
                 do {
                     try deliver(.doubleFault, returnAddress: returnAddress, isSoftware: false)
