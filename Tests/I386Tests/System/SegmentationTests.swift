@@ -103,4 +103,30 @@ import Testing
         #expect(program.machine.gpr(5) == 0x60)
         #expect(program.machine.gpr(6) == 2)
     }
+
+    @Test func farPointerLoadsAndSegmentPushPop() throws {
+        let program = try SystemProgram("""
+                \(Self.tlsEntry)
+                lfs pointer, %ebx
+                lss stack_pointer, %esp
+                pushl %fs
+                popl %gs
+                movl %gs:0x20, %ecx
+                movl %esp, %edx
+                hlt
+            .data
+            pointer: .long 0xabcd
+                .word 0x30
+            stack_pointer: .long 0x015fb000
+                .word KERNEL_DS
+            """)
+        try program.machine.write([0x78, 0x56, 0x34, 0x12], at: 0x015F_A020)
+        #expect(program.run() == .halted)
+        let machine = program.machine
+        #expect(machine.gpr(3) == 0xABCD)
+        #expect(try machine.register(named: "fs") == 0x30)
+        #expect(try machine.register(named: "gs") == 0x30)
+        #expect(machine.gpr(1) == 0x1234_5678)  // through gs's base, loaded by pop
+        #expect(machine.gpr(2) == 0x015F_B000)
+    }
 }
