@@ -11,7 +11,11 @@
 #define THREAD_SIZE 8192
 #endif
 
+#ifndef __ASSEMBLER__
+
 #define offsetof(type, member) __builtin_offsetof(type, member)
+#define __stringify_1(x) #x
+#define __stringify(x) __stringify_1(x)
 #define KSTATIC_ASSERT(condition, message) _Static_assert(condition, message)
 
 struct task_struct;
@@ -149,4 +153,5 @@ static inline void console_hex(unsigned long value)
         console_putc("0123456789abcdef"[(value >> shift) & 15]);
 }
 
+#endif /* __ASSEMBLER__ */
 #endif

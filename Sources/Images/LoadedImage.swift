@@ -8,6 +8,41 @@ public struct LoadedImage {
     public let symbols: SymbolTable
     /// The name of the input, for messages.
     public let name: String
+
+    /// Resolves `0x1234`, `1234`, `symbol`, `symbol+0x10` or `symbol-4`
+    /// against the image's symbols; nil when it names nothing.
+    public func resolve(_ text: String) -> UInt32? {
+        if let value = parseNumber(text) { return value }
+        var name = Substring(text)
+        var offset: UInt32 = 0
+        if let sign = text.lastIndex(where: { $0 == "+" || $0 == "-" }), sign != text.startIndex {
+            guard let amount = parseNumber(String(text[text.index(after: sign)...])) else { return nil }
+            offset = text[sign] == "+" ? amount : 0 &- amount
+            name = text[..<sign]
+        }
+        guard let symbol = symbols.symbol(named: String(name)) else { return nil }
+        return symbol.value &+ offset
+    }
+}
+
+/// A 32-bit value written as `0x…` hex, `0b…` binary or decimal (a leading `-` wraps).
+public func parseNumber(_ text: String) -> UInt32? {
+    var body = Substring(text.filter { $0 != " " && $0 != "_" })
+    var negative = false
+    if body.hasPrefix("-") {
+        negative = true
+        body = body.dropFirst()
+    }
+    let value: UInt64?
+    if body.lowercased().hasPrefix("0x") {
+        value = UInt64(body.dropFirst(2), radix: 16)
+    } else if body.lowercased().hasPrefix("0b") {
+        value = UInt64(body.dropFirst(2), radix: 2)
+    } else {
+        value = UInt64(body, radix: 10)
+    }
+    guard let value, value <= UInt64(UInt32.max) else { return nil }
+    return negative ? 0 &- UInt32(value) : UInt32(value)
 }
 
 /// What the user gave kstep to run.
@@ -72,7 +107,9 @@ public enum ImageLoader {
             }
         }
         machine.eip = elf.entry
-        let environment = try installEnvironment(machine, name: elf.path)
+        // The image's own symbols win over the environment's (init_task, init_thread_union).
+        let defined = Set(elf.symbols.map(\.name))
+        let environment = try installEnvironment(machine, name: elf.path).filter { !defined.contains($0.name) }
         return LoadedImage(machine: machine, symbols: SymbolTable(elf.symbols + environment), name: elf.path)
     }
 

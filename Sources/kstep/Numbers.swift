@@ -1,21 +1,8 @@
 import ArgumentParser
+import Images
 
-/// Parses a 32-bit value written as `0x…` hex, `0b…`, or decimal (a leading `-` wraps).
-func parseUInt32(_ text: String) -> UInt32? {
-    var body = Substring(text.trimmingCharacters(in: " "))
-    var negative = false
-    if body.hasPrefix("-") { negative = true; body = body.dropFirst() }
-    let value: UInt64?
-    if body.lowercased().hasPrefix("0x") {
-        value = UInt64(body.dropFirst(2), radix: 16)
-    } else if body.lowercased().hasPrefix("0b") {
-        value = UInt64(body.dropFirst(2), radix: 2)
-    } else {
-        value = UInt64(body, radix: 10)
-    }
-    guard let value, value <= UInt64(UInt32.max) else { return nil }
-    return negative ? 0 &- UInt32(value) : UInt32(value)
-}
+/// Parses a 32-bit value: `0x…`, `0b…` or decimal (see `Images.parseNumber`).
+func parseUInt32(_ text: String) -> UInt32? { parseNumber(text) }
 
 /// `0x` and eight hex digits.
 func hex32(_ value: UInt32) -> String {

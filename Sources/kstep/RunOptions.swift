@@ -48,7 +48,7 @@ struct RunOptions: ParsableArguments {
         let machine = image.machine
         for text in mappings {
             let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let address = resolve(parts[0], in: image),
+            guard parts.count == 2, let address = image.resolve(parts[0]),
                   let size = parseUInt32(parts[1]), size > 0 else {
                 throw fail("--map: '\(text)' is not ADDR:SIZE (e.g. 0x400000:0x1000)")
             }
@@ -57,7 +57,7 @@ struct RunOptions: ParsableArguments {
         for text in assignments {
             let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { throw fail("--set: '\(text)' is not REG=VALUE") }
-            guard let value = resolve(parts[1], in: image) else {
+            guard let value = image.resolve(parts[1]) else {
                 throw fail("--set: '\(parts[1])' is not a number or a symbol of \(image.name)")
             }
             do {
@@ -68,25 +68,11 @@ struct RunOptions: ParsableArguments {
         }
         var untilAddress: UInt32?
         if let until {
-            guard let address = resolve(until, in: image) else {
+            guard let address = image.resolve(until) else {
                 throw fail("--until: '\(until)' is not an address or a symbol of \(image.name)")
             }
             untilAddress = address
         }
         return (image, untilAddress)
     }
-}
-
-/// Resolves `0x1234`, `1234`, `symbol`, `symbol+0x10` or `symbol-4` against an image's symbols.
-func resolve(_ text: String, in image: LoadedImage) -> UInt32? {
-    if let value = parseUInt32(text) { return value }
-    var name = Substring(text)
-    var offset: UInt32 = 0
-    if let sign = text.lastIndex(where: { $0 == "+" || $0 == "-" }), sign != text.startIndex {
-        guard let amount = parseUInt32(String(text[text.index(after: sign)...])) else { return nil }
-        offset = text[sign] == "+" ? amount : 0 &- amount
-        name = text[..<sign]
-    }
-    guard let symbol = image.symbols.symbol(named: String(name)) else { return nil }
-    return symbol.value &+ offset
 }

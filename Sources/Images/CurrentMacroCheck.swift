@@ -1,0 +1,141 @@
+import I386
+import KernelModel
+
+/// Regression test of the `current` macro: for every 4-byte-aligned esp in a
+/// thread_union's usable stack, run the real instruction sequence
+/// (`movl $~(THREAD_SIZE-1),%ecx; andl %esp,%ecx; movl (%ecx),%eax`) in the
+/// interpreter and check that it yields that union's thread_info and task.
+///
+/// Conventions: a thread_union is an object symbol whose name ends in
+/// `thread_union` (Linux's `init_thread_union`); its task is the symbol with
+/// `task` in place of `thread_union` (`init_task`), when there is one. The
+/// usable stack runs from just above thread_info (union + 52) to the last
+/// word below the top: an esp equal to the top belongs to the next union.
+/// The image runs to its stop first, so it can set up its thread_info.
+public struct CurrentMacroCheck {
+    /// A thread_union found in the image.
+    public struct ThreadUnion: Sendable, Equatable {
+        public var name: String
+        public var address: UInt32
+        public var size: UInt32
+        /// The task symbol matching the union's name, if any.
+        public var task: (name: String, address: UInt32)?
+
+        public static func == (lhs: ThreadUnion, rhs: ThreadUnion) -> Bool {
+            lhs.name == rhs.name && lhs.address == rhs.address && lhs.size == rhs.size
+                && lhs.task?.name == rhs.task?.name && lhs.task?.address == rhs.task?.address
+        }
+    }
+
+    /// One esp for which the sequence gave the wrong answer.
+    public struct Mismatch: Sendable, Equatable, CustomStringConvertible {
+        public var union: String
+        public var esp: UInt32
+        /// What `andl %esp,%ecx` gave (nil if the sequence faulted before).
+        public var threadInfo: UInt32?
+        /// What `movl (%ecx),%eax` loaded (nil if it faulted).
+        public var task: UInt32?
+        public var expectedThreadInfo: UInt32
+        public var expectedTask: UInt32?
+        public var fault: String?
+
+        public var description: String {
+            var text = "\(union): esp \(hex(esp)): thread_info "
+            text += threadInfo.map { hex($0) } ?? "?"
+            if let task { text += ", task \(hex(task))" }
+            text += " (expected thread_info \(hex(expectedThreadInfo))"
+            if let expectedTask { text += ", task \(hex(expectedTask))" }
+            text += ")"
+            if let fault { text += ": \(fault)" }
+            return text
+        }
+    }
+
+    /// The result for one union.
+    public struct UnionReport: Sendable {
+        public var union: ThreadUnion
+        public var checked: Int
+        public var mismatches: [Mismatch]
+    }
+
+    public let threadSize: UInt32
+
+    public init(threadSize: UInt32 = Linux26.threadSize) {
+        self.threadSize = threadSize
+    }
+
+    /// The thread_unions of an image, by the naming convention above.
+    public static func unions(in image: LoadedImage) -> [ThreadUnion] {
+        image.symbols.symbols.filter { $0.name.hasSuffix("thread_union") && $0.kind == .object && $0.size > 0 }
+            .map { symbol in
+                let taskName = String(symbol.name.dropLast("thread_union".count)) + "task"
+                let task = image.symbols.symbol(named: taskName).map { (taskName, $0.value) }
+                return ThreadUnion(name: symbol.name, address: symbol.value, size: symbol.size, task: task)
+            }
+    }
+
+    /// Runs the image to its stop, then checks every union.
+    public func check(_ image: LoadedImage, maxSteps: Int = 100_000_000) throws(ImageError) -> [UnionReport] {
+        let machine = image.machine
+        _ = machine.run(maxSteps: maxSteps)
+        machine.endAddress = nil
+        let stub = try installStub(in: machine, name: image.name)
+        var reports: [UnionReport] = []
+        for union in Self.unions(in: image) {
+            var mismatches: [Mismatch] = []
+            var checked = 0
+            let usableStart = union.address &+ Linux26.ThreadInfo.size
+            let top = union.address &+ union.size
+            var esp = usableStart
+            while esp < top {
+                checked += 1
+                if let mismatch = run(stub, esp: esp, union: union, on: machine) { mismatches.append(mismatch) }
+                esp &+= 4
+            }
+            reports.append(UnionReport(union: union, checked: checked, mismatches: mismatches))
+        }
+        return reports
+    }
+
+    /// Runs the sequence for one esp; nil when it named the union and its task.
+    private func run(_ stub: UInt32, esp: UInt32, union: ThreadUnion, on machine: Machine) -> Mismatch? {
+        machine.setGPR(4, esp)
+        machine.setGPR(0, 0)
+        machine.setGPR(1, 0)
+        machine.eip = stub
+        let reason = machine.run(maxSteps: 4)
+        let threadInfo = machine.gpr(1)
+        var mismatch = Mismatch(union: union.name, esp: esp, threadInfo: threadInfo, task: nil,
+                                expectedThreadInfo: union.address, expectedTask: union.task?.address, fault: nil)
+        guard reason == .halted else {
+            mismatch.fault = "\(reason)"
+            if machine.eip == stub { mismatch.threadInfo = nil }
+            return mismatch
+        }
+        let task = machine.gpr(0)
+        mismatch.task = task
+        if threadInfo != union.address { return mismatch }
+        if let expected = union.task?.address, task != expected { return mismatch }
+        return nil
+    }
+
+    /// Puts the `current` sequence in a free page and returns its address.
+    private func installStub(in machine: Machine, name: String) throws(ImageError) -> UInt32 {
+        let mask = Linux26.currentMask(threadSize: threadSize)
+        let code: [UInt8] = [0xB9] + (0..<4).map { UInt8(truncatingIfNeeded: mask >> (8 * UInt32($0))) }
+            + [0x21, 0xE1,  // andl %esp, %ecx
+               0x8B, 0x01,  // movl (%ecx), %eax
+               0xF4]        // hlt
+        for candidate in stride(from: UInt32(0xFFFF_F000), to: 0xF000_0000, by: -0x1000)
+        where !machine.memory.isMapped(candidate, size: 0x1000) {
+            machine.map(candidate, size: 0x1000, permissions: [.read, .execute])
+            do {
+                try machine.write(code, at: candidate)
+            } catch {
+                break
+            }
+            return candidate
+        }
+        throw .unreadable(path: name, reason: "no free page for the current-macro sequence")
+    }
+}
