@@ -136,6 +136,75 @@ static inline struct task_struct *get_current(void)
 
 #define fastcall __attribute__((regparm(3)))
 
+/* include/asm-i386/segment.h */
+#define GDT_ENTRY_TLS_MIN 6
+#define GDT_ENTRY_TLS_ENTRIES 3
+#define __KERNEL_CS 0x60
+#define __KERNEL_DS 0x68
+#define __USER_CS 0x73
+#define __USER_DS 0x7b
+#define GDT_ENTRY_TSS 16
+#define GDT_ENTRIES 32
+
+/* include/asm-i386/thread_info.h: thread_info->status */
+#define TS_USEDFPU 0x0001
+
+/* include/linux/sched.h: clone flags */
+#define CLONE_VM 0x00000100
+#define CLONE_FS 0x00000200
+#define CLONE_FILES 0x00000400
+#define CLONE_SIGHAND 0x00000800
+#define CLONE_UNTRACED 0x00800000
+#define CLONE_KERNEL (CLONE_FS | CLONE_FILES | CLONE_SIGHAND)
+
+/* include/asm-i386/ptrace.h: the registers saved on kernel entry. */
+struct pt_regs {
+    long ebx, ecx, edx, esi, edi, ebp, eax;
+    int xds, xes;
+    long orig_eax, eip;
+    int xcs;
+    long eflags, esp;
+    int xss;
+};
+
+/* include/asm-i386/system.h (with "mov", which current GNU as requires for a
+ * memory operand): segment loads with an exception-table fix-up
+ * that loads 0 when the selector faults. */
+#define loadsegment(seg, value)                         \
+    __asm__ volatile("\n"                               \
+                     "1:\t"                             \
+                     "mov %0,%%" #seg "\n"              \
+                     "2:\n"                             \
+                     ".section .fixup,\"ax\"\n"         \
+                     "3:\t"                             \
+                     "pushl $0\n\t"                     \
+                     "popl %%" #seg "\n\t"               \
+                     "jmp 2b\n"                         \
+                     ".previous\n"                      \
+                     ".section __ex_table,\"a\"\n\t"    \
+                     ".align 4\n\t"                     \
+                     ".long 1b,3b\n"                    \
+                     ".previous"                        \
+                     : : "m" (*(unsigned int *)&(value)))
+
+#define savesegment(seg, value) \
+    __asm__ volatile("mov %%" #seg ",%0" : "=m" (value))
+
+#define get_debugreg(var, register) \
+    __asm__ volatile("movl %%db" #register ", %0" : "=r" (var))
+#define set_debugreg(value, register) \
+    __asm__ volatile("movl %0, %%db" #register : : "r" (value))
+
+static inline void clts(void) { __asm__ volatile("clts"); }
+static inline unsigned long read_cr0(void)
+{
+    unsigned long value;
+    __asm__ volatile("movl %%cr0, %0" : "=r" (value));
+    return value;
+}
+static inline void write_cr0(unsigned long value) { __asm__ volatile("movl %0, %%cr0" : : "r" (value)); }
+#define stts() write_cr0(8 | read_cr0())
+
 /* Port 0xE9: the Bochs/QEMU debug console, kstep's printk. */
 static inline void console_putc(char c)
 {

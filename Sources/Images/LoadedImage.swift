@@ -1,3 +1,4 @@
+import Foundation
 import I386
 
 /// A machine with an input loaded into it, and the input's symbols.
@@ -9,19 +10,31 @@ public struct LoadedImage {
     /// The name of the input, for messages.
     public let name: String
 
-    /// Resolves `0x1234`, `1234`, `symbol`, `symbol+0x10` or `symbol-4`
-    /// against the image's symbols; nil when it names nothing.
+    /// Resolves an address expression against the image's symbols: terms
+    /// joined by `+` or `-`, each a number (`0x1234`, `1234`) or a symbol
+    /// (`init_task+480`, `b_thread_union+8192-60`); nil when a term names nothing.
     public func resolve(_ text: String) -> UInt32? {
-        if let value = parseNumber(text) { return value }
-        var name = Substring(text)
-        var offset: UInt32 = 0
-        if let sign = text.lastIndex(where: { $0 == "+" || $0 == "-" }), sign != text.startIndex {
-            guard let amount = parseNumber(String(text[text.index(after: sign)...])) else { return nil }
-            offset = text[sign] == "+" ? amount : 0 &- amount
-            name = text[..<sign]
+        var total: UInt32 = 0
+        var sign: Character = "+"
+        var term = ""
+        func add() -> Bool {
+            let trimmed = term.trimmingCharacters(in: .whitespaces)
+            guard !trimmed.isEmpty else { return false }
+            guard let value = parseNumber(trimmed) ?? symbols.symbol(named: trimmed)?.value else { return false }
+            total = sign == "+" ? total &+ value : total &- value
+            return true
         }
-        guard let symbol = symbols.symbol(named: String(name)) else { return nil }
-        return symbol.value &+ offset
+        for character in text {
+            if (character == "+" || character == "-") && !term.trimmingCharacters(in: .whitespaces).isEmpty {
+                guard add() else { return nil }
+                sign = character
+                term = ""
+            } else {
+                term.append(character)
+            }
+        }
+        guard add() else { return nil }
+        return total
     }
 }
 
