@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Layers point one way: kstep → Images → (I386 → X86Decoding → CCapstone, KernelModel).
+// Layers point one way: kstep → Tracing → Images → (I386 → X86Decoding → CCapstone, KernelModel).
 let package = Package(
     name: "kstep",
     platforms: [.macOS(.v15)],
@@ -27,10 +27,11 @@ let package = Package(
         ),
         .target(name: "KernelModel"),
         .target(name: "Images", dependencies: ["I386", "KernelModel"]),
+        .target(name: "Tracing", dependencies: ["Images", "I386", "KernelModel", "X86Decoding"]),
         .executableTarget(
             name: "kstep",
             dependencies: [
-                "Images", "I386", "KernelModel", "X86Decoding",
+                "Images", "I386", "KernelModel", "Tracing", "X86Decoding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

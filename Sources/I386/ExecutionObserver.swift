@@ -10,8 +10,10 @@ public protocol ExecutionObserver {
     /// Called after an instruction completed; `writes` are its memory writes
     /// (empty unless `observesMemoryWrites`).
     mutating func didExecute(_ machine: Machine, instructionAddress: UInt32, writes: [MemoryWrite])
-    /// Called when an instruction raised an exception.
-    mutating func didRaise(_ machine: Machine, exception: CPUException, instructionAddress: UInt32)
+    /// Called when an instruction raised an exception, after it was delivered
+    /// through the IDT (`delivered`; `writes` then holds the pushed frame) or not.
+    mutating func didRaise(_ machine: Machine, exception: CPUException, instructionAddress: UInt32,
+                           delivered: Bool, writes: [MemoryWrite])
 }
 
 extension ExecutionObserver {
@@ -19,7 +21,8 @@ extension ExecutionObserver {
     public var observesMemoryWrites: Bool { false }
     public mutating func willExecute(_ machine: Machine) {}
     public mutating func didExecute(_ machine: Machine, instructionAddress: UInt32, writes: [MemoryWrite]) {}
-    public mutating func didRaise(_ machine: Machine, exception: CPUException, instructionAddress: UInt32) {}
+    public mutating func didRaise(_ machine: Machine, exception: CPUException, instructionAddress: UInt32,
+                                  delivered: Bool, writes: [MemoryWrite]) {}
 }
 
 /// The observer of an unobserved run: every hook is empty.

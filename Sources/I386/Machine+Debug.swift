@@ -52,11 +52,7 @@ extension Machine {
             let hits = executeBreakpointHits(at: address)
             if hits != 0 {
                 debugRegisters[6] = (debugRegisters[6] & ~0xF) | hits | Self.dr6Reserved
-                observer.didRaise(self, exception: .debug, instructionAddress: address)
-                switch handleFault(.debug, instructionAddress: address, nextAddress: address) {
-                case .delivered: return nil
-                case .stop(let reason): return reason
-                }
+                return raise(.debug, at: address, next: address, observer: &observer)
             }
         }
         let singleStep = storedFlags & EFLAGS.tf != 0
@@ -69,10 +65,6 @@ extension Machine {
         status |= UInt32(memory.watchHits)
         guard status != 0 else { return nil }
         debugRegisters[6] = (debugRegisters[6] & ~(0xF | Self.dr6SingleStep)) | status | Self.dr6Reserved
-        observer.didRaise(self, exception: .debug, instructionAddress: eip)
-        switch handleFault(.debug, instructionAddress: eip, nextAddress: eip) {
-        case .delivered: return nil
-        case .stop(let reason): return reason
-        }
+        return raise(.debug, at: eip, next: eip, observer: &observer)
     }
 }

@@ -53,8 +53,7 @@ extension Machine {
             do {
                 try decodeInto(pointer, address: address)
             } catch {
-                observer.didRaise(self, exception: error, instructionAddress: address)
-                return resolve(error, at: address, next: address)
+                return raise(error, at: address, next: address, observer: &observer)
             }
         }
         let kind = pointer.pointee.kind
@@ -69,9 +68,8 @@ extension Machine {
                 return .halted
             }
         } catch {
-            observer.didRaise(self, exception: error, instructionAddress: address)
             if kind == .unsupported { return .unsupported(describe(address)) }
-            return resolve(error, at: address, next: address &+ UInt32(pointer.pointee.length))
+            return raise(error, at: address, next: address &+ UInt32(pointer.pointee.length), observer: &observer)
         }
         eip = nextEIP
         instructionCount &+= 1
@@ -82,11 +80,18 @@ extension Machine {
         return nil
     }
 
-    /// Delivers a fault, or gives the reason the run stops.
+    /// Delivers a fault (or gives the reason the run stops) and tells the observer.
     @inline(never)
-    private func resolve(_ error: CPUException, at address: UInt32, next: UInt32) -> StopReason? {
+    func raise<Observer: ExecutionObserver>(_ error: CPUException, at address: UInt32, next: UInt32,
+                                            observer: inout Observer) -> StopReason? {
+        if memory.isLoggingWrites { memory.clearWriteLog() }  // a faulting instruction's partial writes
         eip = address
-        switch handleFault(error, instructionAddress: address, nextAddress: next) {
+        let outcome = handleFault(error, instructionAddress: address, nextAddress: next)
+        let delivered = if case .delivered = outcome { true } else { false }
+        observer.didRaise(self, exception: error, instructionAddress: address, delivered: delivered,
+                          writes: memory.writeLog)
+        if memory.isLoggingWrites { memory.clearWriteLog() }
+        switch outcome {
         case .delivered: return nil
         case .stop(let reason): return reason
         }

@@ -67,10 +67,7 @@ struct DisasmCommand: ParsableCommand {
                     print("\n\(hex32(instruction.address)) <\(label)>:")
                 }
                 let bytes = instruction.bytes.map { byteText($0) }.joined(separator: " ")
-                var text = instruction.text
-                if let target = branchTarget(instruction), let place = symbols.locate(target) {
-                    text += place.offset == 0 ? " <\(place.name)>" : " <\(place.name)+0x\(String(place.offset, radix: 16))>"
-                }
+                let text = symbols.annotatedText(instruction)
                 print("  \(hex32(instruction.address)):  \(bytes.padding(to: 30))\(text)")
             case .failure(.invalidInstruction(let address, let bytes)):
                 let text = bytes.map { byteText($0) }.joined(separator: " ")
@@ -79,14 +76,6 @@ struct DisasmCommand: ParsableCommand {
                 break
             }
         }
-    }
-
-    private func branchTarget(_ instruction: DecodedInstruction) -> UInt32? {
-        let branches: Set<X86Mnemonic> = [.call, .jmp, .ja, .jae, .jb, .jbe, .je, .jne, .jg, .jge, .jl, .jle,
-                                          .jo, .jno, .jp, .jnp, .js, .jns, .jcxz, .jecxz, .loop, .loope, .loopne]
-        guard branches.contains(instruction.mnemonic), instruction.operands.count == 1,
-              let target = instruction.operands[0].immediate else { return nil }
-        return UInt32(truncatingIfNeeded: target)
     }
 
     private func byteText(_ byte: UInt8) -> String {

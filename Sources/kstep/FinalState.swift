@@ -1,5 +1,6 @@
 import I386
 import Images
+import Tracing
 
 /// The state at the end of a run, as JSON or as a human summary.
 struct FinalState {
@@ -72,14 +73,6 @@ struct FinalState {
         }
         return lines.joined(separator: "\n")
     }
-}
-
-/// The set flags as letters: "CF PF ZF IF".
-func flagLetters(_ flags: UInt32) -> String {
-    let names: [(UInt32, String)] = [(EFLAGS.cf, "CF"), (EFLAGS.pf, "PF"), (EFLAGS.af, "AF"), (EFLAGS.zf, "ZF"),
-                                     (EFLAGS.sf, "SF"), (EFLAGS.tf, "TF"), (EFLAGS.if, "IF"), (EFLAGS.df, "DF"),
-                                     (EFLAGS.of, "OF")]
-    return names.filter { flags & $0.0 != 0 }.map(\.1).joined(separator: " ")
 }
 
 func hex16(_ value: UInt32) -> String {
