@@ -27,7 +27,11 @@ let package = Package(
         ),
         .target(name: "KernelModel"),
         .target(name: "Images", dependencies: ["I386", "KernelModel"]),
-        .target(name: "Tracing", dependencies: ["Images", "I386", "KernelModel", "X86Decoding"]),
+        .target(
+            name: "Tracing",
+            dependencies: ["Images", "I386", "KernelModel", "X86Decoding"],
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+        ),
         .executableTarget(
             name: "kstep",
             dependencies: [

@@ -5,6 +5,8 @@ public protocol ExecutionObserver {
     static var isActive: Bool { get }
     /// True to receive the memory writes of each instruction.
     var observesMemoryWrites: Bool { get }
+    /// True to have data reads recorded in `machine.memory.readLog` (slower).
+    var observesMemoryReads: Bool { get }
     /// Called before the instruction at `machine.eip` executes.
     mutating func willExecute(_ machine: Machine)
     /// Called after an instruction completed; `writes` are its memory writes
@@ -19,6 +21,7 @@ public protocol ExecutionObserver {
 extension ExecutionObserver {
     public static var isActive: Bool { true }
     public var observesMemoryWrites: Bool { false }
+    public var observesMemoryReads: Bool { false }
     public mutating func willExecute(_ machine: Machine) {}
     public mutating func didExecute(_ machine: Machine, instructionAddress: UInt32, writes: [MemoryWrite]) {}
     public mutating func didRaise(_ machine: Machine, exception: CPUException, instructionAddress: UInt32,

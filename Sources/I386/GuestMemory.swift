@@ -54,6 +54,22 @@ public final class GuestMemory {
         }
     }
 
+    /// True while reads are recorded into `readLog` (all reads then take the slow path).
+    public private(set) var isLoggingReads = false
+    /// Data reads since the last `clearReadLog()` (only while logging reads).
+    public private(set) var readLog: [MemoryWrite] = []
+
+    /// Starts or stops recording every data read.
+    public func setLoggingReads(_ enabled: Bool) {
+        guard enabled != isLoggingReads else { return }
+        isLoggingReads = enabled
+        readLog.removeAll(keepingCapacity: true)
+        for page in mappedPages { refreshFastPath(page) }
+    }
+
+    /// Empties the read log.
+    public func clearReadLog() { readLog.removeAll(keepingCapacity: true) }
+
     /// True while writes are recorded into `writeLog`.
     public private(set) var isLoggingWrites = false
     /// Writes since the last `clearWriteLog()` (only while logging).
@@ -126,7 +142,7 @@ public final class GuestMemory {
         let rights = permissions[page]
         let storage = host[page]
         let watching = !watches.isEmpty
-        readable[page] = rights & MemoryPermissions.read.rawValue != 0 && !watching ? storage : nil
+        readable[page] = rights & MemoryPermissions.read.rawValue != 0 && !watching && !isLoggingReads ? storage : nil
         let writableFast = rights & MemoryPermissions.write.rawValue != 0 && !codePages[page] && !isLoggingWrites
             && !watching
         writable[page] = writableFast ? storage : nil
@@ -282,6 +298,9 @@ public final class GuestMemory {
             let host = try checkedPage(byteAddress, kind: kind)
             let byte = host.load(fromByteOffset: Int(byteAddress & 0xFFF), as: UInt8.self)
             value |= UInt64(byte) << (8 * UInt64(index))
+        }
+        if isLoggingReads && kind == .read {
+            readLog.append(MemoryWrite(address: address, size: UInt8(size), oldValue: value, newValue: value))
         }
         return value
     }

@@ -19,6 +19,8 @@ extension Machine {
         let typeAddress = gdtr.base &+ UInt32(selector & 0xFFF8) &+ 5
         try memory.write8(typeAddress, try memory.read8(typeAddress) | 0x02)  // busy
         taskRegister = selector
-        taskSegment = descriptor
+        var busy = descriptor
+        busy.attributes |= 0x02
+        taskSegment = busy
     }
 }

@@ -22,7 +22,12 @@ extension Machine {
                                                  observer: inout Observer) -> StopReason {
         let logging = observer.observesMemoryWrites
         if logging { memory.setLoggingWrites(true) }
-        defer { if logging { memory.setLoggingWrites(false) } }
+        let loggingReads = observer.observesMemoryReads
+        if loggingReads { memory.setLoggingReads(true) }
+        defer {
+            if logging { memory.setLoggingWrites(false) }
+            if loggingReads { memory.setLoggingReads(false) }
+        }
         // Stop addresses become `.stop` ops in the decode cache: the loop pays nothing for them.
         codeCache.installStops([until, endAddress].compactMap { $0 }, memory: memory)
         defer { codeCache.removeStops() }
@@ -76,6 +81,7 @@ extension Machine {
         if Observer.isActive {
             observer.didExecute(self, instructionAddress: address, writes: memory.writeLog)
             if memory.isLoggingWrites { memory.clearWriteLog() }
+            if memory.isLoggingReads { memory.clearReadLog() }
         }
         return nil
     }

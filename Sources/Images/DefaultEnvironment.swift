@@ -20,7 +20,9 @@ public enum DefaultEnvironment {
     public static func install(on machine: Machine) throws(CPUException) -> [ELFSymbol] {
         var symbols: [ELFSymbol] = []
         let stackTop = threadUnion &+ Linux26.threadSize
-        if !machine.memory.isMapped(threadUnion, size: Linux26.threadSize) {
+        // The image may bring its own union at this address: then its thread_info is its own.
+        let ownsUnion = !machine.memory.isMapped(threadUnion, size: Linux26.threadSize)
+        if ownsUnion {
             machine.map(threadUnion, size: Linux26.threadSize, permissions: [.read, .write])
             symbols.append(symbol("init_thread_union", threadUnion, Linux26.threadSize))
         }
@@ -66,8 +68,7 @@ public enum DefaultEnvironment {
         store(taskAddress &+ Linux26.TaskStruct.tasks, into: &task, at: Linux26.TaskStruct.tasks + 4)
         store(stackTop, into: &task, at: Linux26.TaskStruct.esp0)
         try machine.write(task, at: taskAddress)
-        if machine.memory.isMapped(threadUnion, size: Linux26.ThreadInfo.size),
-           try machine.memory.word(at: threadUnion) == 0 {
+        if ownsUnion {
             var info = [UInt8](repeating: 0, count: Int(Linux26.ThreadInfo.size))
             store(taskAddress, into: &info, at: Linux26.ThreadInfo.task)
             store(0xFFFF_FFFF, into: &info, at: Linux26.ThreadInfo.addrLimit)

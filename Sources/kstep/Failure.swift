@@ -25,6 +25,6 @@ func fail(_ message: String, status: ExitStatus = .badInput) -> ExitCode {
 /// Writes to the process's standard error.
 struct StandardError: TextOutputStream {
     mutating func write(_ string: String) {
-        FileHandle.standardError.write(Data(string.utf8))
+        try? FileHandle.standardError.write(contentsOf: Data(string.utf8))
     }
 }

@@ -1,0 +1,35 @@
+import I386
+import KernelModel
+import X86Decoding
+
+/// The output formats of a trace.
+public enum TraceFormat: String, CaseIterable, Sendable {
+    /// Aligned columns for people (colour on a terminal).
+    case text
+    /// One JSON object per line (schema in the README).
+    case jsonl
+    /// Tenet's text trace: `reg=0xHEX` deltas, eip last, `mr=`/`mw=ADDR:HEXBYTES`.
+    case tenet
+    /// QEMU's `-d cpu` register dump before each instruction.
+    case qemu
+}
+
+/// What a trace records and how.
+public struct TraceConfiguration: Sendable {
+    public var format: TraceFormat = .text
+    public var syntax: AssemblySyntax = .att
+    /// THREAD_SIZE for `current`, switch and stack annotations.
+    public var threadSize: UInt32 = Linux26.threadSize
+    public var useColor = false
+    /// Registers to show (nil: all), by name as in `Machine.registerFileNames`.
+    public var registers: Set<String>?
+    public var includeMemory = true
+    /// Stop recording after this many instruction records (the run goes on).
+    public var limit: Int?
+    /// Start recording when eip first reaches this address.
+    public var from: UInt32?
+    /// Record only instructions inside this range (a function).
+    public var only: Range<UInt32>?
+
+    public init() {}
+}

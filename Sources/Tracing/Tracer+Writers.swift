@@ -1,0 +1,388 @@
+import I386
+
+/// The four formats, each writing straight into the sink.
+extension Tracer {
+    private static let names: [StaticString] = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi",
+                                                "eip", "eflags", "es", "cs", "ss", "ds", "fs", "gs",
+                                                "cr0", "cr2", "cr3", "cr4", "dr0", "dr1", "dr2", "dr3", "dr6", "dr7"]
+    private static let eipSlot = 8
+    private static let eflagsSlot = 9
+
+    /// Registers to put in this record: the changed ones (eip aside), and on
+    /// the first JSONL record all of them.
+    private func recordedRegisters() -> UInt32 {
+        let all = isFirstRecord && configuration.format == .jsonl
+        var mask: UInt32 = 0
+        for index in 0..<Machine.registerFileCount where all || (before[index] != after[index] && index != Self.eipSlot) {
+            mask |= 1 << UInt32(index)
+        }
+        return mask & shownRegisters
+    }
+
+    // MARK: Text
+
+    private func color(_ code: StaticString) {
+        guard configuration.useColor else { return }
+        sink.append("\u{1B}[")
+        sink.append(code)
+        sink.append("m")
+    }
+
+    func writeText(address: UInt32, info: StaticInfoCache.Entry, writes: [MemoryWrite]) {
+        color("2")
+        sink.appendString(String(step).leftPadded(to: 7))
+        color("0")
+        sink.append("  ")
+        writeStatic(info.textStart, info.textLength)
+        let changed = recordedRegisters()
+        color("33")
+        for index in 0..<Machine.registerFileCount where changed & (1 << UInt32(index)) != 0 {
+            sink.append(Self.names[index])
+            sink.append("=")
+            sink.appendHex32(before[index])
+            sink.append("->")
+            sink.appendHex32(after[index])
+            if index == Self.eflagsSlot {
+                sink.append("[")
+                sink.appendString(flagLetters(after[index]))
+                sink.append("]")
+            }
+            sink.append(" ")
+        }
+        color("0")
+        if configuration.includeMemory {
+            for write in writes {
+                sink.append("[")
+                sink.appendHex32(write.address)
+                sink.append("]")
+                sink.appendDecimal(Int(write.size))
+                sink.append(":")
+                sink.appendHexBytes(write.oldValue, size: Int(write.size))
+                sink.append("->")
+                sink.appendHexBytes(write.newValue, size: Int(write.size))
+                sink.append(" ")
+            }
+        }
+        while sink.lastByte == UInt8(ascii: " ") { sink.removeLast() }
+        sink.append("\n")
+        for event in events { writeTextEvent(event) }
+    }
+
+    private func writeTextEvent(_ event: TraceEvent) {
+        sink.append("        ")
+        color("35")
+        sink.append("-- ")
+        sink.appendString(event.text)
+        color("0")
+        sink.append("\n")
+    }
+
+    func writeExceptionText(_ machine: Machine, _ exception: CPUException, at address: UInt32, delivered: Bool,
+                            writes: [MemoryWrite]) {
+        sink.append("        ")
+        color("31")
+        sink.append("-- ")
+        sink.appendString(exception.description)
+        sink.append(" at ")
+        sink.appendHex32(address)
+        if let label = symbols.label(for: address) {
+            sink.append(" ")
+            sink.appendString(label)
+        }
+        if delivered {
+            sink.append(", delivered to ")
+            sink.appendHex(UInt64(machine.segments[SegmentName.cs.rawValue].selector), digits: 4)
+            sink.append(":")
+            sink.appendHex32(machine.eip)
+            if let label = symbols.label(for: machine.eip) {
+                sink.append(" ")
+                sink.appendString(label)
+            }
+            if configuration.includeMemory {
+                sink.append(", frame")
+                for write in writes {
+                    sink.append(" [")
+                    sink.appendHex32(write.address)
+                    sink.append("]=")
+                    sink.appendHexBytes(write.newValue, size: Int(write.size))
+                }
+            }
+        }
+        color("0")
+        sink.append("\n")
+    }
+
+    // MARK: JSONL
+
+    private func jsonString(_ bytes: [UInt8]) {
+        sink.append("\"")
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "\""): sink.append("\\\"")
+            case UInt8(ascii: "\\"): sink.append("\\\\")
+            case 0..<0x20: sink.append("\\u00"); sink.appendHex(UInt64(byte), digits: 2)
+            default: sink.append(byte: byte)
+            }
+        }
+        sink.append("\"")
+    }
+
+    private func jsonHex(_ value: UInt32) {
+        sink.append("\"0x")
+        sink.appendHex32(value)
+        sink.append("\"")
+    }
+
+    func writeJSON(address: UInt32, info: StaticInfoCache.Entry, writes: [MemoryWrite]) {
+        sink.append("{\"step\":")
+        sink.appendDecimal(step)
+        writeStatic(info.jsonStart, info.jsonLength)
+        let changed = recordedRegisters()
+        var first = true
+        for index in 0..<Machine.registerFileCount where changed & (1 << UInt32(index)) != 0 {
+            if !first { sink.append(",") }
+            first = false
+            sink.append("\"")
+            sink.append(Self.names[index])
+            sink.append("\":")
+            jsonHex(after[index])
+        }
+        sink.append("},\"mem\":[")
+        if configuration.includeMemory {
+            for (position, write) in writes.enumerated() {
+                if position > 0 { sink.append(",") }
+                sink.append("{\"addr\":")
+                jsonHex(write.address)
+                sink.append(",\"size\":")
+                sink.appendDecimal(Int(write.size))
+                sink.append(",\"old\":\"0x")
+                sink.appendHex(write.oldValue, digits: Int(write.size) * 2)
+                sink.append("\",\"new\":\"0x")
+                sink.appendHex(write.newValue, digits: Int(write.size) * 2)
+                sink.append("\"}")
+            }
+        }
+        sink.append("],\"events\":[")
+        writeJSONEvents()
+        sink.append("]}\n")
+    }
+
+    private func writeJSONEvents() {
+        for (position, event) in events.enumerated() {
+            if position > 0 { sink.append(",") }
+            sink.append("{\"kind\":\"")
+            sink.append(event.kind)
+            sink.append("\"")
+            switch event {
+            case .current(let task, let comm, let pid, let threadInfo):
+                sink.append(",\"task\":")
+                jsonHex(task)
+                sink.append(",\"comm\":")
+                jsonString(Array(comm.utf8))
+                sink.append(",\"pid\":")
+                sink.appendDecimal(Int(pid))
+                sink.append(",\"thread_info\":")
+                jsonHex(threadInfo)
+            case .switchTask(let prev, let next):
+                sink.append(",\"prev\":")
+                jsonString(Array(prev.utf8))
+                sink.append(",\"next\":")
+                jsonString(Array(next.utf8))
+            case .stackWarning(let esp, let threadInfo, let distance):
+                sink.append(",\"esp\":")
+                jsonHex(esp)
+                sink.append(",\"thread_info\":")
+                jsonHex(threadInfo)
+                sink.append(",\"distance\":")
+                sink.appendDecimal(distance)
+            case .privilege(let from, let to):
+                sink.append(",\"from\":")
+                sink.appendDecimal(from)
+                sink.append(",\"to\":")
+                sink.appendDecimal(to)
+            case .segmentLoad(let name, let selector):
+                sink.append(",\"register\":\"")
+                sink.appendString(name)
+                sink.append("\",\"selector\":")
+                jsonHex(selector)
+            case .tssESP0(let value):
+                sink.append(",\"value\":")
+                jsonHex(value)
+            case .userMode(let esp):
+                sink.append(",\"esp\":")
+                jsonHex(esp)
+            case .halt:
+                break
+            }
+            sink.append("}")
+        }
+    }
+
+    func writeExceptionJSON(_ machine: Machine, _ exception: CPUException, at address: UInt32, delivered: Bool,
+                            writes: [MemoryWrite]) {
+        sink.append("{\"step\":")
+        sink.appendDecimal(step + 1)
+        sink.append(",\"eip\":")
+        jsonHex(address)
+        sink.append(",\"exception\":{\"name\":\"")
+        sink.appendString(exception.mnemonic)
+        sink.append("\",\"vector\":")
+        sink.appendDecimal(exception.vector)
+        if let code = exception.errorCode {
+            sink.append(",\"error_code\":")
+            jsonHex(code)
+        }
+        if case .pageFault(let faultAddress, _) = exception {
+            sink.append(",\"address\":")
+            jsonHex(faultAddress)
+        }
+        sink.append(",\"delivered\":")
+        sink.append(delivered ? "true" : "false")
+        if delivered {
+            sink.append(",\"handler\":")
+            jsonHex(machine.eip)
+        }
+        sink.append("},\"mem\":[")
+        for (position, write) in writes.enumerated() {
+            if position > 0 { sink.append(",") }
+            sink.append("{\"addr\":")
+            jsonHex(write.address)
+            sink.append(",\"size\":")
+            sink.appendDecimal(Int(write.size))
+            sink.append(",\"old\":\"0x")
+            sink.appendHex(write.oldValue, digits: Int(write.size) * 2)
+            sink.append("\",\"new\":\"0x")
+            sink.appendHex(write.newValue, digits: Int(write.size) * 2)
+            sink.append("\"}")
+        }
+        sink.append("]}\n")
+    }
+
+    // MARK: Tenet
+
+    private static let tenetSlots = [0, 3, 1, 2, 5, 4, 6, 7]  // eax ebx ecx edx ebp esp esi edi
+
+    /// Tenet's first line: every register, then eip.
+    mutating func writeTenetStart() {
+        for slot in Self.tenetSlots where shownRegisters & (1 << UInt32(slot)) != 0 {
+            sink.append(Self.names[slot])
+            sink.append("=0x")
+            sink.appendString(String(before[slot], radix: 16))
+            sink.append(",")
+        }
+        sink.append("eip=0x")
+        sink.appendString(String(before[Self.eipSlot], radix: 16))
+        sink.append("\n")
+        tenetPrevious = Array(UnsafeBufferPointer(start: before, count: Machine.registerFileCount))
+    }
+
+    /// One line per instruction: the registers it changed, eip (of the next
+    /// instruction) last, then the memory it read (`mr=`) and wrote (`mw=`).
+    mutating func writeTenet(writes: [MemoryWrite], reads: [MemoryWrite]) {
+        for slot in Self.tenetSlots where shownRegisters & (1 << UInt32(slot)) != 0 && after[slot] != before[slot] {
+            sink.append(Self.names[slot])
+            sink.append("=0x")
+            sink.appendString(String(after[slot], radix: 16))
+            sink.append(",")
+        }
+        sink.append("eip=0x")
+        sink.appendString(String(after[Self.eipSlot], radix: 16))
+        if configuration.includeMemory {
+            for read in reads {
+                sink.append(",mr=0x")
+                sink.appendString(String(read.address, radix: 16))
+                sink.append(":")
+                sink.appendHexBytes(read.newValue, size: Int(read.size))
+            }
+            for write in writes {
+                sink.append(",mw=0x")
+                sink.appendString(String(write.address, radix: 16))
+                sink.append(":")
+                sink.appendHexBytes(write.newValue, size: Int(write.size))
+            }
+        }
+        sink.append("\n")
+    }
+
+    // MARK: QEMU
+
+    private func qemuSegment(_ label: StaticString, _ segment: SegmentRegister) {
+        sink.append(label)
+        sink.appendHex(UInt64(segment.selector), digits: 4)
+        sink.append(" ")
+        sink.appendHex32(segment.base)
+        sink.append(" ")
+        sink.appendHex32(segment.limit)
+        sink.append(" ")
+        sink.appendHex32(UInt32(segment.attributes) << 8 & 0x00F0_FF00)
+        sink.append("\n")
+    }
+
+    /// QEMU's `-d cpu` layout for the state before the instruction (without
+    /// QEMU's internal CCS/CCD/CCO and EFER lines).
+    func writeQEMU(_ machine: Machine) {
+        let regs = before
+        let upper: [StaticString] = ["EAX=", " EBX=", " ECX=", " EDX="]
+        for (position, slot) in [0, 3, 1, 2].enumerated() {
+            sink.append(upper[position])
+            sink.appendHex32(regs[slot])
+        }
+        sink.append("\nESI=")
+        sink.appendHex32(regs[6])
+        sink.append(" EDI=")
+        sink.appendHex32(regs[7])
+        sink.append(" EBP=")
+        sink.appendHex32(regs[5])
+        sink.append(" ESP=")
+        sink.appendHex32(regs[4])
+        sink.append("\nEIP=")
+        sink.appendHex32(regs[8])
+        sink.append(" EFL=")
+        let flags = regs[9]
+        sink.appendHex32(flags)
+        sink.append(" [")
+        for (bit, letter) in [(10, "D"), (11, "O"), (7, "S"), (6, "Z"), (4, "A"), (2, "P"), (0, "C")] as [(UInt32, StaticString)] {
+            if flags & (1 << bit) != 0 { sink.append(letter) } else { sink.append("-") }
+        }
+        sink.append("] CPL=")
+        sink.appendDecimal(machine.cpl)
+        sink.append(" II=0 A20=1 SMM=0 HLT=0\n")
+        let labels: [StaticString] = ["ES =", "CS =", "SS =", "DS =", "FS =", "GS ="]
+        for (index, label) in labels.enumerated() { qemuSegment(label, machine.segments[index]) }
+        qemuSegment("LDT=", SegmentRegister(selector: machine.ldtr, base: 0, limit: 0, attributes: 0x82))
+        qemuSegment("TR =", machine.taskSegment.selector == 0
+                    ? SegmentRegister(selector: machine.taskRegister, base: machine.taskSegment.base,
+                                      limit: machine.taskSegment.limit, attributes: machine.taskSegment.attributes)
+                    : machine.taskSegment)
+        sink.append("GDT=     ")
+        sink.appendHex32(machine.gdtr.base)
+        sink.append(" ")
+        sink.appendHex32(UInt32(machine.gdtr.limit))
+        sink.append("\nIDT=     ")
+        sink.appendHex32(machine.idtr.base)
+        sink.append(" ")
+        sink.appendHex32(UInt32(machine.idtr.limit))
+        sink.append("\nCR0=")
+        sink.appendHex32(regs[16])
+        sink.append(" CR2=")
+        sink.appendHex32(regs[17])
+        sink.append(" CR3=")
+        sink.appendHex32(regs[18])
+        sink.append(" CR4=")
+        sink.appendHex32(regs[19])
+        for (position, slot) in [20, 21, 22, 23].enumerated() {
+            sink.append(position == 0 ? "\nDR0=" : (position == 1 ? " DR1=" : (position == 2 ? " DR2=" : " DR3=")))
+            sink.appendHex32(regs[slot])
+        }
+        sink.append(" \nDR6=")
+        sink.appendHex32(regs[24])
+        sink.append(" DR7=")
+        sink.appendHex32(regs[25])
+        sink.append("\n")
+        sink.flushIfFull()
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}

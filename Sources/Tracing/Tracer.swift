@@ -1,0 +1,188 @@
+import I386
+import Images
+import KernelModel
+import X86Decoding
+
+/// Records a run instruction by instruction in one of the `TraceFormat`s:
+/// each record has the step, eip with symbol+offset, bytes, disassembly, the
+/// registers that changed, the memory written, and kernel events.
+public struct Tracer: ExecutionObserver {
+    let configuration: TraceConfiguration
+    let symbols: SymbolTable
+    let sink: ByteSink
+    private let decoder: X86Decoder
+    private var infos = StaticInfoCache()
+    let before: UnsafeMutablePointer<UInt32>
+    let after: UnsafeMutablePointer<UInt32>
+    /// Bit n set: register n of `Machine.registerFileNames` is shown.
+    let shownRegisters: UInt32
+    private(set) var step = 0
+    private(set) var records = 0
+    private var recordingThis = false
+    private var started: Bool
+    var isFirstRecord = true
+    private var lastThreadInfo: UInt32?
+    private var warnedThreadInfo: UInt32?
+    /// How close the last warning was: 1 within 256 bytes, 2 within 64, 3 inside thread_info.
+    private var warnedLevel = 0
+    var events: [TraceEvent] = []
+    /// Tenet: the previous line's registers (its deltas are against them).
+    var tenetPrevious: [UInt32]?
+
+    public var observesMemoryWrites: Bool { configuration.includeMemory || configuration.format == .tenet }
+    public var observesMemoryReads: Bool { configuration.format == .tenet && configuration.includeMemory }
+
+    /// - Parameter sink: where records go (a file, or memory for diffs and golden traces).
+    public init(configuration: TraceConfiguration, symbols: SymbolTable, sink: ByteSink) throws(DecoderSetupError) {
+        self.configuration = configuration
+        self.symbols = symbols
+        self.sink = sink
+        decoder = try X86Decoder(syntax: configuration.syntax)
+        before = .allocate(capacity: Machine.registerFileCount)
+        before.initialize(repeating: 0, count: Machine.registerFileCount)
+        after = .allocate(capacity: Machine.registerFileCount)
+        after.initialize(repeating: 0, count: Machine.registerFileCount)
+        var mask: UInt32 = 0
+        for (index, name) in Machine.registerFileNames.enumerated()
+        where configuration.registers?.contains(name) ?? true {
+            mask |= 1 << UInt32(index)
+        }
+        shownRegisters = mask
+        started = configuration.from == nil
+    }
+
+    /// The first error writing the trace, if any.
+    public var writeError: Error? { sink.writeError }
+
+    /// Writes whatever is still buffered. Call once after the run.
+    public func finish() {
+        sink.flush()
+        before.deallocate()
+        after.deallocate()
+    }
+
+    private var isUnderLimit: Bool { configuration.limit.map { records < $0 } ?? true }
+
+    mutating func info(at address: UInt32, machine: Machine) -> StaticInfoCache.Entry {
+        let decoder = decoder
+        let symbols = symbols
+        return infos.entry(for: address) {
+            var bytes = (try? machine.read(address, count: 15)) ?? []
+            if bytes.isEmpty {
+                for offset in 0..<15 {
+                    guard let byte = try? machine.read(address &+ UInt32(offset), count: 1) else { break }
+                    bytes += byte
+                }
+            }
+            return StaticInfo.make(address: address, bytes: bytes, decoder: decoder, symbols: symbols, textAddressWidth: 34)
+        }
+    }
+
+    func writeStatic(_ start: Int, _ length: Int) { infos.write(start: start, length: length, to: sink) }
+
+    public mutating func willExecute(_ machine: Machine) {
+        let address = machine.eip
+        if !started {
+            guard address == configuration.from else { return }
+            started = true
+        }
+        recordingThis = isUnderLimit && (configuration.only.map { $0.contains(address) } ?? true)
+        guard recordingThis else { return }
+        machine.copyRegisterFile(into: before)
+        if configuration.format == .qemu { writeQEMU(machine) }
+        if configuration.format == .tenet && tenetPrevious == nil { writeTenetStart() }
+    }
+
+    public mutating func didExecute(_ machine: Machine, instructionAddress: UInt32, writes: [MemoryWrite]) {
+        step += 1
+        guard recordingThis else { return }
+        recordingThis = false
+        records += 1
+        machine.copyRegisterFile(into: after)
+        let info = info(at: instructionAddress, machine: machine)
+        collectEvents(machine, writes: writes, info: info)
+        switch configuration.format {
+        case .text: writeText(address: instructionAddress, info: info, writes: writes)
+        case .jsonl: writeJSON(address: instructionAddress, info: info, writes: writes)
+        case .tenet: writeTenet(writes: writes, reads: machine.memory.readLog)
+        case .qemu: break
+        }
+        isFirstRecord = false
+        sink.flushIfFull()
+    }
+
+    public mutating func didRaise(_ machine: Machine, exception: CPUException, instructionAddress: UInt32,
+                                  delivered: Bool, writes: [MemoryWrite]) {
+        guard started, isUnderLimit, configuration.only.map({ $0.contains(instructionAddress) }) ?? true else { return }
+        recordingThis = false
+        switch configuration.format {
+        case .text: writeExceptionText(machine, exception, at: instructionAddress, delivered: delivered, writes: writes)
+        case .jsonl: writeExceptionJSON(machine, exception, at: instructionAddress, delivered: delivered, writes: writes)
+        case .tenet, .qemu: break
+        }
+    }
+
+    // MARK: Kernel events
+
+    private static let segmentSlots: [(Int, String)] = [(10, "es"), (11, "cs"), (12, "ss"), (13, "ds"), (14, "fs"), (15, "gs")]
+
+    private mutating func collectEvents(_ machine: Machine, writes: [MemoryWrite], info: StaticInfoCache.Entry) {
+        events.removeAll(keepingCapacity: true)
+        let mask = Linux26.currentMask(threadSize: configuration.threadSize)
+        let oldESP = before[4], newESP = after[4]
+        let oldCPL = Int(before[11] & 3), newCPL = Int(after[11] & 3)
+        if oldCPL != newCPL { events.append(.privilege(from: oldCPL, to: newCPL)) }
+        for slot in 10..<16 where before[slot] != after[slot] {
+            events.append(.segmentLoad(name: Self.segmentSlots[slot - 10].1, selector: after[slot]))
+        }
+        if !writes.isEmpty, machine.taskSegment.attributes & 0x80 != 0 {
+            let esp0 = machine.taskSegment.base &+ 4
+            for write in writes where write.address <= esp0 && UInt64(write.address) + UInt64(write.size) > UInt64(esp0) {
+                if let value = try? machine.memory.word(at: esp0) { events.append(.tssESP0(value: value)) }
+            }
+        }
+        if newCPL == 3 {
+            if lastThreadInfo != nil { events.append(.userMode(esp: newESP)) }
+            lastThreadInfo = nil
+        } else {
+            let newInfo = newESP & mask
+            if newInfo != lastThreadInfo {
+                let oldTask = task(at: oldESP & mask, machine)
+                if let next = task(at: newInfo, machine) {
+                    // A switch loads esp from the next task (switch_to's movl 484(%edx),%esp): a jump,
+                    // not the few bytes of a ret that leaves esp at the top of the stack.
+                    let jump = oldESP > newESP ? oldESP - newESP : newESP - oldESP
+                    if oldCPL == 0, lastThreadInfo != nil, jump > 64, let prev = oldTask, prev.address != next.address {
+                        events.append(.switchTask(prev: prev.comm, next: next.comm))
+                    }
+                    events.append(.current(task: next.address, comm: next.comm, pid: next.pid, threadInfo: newInfo))
+                }
+                lastThreadInfo = newInfo
+            }
+            let distance = Int(newESP &- newInfo) - Int(Linux26.ThreadInfo.size)
+            // Warn as the stack grows down toward thread_info: within 256 bytes, within 64,
+            // inside it (not for an esp exactly at a union's top, which belongs to the next union).
+            let level = distance < 0 ? 3 : (distance < 64 ? 2 : (distance < 256 ? 1 : 0))
+            if warnedThreadInfo != newInfo { warnedLevel = 0 }
+            if level > warnedLevel, newESP < oldESP, task(at: newInfo, machine) != nil {
+                events.append(.stackWarning(esp: newESP, threadInfo: newInfo, distance: distance))
+                warnedThreadInfo = newInfo
+                warnedLevel = level
+            } else if level == 0 && warnedThreadInfo == newInfo {
+                warnedLevel = 0
+            }
+        }
+        if info.isHalt { events.append(.halt) }
+    }
+
+    /// The task a thread_info names, if it looks like one (its task_struct's thread_info points back).
+    private func task(at threadInfo: UInt32, _ machine: Machine) -> (address: UInt32, comm: String, pid: UInt32)? {
+        guard let task = try? machine.memory.word(at: threadInfo), task != 0,
+              let back = try? machine.memory.word(at: task &+ Linux26.TaskStruct.threadInfo),
+              let pid = try? machine.memory.word(at: task &+ Linux26.TaskStruct.pid),
+              let comm = try? machine.read(task &+ Linux26.TaskStruct.comm, count: Int(Linux26.TaskStruct.commLength))
+        else { return nil }
+        guard back == threadInfo || back == 0 else { return nil }
+        return (task, String(decoding: comm.prefix(while: { $0 != 0 }), as: UTF8.self), pid)
+    }
+}
