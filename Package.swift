@@ -23,14 +23,14 @@ let package = Package(
         .target(
             name: "I386",
             dependencies: ["X86Decoding"],
-            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked", "-cross-module-optimization"], .when(configuration: .release))]
         ),
         .target(name: "KernelModel"),
         .target(name: "Images", dependencies: ["I386", "KernelModel"]),
         .target(
             name: "Tracing",
             dependencies: ["Images", "I386", "KernelModel", "X86Decoding"],
-            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked", "-cross-module-optimization"], .when(configuration: .release))]
         ),
         .executableTarget(
             name: "kstep",

@@ -56,7 +56,12 @@ public final class ByteSink {
 
     @inline(__always) func append(_ pointer: UnsafePointer<UInt8>, count length: Int) {
         reserve(length)
-        (storage + count).update(from: pointer, count: length)
+        if length <= 16 {
+            // Short pieces: a byte loop beats a memmove call.
+            for index in 0..<length { storage[count + index] = pointer[index] }
+        } else {
+            (storage + count).update(from: pointer, count: length)
+        }
         count += length
     }
 

@@ -14,9 +14,37 @@ struct StaticInfoCache {
     }
 
     private static let slots = 1 << 14
-    private var entries: [Entry] = Array(repeating: Entry(), count: slots)
-    private var arena: [UInt8] = []
+    private let entries: UnsafeMutablePointer<Entry> = {
+        let pointer = UnsafeMutablePointer<Entry>.allocate(capacity: 1 << 14)
+        pointer.initialize(repeating: Entry(), count: 1 << 14)
+        return pointer
+    }()
+    private var arena = UnsafeMutablePointer<UInt8>.allocate(capacity: 1 << 16)
+    private var arenaCount = 0
+    private var arenaCapacity = 1 << 16
     private var overflow: [UInt32: Entry] = [:]
+
+    /// The cached entry for `address`, if any (the hot path: no closure, no allocation).
+    @inline(__always)
+    func lookup(_ address: UInt32) -> Entry? {
+        let cached = entries[Int((address ^ (address >> 14)) & UInt32(Self.slots - 1))]
+        return cached.isValid && cached.address == address ? cached : nil
+    }
+
+    private mutating func store(_ bytes: [UInt8]) -> Int {
+        if arenaCount + bytes.count > arenaCapacity {
+            let capacity = max(arenaCapacity * 2, arenaCount + bytes.count)
+            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+            grown.update(from: arena, count: arenaCount)
+            arena.deallocate()
+            arena = grown
+            arenaCapacity = capacity
+        }
+        let start = arenaCount
+        (arena + start).update(from: bytes, count: bytes.count)
+        arenaCount += bytes.count
+        return start
+    }
 
     /// The entry for `address`, building it with `make` on first sight.
     mutating func entry(for address: UInt32, make: () -> (json: [UInt8], text: [UInt8], isHalt: Bool)) -> Entry {
@@ -30,22 +58,19 @@ struct StaticInfoCache {
         }
         let made = make()
         var entry = Entry(address: address, isValid: true, isHalt: made.isHalt)
-        entry.jsonStart = arena.count
+        entry.jsonStart = store(made.json)
         entry.jsonLength = made.json.count
-        arena += made.json
-        entry.textStart = arena.count
+        entry.textStart = store(made.text)
         entry.textLength = made.text.count
-        arena += made.text
         if cached.isValid { overflow[cached.address] = cached }
         entries[slot] = entry
         return entry
     }
 
     /// Appends `length` arena bytes from `start` to the sink.
+    @inline(__always)
     func write(start: Int, length: Int, to sink: ByteSink) {
-        arena.withUnsafeBufferPointer { buffer in
-            if let base = buffer.baseAddress { sink.append(base + start, count: length) }
-        }
+        sink.append(arena + start, count: length)
     }
 }
 

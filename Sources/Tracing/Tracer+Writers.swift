@@ -10,13 +10,14 @@ extension Tracer {
 
     /// Registers to put in this record: the changed ones (eip aside), and on
     /// the first JSONL record all of them.
+    @inline(__always)
     private func recordedRegisters() -> UInt32 {
-        let all = isFirstRecord && configuration.format == .jsonl
+        if isFirstRecord && configuration.format == .jsonl { return shownRegisters }
         var mask: UInt32 = 0
-        for index in 0..<Machine.registerFileCount where all || (before[index] != after[index] && index != Self.eipSlot) {
+        for index in 0..<26 where before[index] != after[index] {  // 26: Machine.registerFileCount
             mask |= 1 << UInt32(index)
         }
-        return mask & shownRegisters
+        return mask & shownRegisters & ~(1 << 8)  // eip: the record's own field
     }
 
     // MARK: Text
@@ -135,17 +136,18 @@ extension Tracer {
 
     func writeJSON(address: UInt32, info: StaticInfoCache.Entry, writes: [MemoryWrite]) {
         sink.append("{\"step\":")
-        sink.appendDecimal(step)
+        stepDigits.write(to: sink)
         writeStatic(info.jsonStart, info.jsonLength)
-        let changed = recordedRegisters()
+        var changed = recordedRegisters()
         var first = true
-        for index in 0..<Machine.registerFileCount where changed & (1 << UInt32(index)) != 0 {
-            if !first { sink.append(",") }
+        while changed != 0 {
+            let index = changed.trailingZeroBitCount
+            changed &= changed - 1
+            if !first { sink.append(byte: UInt8(ascii: ",")) }
             first = false
-            sink.append("\"")
-            sink.append(Self.names[index])
-            sink.append("\":")
-            jsonHex(after[index])
+            jsonNames.write(index, to: sink)
+            sink.appendHex32(after[index])
+            sink.append(byte: UInt8(ascii: "\""))
         }
         sink.append("},\"mem\":[")
         if configuration.includeMemory {

@@ -28,6 +28,10 @@ public struct Tracer: ExecutionObserver {
     var events: [TraceEvent] = []
     /// Tenet: the previous line's registers (its deltas are against them).
     var tenetPrevious: [UInt32]?
+    /// The step number as ASCII digits, counted up in place.
+    let stepDigits = DecimalCounter()
+    /// `"eax":"0x` … for each register, for JSONL.
+    let jsonNames = Fragments(Machine.registerFileNames.map { "\"\($0)\":\"0x" })
 
     public var observesMemoryWrites: Bool { configuration.includeMemory || configuration.format == .tenet }
     public var observesMemoryReads: Bool { configuration.format == .tenet && configuration.includeMemory }
@@ -64,6 +68,12 @@ public struct Tracer: ExecutionObserver {
     private var isUnderLimit: Bool { configuration.limit.map { records < $0 } ?? true }
 
     mutating func info(at address: UInt32, machine: Machine) -> StaticInfoCache.Entry {
+        if let cached = infos.lookup(address) { return cached }
+        return buildInfo(at: address, machine: machine)
+    }
+
+    @inline(never)
+    private mutating func buildInfo(at address: UInt32, machine: Machine) -> StaticInfoCache.Entry {
         let decoder = decoder
         let symbols = symbols
         return infos.entry(for: address) {
@@ -95,6 +105,7 @@ public struct Tracer: ExecutionObserver {
 
     public mutating func didExecute(_ machine: Machine, instructionAddress: UInt32, writes: [MemoryWrite]) {
         step += 1
+        stepDigits.increment()
         guard recordingThis else { return }
         recordingThis = false
         records += 1
@@ -127,9 +138,16 @@ public struct Tracer: ExecutionObserver {
     private static let segmentSlots: [(Int, String)] = [(10, "es"), (11, "cs"), (12, "ss"), (13, "ds"), (14, "fs"), (15, "gs")]
 
     private mutating func collectEvents(_ machine: Machine, writes: [MemoryWrite], info: StaticInfoCache.Entry) {
-        events.removeAll(keepingCapacity: true)
+        if !events.isEmpty { events.removeAll(keepingCapacity: true) }
         let mask = Linux26.currentMask(threadSize: configuration.threadSize)
         let oldESP = before[4], newESP = after[4]
+        // Nothing an event watches changed: the common case.
+        if oldESP & mask == newESP & mask, before[11] == after[11], writes.isEmpty, !info.isHalt,
+           before[10] == after[10], before[12] == after[12], before[13] == after[13],
+           before[14] == after[14], before[15] == after[15], lastThreadInfo != nil || after[11] & 3 == 3,
+           newESP &- (newESP & mask) >= 256 + Linux26.ThreadInfo.size || newESP >= oldESP {
+            return
+        }
         let oldCPL = Int(before[11] & 3), newCPL = Int(after[11] & 3)
         if oldCPL != newCPL { events.append(.privilege(from: oldCPL, to: newCPL)) }
         for slot in 10..<16 where before[slot] != after[slot] {
