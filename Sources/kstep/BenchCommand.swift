@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import I386
 import Images
+import Tracing
 
 /// `kstep bench`: runs images to their stop and reports instructions per second.
 struct BenchCommand: ParsableCommand {
@@ -14,6 +15,9 @@ struct BenchCommand: ParsableCommand {
 
     @Option(name: .customLong("max-steps"), help: "Step limit per image.")
     var maxSteps: Int = 2_000_000_000
+
+    @Option(help: "Also time a traced run in this format, written to /dev/null.")
+    var trace: TraceFormat?
 
     func run() throws {
         var failed = false
@@ -37,6 +41,21 @@ struct BenchCommand: ParsableCommand {
             if reason != .halted {
                 print("  stopped with \(reason) at \(machine.describe(machine.eip))")
                 failed = true
+            }
+            if let trace {
+                let traced = try ImageLoader.load(try InputFile.loadELF(path))
+                var configuration = TraceConfiguration()
+                configuration.format = trace
+                let sink = ByteSink(handle: FileHandle(forWritingAtPath: "/dev/null"))
+                var tracer = try Tracer(configuration: configuration, symbols: traced.symbols, sink: sink)
+                let tracedStart = DispatchTime.now().uptimeNanoseconds
+                _ = traced.machine.run(maxSteps: maxSteps, observer: &tracer)
+                tracer.finish()
+                let tracedSeconds = Double(DispatchTime.now().uptimeNanoseconds - tracedStart) / 1e9
+                let tracedCount = traced.machine.instructionCount
+                print(("  traced (\(trace.rawValue))").padding(to: 32) + "\(tracedCount)".padding(to: 14)
+                      + String(format: "%.3f", tracedSeconds).padding(to: 10)
+                      + String(format: "%.1f", Double(tracedCount) / tracedSeconds / 1e6))
             }
         }
         if failed { throw ExitCode(ExitStatus.guestException.rawValue) }

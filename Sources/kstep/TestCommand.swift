@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Images
+import Tracing
 
 /// `kstep test`: run every image's expectations.
 struct TestCommand: ParsableCommand {
@@ -10,6 +11,9 @@ struct TestCommand: ParsableCommand {
 
     @Argument(help: "Directory to search (default: Images).")
     var directory: String = "Images"
+
+    @Flag(name: .customLong("update-golden"), help: "Rewrite each NAME.golden.jsonl from a fresh trace instead of comparing.")
+    var updateGolden = false
 
     func run() throws {
         let files = expectationFiles(under: directory)
@@ -21,7 +25,11 @@ struct TestCommand: ParsableCommand {
             let started = DispatchTime.now().uptimeNanoseconds
             do {
                 let expectations = try ImageExpectations(path: file)
-                let (failures, steps) = try expectations.check()
+                var (failures, steps) = try expectations.check()
+                let golden = String(file.dropLast(".expect.json".count)) + ".golden.jsonl"
+                if FileManager.default.fileExists(atPath: golden) {
+                    failures += try checkGolden(golden, image: expectations.imagePath, maxSteps: expectations.maxSteps)
+                }
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
                 if failures.isEmpty {
                     passed += 1
@@ -37,6 +45,32 @@ struct TestCommand: ParsableCommand {
         }
         print("\(passed) passed, \(failed) failed")
         if failed > 0 { throw ExitCode(ExitStatus.checkFailed.rawValue) }
+    }
+
+    /// Traces the image (JSONL, default options) and compares it with its golden trace,
+    /// or rewrites the golden trace with --update-golden.
+    private func checkGolden(_ path: String, image: String, maxSteps: Int) throws -> [String] {
+        let loaded = try ImageLoader.load(.file(image))
+        var configuration = TraceConfiguration()
+        configuration.format = .jsonl
+        let sink = ByteSink(handle: nil)
+        var tracer = try Tracer(configuration: configuration, symbols: loaded.symbols, sink: sink)
+        _ = loaded.machine.run(maxSteps: maxSteps, observer: &tracer)
+        tracer.finish()
+        let fresh = sink.contents
+        if updateGolden {
+            try Data(fresh).write(to: URL(fileURLWithPath: path))
+            print("wrote \(path) (\(fresh.count) bytes)")
+            return []
+        }
+        let committed = try InputFile.read(path)
+        guard fresh != committed else { return [] }
+        let freshLines = String(decoding: fresh, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        let committedLines = String(decoding: committed, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        let line = (0..<min(freshLines.count, committedLines.count)).first { freshLines[$0] != committedLines[$0] }
+            ?? min(freshLines.count, committedLines.count)
+        return ["golden trace differs at line \(line + 1) (kstep diff \(path) \(image) shows how; "
+                + "kstep test --update-golden rewrites it)"]
     }
 
     private func expectationFiles(under root: String) -> [String] {
