@@ -290,6 +290,20 @@ public final class GuestMemory {
 
     @inline(never)
     func slowRead(_ address: UInt32, size: Int, kind: AccessKind) throws(CPUException) -> UInt64 {
+        let offset = Int(address & 0xFFF)
+        if offset + size <= 4096 {
+            // Within one page: one permission check.
+            let host = try checkedPage(address, kind: kind)
+            var value: UInt64 = 0
+            for index in 0..<size {
+                value |= UInt64(host.load(fromByteOffset: offset + index, as: UInt8.self)) << (8 * UInt64(index))
+            }
+            if !watches.isEmpty && kind == .read { noteWatches(address, size: size, isWrite: false) }
+            if isLoggingReads && kind == .read {
+                readLog.append(MemoryWrite(address: address, size: UInt8(size), oldValue: value, newValue: value))
+            }
+            return value
+        }
         try checkAccess(address, size: size, kind: kind)
         if !watches.isEmpty && kind == .read { noteWatches(address, size: size, isWrite: false) }
         var value: UInt64 = 0
@@ -307,6 +321,25 @@ public final class GuestMemory {
 
     @inline(never)
     func slowWrite(_ address: UInt32, size: Int, value: UInt64) throws(CPUException) {
+        let offset = Int(address & 0xFFF)
+        let page = Int(address >> 12)
+        if offset + size <= 4096 && !codePages[page] {
+            // Within one page: one permission check, then load, log and store in place.
+            let host = try checkedPage(address, kind: .write)
+            if !watches.isEmpty { noteWatches(address, size: size, isWrite: true) }
+            if isLoggingWrites {
+                var old: UInt64 = 0
+                for index in 0..<size {
+                    old |= UInt64(host.load(fromByteOffset: offset + index, as: UInt8.self)) << (8 * UInt64(index))
+                }
+                writeLog.append(MemoryWrite(address: address, size: UInt8(size), oldValue: old, newValue: value))
+            }
+            for index in 0..<size {
+                host.storeBytes(of: UInt8(truncatingIfNeeded: value >> (8 * UInt64(index))),
+                                toByteOffset: offset + index, as: UInt8.self)
+            }
+            return
+        }
         try checkAccess(address, size: size, kind: .write)
         if !watches.isEmpty { noteWatches(address, size: size, isWrite: true) }
         if isLoggingWrites {

@@ -150,23 +150,26 @@ extension Tracer {
             sink.append(byte: UInt8(ascii: "\""))
         }
         sink.append("},\"mem\":[")
-        if configuration.includeMemory {
-            for (position, write) in writes.enumerated() {
-                if position > 0 { sink.append(",") }
-                sink.append("{\"addr\":")
-                jsonHex(write.address)
-                sink.append(",\"size\":")
-                sink.appendDecimal(Int(write.size))
-                sink.append(",\"old\":\"0x")
-                sink.appendHex(write.oldValue, digits: Int(write.size) * 2)
-                sink.append("\",\"new\":\"0x")
-                sink.appendHex(write.newValue, digits: Int(write.size) * 2)
-                sink.append("\"}")
-            }
-        }
+        if configuration.includeMemory { writeJSONMemory(writes) }
         sink.append("],\"events\":[")
         writeJSONEvents()
         sink.append("]}\n")
+    }
+
+    /// `{"addr", "size", "old", "new"}` for each write, comma-separated.
+    private func writeJSONMemory(_ writes: [MemoryWrite]) {
+        for (position, write) in writes.enumerated() {
+            if position > 0 { sink.append(",") }
+            sink.append("{\"addr\":")
+            jsonHex(write.address)
+            sink.append(",\"size\":")
+            sink.appendDecimal(Int(write.size))
+            sink.append(",\"old\":\"0x")
+            sink.appendHex(write.oldValue, digits: Int(write.size) * 2)
+            sink.append("\",\"new\":\"0x")
+            sink.appendHex(write.newValue, digits: Int(write.size) * 2)
+            sink.append("\"}")
+        }
     }
 
     private func writeJSONEvents() {
@@ -245,18 +248,7 @@ extension Tracer {
             jsonHex(machine.eip)
         }
         sink.append("},\"mem\":[")
-        for (position, write) in writes.enumerated() {
-            if position > 0 { sink.append(",") }
-            sink.append("{\"addr\":")
-            jsonHex(write.address)
-            sink.append(",\"size\":")
-            sink.appendDecimal(Int(write.size))
-            sink.append(",\"old\":\"0x")
-            sink.appendHex(write.oldValue, digits: Int(write.size) * 2)
-            sink.append("\",\"new\":\"0x")
-            sink.appendHex(write.newValue, digits: Int(write.size) * 2)
-            sink.append("\"}")
-        }
+        writeJSONMemory(writes)
         sink.append("]}\n")
     }
 
