@@ -13,10 +13,17 @@ extension Tracer {
     @inline(__always)
     private func recordedRegisters() -> UInt32 {
         if isFirstRecord && configuration.format == .jsonl { return shownRegisters }
+        // 26 words (Machine.registerFileCount): compared eight at a time, the last two alone.
         var mask: UInt32 = 0
-        for index in 0..<26 where before[index] != after[index] {  // 26: Machine.registerFileCount
-            mask |= 1 << UInt32(index)
+        let left = UnsafeRawPointer(before), right = UnsafeRawPointer(after)
+        for chunk in 0..<3 {
+            let differs = left.loadUnaligned(fromByteOffset: chunk * 32, as: SIMD8<UInt32>.self)
+                .!= right.loadUnaligned(fromByteOffset: chunk * 32, as: SIMD8<UInt32>.self)
+            guard any(differs) else { continue }
+            for lane in 0..<8 where differs[lane] { mask |= 1 << UInt32(chunk * 8 + lane) }
         }
+        if before[24] != after[24] { mask |= 1 << 24 }
+        if before[25] != after[25] { mask |= 1 << 25 }
         return mask & shownRegisters & ~(1 << 8)  // eip: the record's own field
     }
 

@@ -19,6 +19,8 @@ public struct Tracer: ExecutionObserver {
     private(set) var step = 0
     private(set) var records = 0
     private var recordingThis = false
+    /// True when `after` holds the registers as they are now (the last thing that ran was recorded).
+    private var beforeIsCurrent = false
     private var started: Bool
     var isFirstRecord = true
     private var lastThreadInfo: UInt32?
@@ -97,8 +99,16 @@ public struct Tracer: ExecutionObserver {
             started = true
         }
         recordingThis = isUnderLimit && (configuration.only.map { $0.contains(address) } ?? true)
-        guard recordingThis else { return }
-        machine.copyRegisterFile(into: before)
+        guard recordingThis else {
+            beforeIsCurrent = false
+            return
+        }
+        // The previous record's "after" is this one's "before", unless something ran unrecorded in between.
+        if beforeIsCurrent {
+            before.update(from: after, count: 26)
+        } else {
+            machine.copyRegisterFile(into: before)
+        }
         if configuration.format == .qemu { writeQEMU(machine) }
         if configuration.format == .tenet && tenetPrevious == nil { writeTenetStart() }
     }
@@ -106,10 +116,14 @@ public struct Tracer: ExecutionObserver {
     public mutating func didExecute(_ machine: Machine, instructionAddress: UInt32, writes: [MemoryWrite]) {
         step += 1
         stepDigits.increment()
-        guard recordingThis else { return }
+        guard recordingThis else {
+            beforeIsCurrent = false
+            return
+        }
         recordingThis = false
         records += 1
         machine.copyRegisterFile(into: after)
+        beforeIsCurrent = true
         let info = info(at: instructionAddress, machine: machine)
         collectEvents(machine, writes: writes, info: info)
         switch configuration.format {
@@ -124,6 +138,7 @@ public struct Tracer: ExecutionObserver {
 
     public mutating func didRaise(_ machine: Machine, exception: CPUException, instructionAddress: UInt32,
                                   delivered: Bool, writes: [MemoryWrite]) {
+        beforeIsCurrent = false  // delivery changed registers outside any record
         guard started, isUnderLimit, configuration.only.map({ $0.contains(instructionAddress) }) ?? true else { return }
         recordingThis = false
         switch configuration.format {
