@@ -323,27 +323,18 @@ extension Tracer {
     /// QEMU's internal CCS/CCD/CCO and EFER lines).
     func writeQEMU(_ machine: Machine) {
         let regs = before
-        let upper: [StaticString] = ["EAX=", " EBX=", " ECX=", " EDX="]
-        for (position, slot) in [0, 3, 1, 2].enumerated() {
-            sink.append(upper[position])
-            sink.appendHex32(regs[slot])
+        func labeled(_ pairs: [(StaticString, UInt32)]) {
+            for (label, value) in pairs {
+                sink.append(label)
+                sink.appendHex32(value)
+            }
         }
-        sink.append("\nESI=")
-        sink.appendHex32(regs[6])
-        sink.append(" EDI=")
-        sink.appendHex32(regs[7])
-        sink.append(" EBP=")
-        sink.appendHex32(regs[5])
-        sink.append(" ESP=")
-        sink.appendHex32(regs[4])
-        sink.append("\nEIP=")
-        sink.appendHex32(regs[8])
-        sink.append(" EFL=")
-        let flags = regs[9]
-        sink.appendHex32(flags)
+        labeled([("EAX=", regs[0]), (" EBX=", regs[3]), (" ECX=", regs[1]), (" EDX=", regs[2]),
+                 ("\nESI=", regs[6]), (" EDI=", regs[7]), (" EBP=", regs[5]), (" ESP=", regs[4]),
+                 ("\nEIP=", regs[8]), (" EFL=", regs[9])])
         sink.append(" [")
         for (bit, letter) in [(10, "D"), (11, "O"), (7, "S"), (6, "Z"), (4, "A"), (2, "P"), (0, "C")] as [(UInt32, StaticString)] {
-            if flags & (1 << bit) != 0 { sink.append(letter) } else { sink.append("-") }
+            sink.append(regs[9] & (1 << bit) != 0 ? letter : "-")
         }
         sink.append("] CPL=")
         sink.appendDecimal(machine.cpl)
@@ -351,34 +342,12 @@ extension Tracer {
         let labels: [StaticString] = ["ES =", "CS =", "SS =", "DS =", "FS =", "GS ="]
         for (index, label) in labels.enumerated() { qemuSegment(label, machine.segments[index]) }
         qemuSegment("LDT=", SegmentRegister(selector: machine.ldtr, base: 0, limit: 0, attributes: 0x82))
-        qemuSegment("TR =", machine.taskSegment.selector == 0
-                    ? SegmentRegister(selector: machine.taskRegister, base: machine.taskSegment.base,
-                                      limit: machine.taskSegment.limit, attributes: machine.taskSegment.attributes)
-                    : machine.taskSegment)
-        sink.append("GDT=     ")
-        sink.appendHex32(machine.gdtr.base)
-        sink.append(" ")
-        sink.appendHex32(UInt32(machine.gdtr.limit))
-        sink.append("\nIDT=     ")
-        sink.appendHex32(machine.idtr.base)
-        sink.append(" ")
-        sink.appendHex32(UInt32(machine.idtr.limit))
-        sink.append("\nCR0=")
-        sink.appendHex32(regs[16])
-        sink.append(" CR2=")
-        sink.appendHex32(regs[17])
-        sink.append(" CR3=")
-        sink.appendHex32(regs[18])
-        sink.append(" CR4=")
-        sink.appendHex32(regs[19])
-        for (position, slot) in [20, 21, 22, 23].enumerated() {
-            sink.append(position == 0 ? "\nDR0=" : (position == 1 ? " DR1=" : (position == 2 ? " DR2=" : " DR3=")))
-            sink.appendHex32(regs[slot])
-        }
-        sink.append(" \nDR6=")
-        sink.appendHex32(regs[24])
-        sink.append(" DR7=")
-        sink.appendHex32(regs[25])
+        qemuSegment("TR =", machine.taskSegment)
+        labeled([("GDT=     ", machine.gdtr.base), (" ", UInt32(machine.gdtr.limit)),
+                 ("\nIDT=     ", machine.idtr.base), (" ", UInt32(machine.idtr.limit)),
+                 ("\nCR0=", regs[16]), (" CR2=", regs[17]), (" CR3=", regs[18]), (" CR4=", regs[19]),
+                 ("\nDR0=", regs[20]), (" DR1=", regs[21]), (" DR2=", regs[22]), (" DR3=", regs[23]),
+                 (" \nDR6=", regs[24]), (" DR7=", regs[25])])
         sink.append("\n")
         sink.flushIfFull()
     }
