@@ -25,7 +25,7 @@ struct DisasmCommand: ParsableCommand {
         }
         var origin = GNUToolchain.defaultLoadAddress
         if let text = at ?? source.loadAt {
-            guard let value = parseUInt32(text) else { throw fail("--at: '\(text)' is not a number") }
+            guard let value = parseNumber(text) else { throw fail("--at: '\(text)' is not a number") }
             origin = value
         }
 

@@ -28,7 +28,7 @@ struct RunCommand: ParsableCommand {
         for text in dumps {
             let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
             guard parts.count == 2, let address = image.resolve(parts[0]),
-                  let length = parseUInt32(parts[1]), length <= 1 << 20 else {
+                  let length = parseNumber(parts[1]), length <= 1 << 20 else {
                 throw fail("--dump: '\(text)' is not ADDR:LEN (e.g. init_task+480:8)")
             }
             do {

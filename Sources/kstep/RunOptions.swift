@@ -30,7 +30,7 @@ struct RunOptions: ParsableArguments {
         if let asm = source.asm { return .assembly(asm) }
         let path = source.input ?? ""
         if let text = source.loadAt {
-            guard let address = parseUInt32(text) else { throw fail("--load-at: '\(text)' is not an address") }
+            guard let address = parseNumber(text) else { throw fail("--load-at: '\(text)' is not an address") }
             return .raw(path: path, address: address)
         }
         return .file(path)
@@ -49,7 +49,7 @@ struct RunOptions: ParsableArguments {
         for text in mappings {
             let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
             guard parts.count == 2, let address = image.resolve(parts[0]),
-                  let size = parseUInt32(parts[1]), size > 0 else {
+                  let size = parseNumber(parts[1]), size > 0 else {
                 throw fail("--map: '\(text)' is not ADDR:SIZE (e.g. 0x400000:0x1000)")
             }
             machine.map(address, size: size, permissions: [.read, .write])
