@@ -280,6 +280,24 @@ public final class GuestMemory {
         return host
     }
 
+    /// The `size` bytes at `offset` of one host page, as a little-endian value.
+    @inline(__always)
+    private static func loadLittleEndian(_ host: UnsafeMutableRawPointer, offset: Int, size: Int) -> UInt64 {
+        var value: UInt64 = 0
+        for index in 0..<size {
+            value |= UInt64(host.load(fromByteOffset: offset + index, as: UInt8.self)) << (8 * UInt64(index))
+        }
+        return value
+    }
+
+    /// Stores the low `size` bytes of `value`, little-endian, at `offset` of one host page.
+    @inline(__always)
+    private static func storeLittleEndian(_ value: UInt64, _ host: UnsafeMutableRawPointer, offset: Int, size: Int) {
+        for index in 0..<size {
+            host.storeBytes(of: UInt8(truncatingIfNeeded: value >> (8 * UInt64(index))), toByteOffset: offset + index, as: UInt8.self)
+        }
+    }
+
     /// Checks every page an access touches before any byte moves; a fault in
     /// the second page names that page's first byte (what CR2 gets).
     private func checkAccess(_ address: UInt32, size: Int, kind: AccessKind) throws(CPUException) {
@@ -294,10 +312,7 @@ public final class GuestMemory {
         if offset + size <= 4096 {
             // Within one page: one permission check.
             let host = try checkedPage(address, kind: kind)
-            var value: UInt64 = 0
-            for index in 0..<size {
-                value |= UInt64(host.load(fromByteOffset: offset + index, as: UInt8.self)) << (8 * UInt64(index))
-            }
+            let value = Self.loadLittleEndian(host, offset: offset, size: size)
             if !watches.isEmpty && kind == .read { noteWatches(address, size: size, isWrite: false) }
             if isLoggingReads && kind == .read {
                 readLog.append(MemoryWrite(address: address, size: UInt8(size), oldValue: value, newValue: value))
@@ -328,16 +343,10 @@ public final class GuestMemory {
             let host = try checkedPage(address, kind: .write)
             if !watches.isEmpty { noteWatches(address, size: size, isWrite: true) }
             if isLoggingWrites {
-                var old: UInt64 = 0
-                for index in 0..<size {
-                    old |= UInt64(host.load(fromByteOffset: offset + index, as: UInt8.self)) << (8 * UInt64(index))
-                }
+                let old = Self.loadLittleEndian(host, offset: offset, size: size)
                 writeLog.append(MemoryWrite(address: address, size: UInt8(size), oldValue: old, newValue: value))
             }
-            for index in 0..<size {
-                host.storeBytes(of: UInt8(truncatingIfNeeded: value >> (8 * UInt64(index))),
-                                toByteOffset: offset + index, as: UInt8.self)
-            }
+            Self.storeLittleEndian(value, host, offset: offset, size: size)
             return
         }
         try checkAccess(address, size: size, kind: .write)
