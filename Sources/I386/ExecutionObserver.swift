@@ -11,11 +11,11 @@ public protocol ExecutionObserver {
     mutating func willExecute(_ machine: Machine)
     /// Called after an instruction completed; `writes` are its memory writes
     /// (empty unless `observesMemoryWrites`).
-    mutating func didExecute(_ machine: Machine, instructionAddress: UInt32, writes: [MemoryWrite])
+    mutating func didExecute(_ machine: Machine, instructionAddress: UInt32, writes: MemoryAccesses)
     /// Called when an instruction raised an exception, after it was delivered
     /// through the IDT (`delivered`; `writes` then holds the pushed frame) or not.
     mutating func didRaise(_ machine: Machine, exception: CPUException, instructionAddress: UInt32,
-                           delivered: Bool, writes: [MemoryWrite])
+                           delivered: Bool, writes: MemoryAccesses)
 }
 
 extension ExecutionObserver {
@@ -23,9 +23,9 @@ extension ExecutionObserver {
     public var observesMemoryWrites: Bool { false }
     public var observesMemoryReads: Bool { false }
     public mutating func willExecute(_ machine: Machine) {}
-    public mutating func didExecute(_ machine: Machine, instructionAddress: UInt32, writes: [MemoryWrite]) {}
+    public mutating func didExecute(_ machine: Machine, instructionAddress: UInt32, writes: MemoryAccesses) {}
     public mutating func didRaise(_ machine: Machine, exception: CPUException, instructionAddress: UInt32,
-                                  delivered: Bool, writes: [MemoryWrite]) {}
+                                  delivered: Bool, writes: MemoryAccesses) {}
 }
 
 /// The observer of an unobserved run: every hook is empty.

@@ -56,24 +56,26 @@ public final class GuestMemory {
 
     /// True while reads are recorded into `readLog` (all reads then take the slow path).
     public private(set) var isLoggingReads = false
-    /// Data reads since the last `clearReadLog()` (only while logging reads).
-    public private(set) var readLog: [MemoryWrite] = []
+    private var readAccesses = AccessLog()
+    /// Data reads since the last `clearReadLog()` (only while logging reads); valid until the next access.
+    public var readLog: MemoryAccesses { readAccesses.accesses }
 
     /// Starts or stops recording every data read.
     public func setLoggingReads(_ enabled: Bool) {
         guard enabled != isLoggingReads else { return }
         isLoggingReads = enabled
-        readLog.removeAll(keepingCapacity: true)
+        readAccesses.removeAll()
         for page in mappedPages { refreshFastPath(page) }
     }
 
     /// Empties the read log.
-    public func clearReadLog() { readLog.removeAll(keepingCapacity: true) }
+    public func clearReadLog() { readAccesses.removeAll() }
 
     /// True while writes are recorded into `writeLog`.
     public private(set) var isLoggingWrites = false
-    /// Writes since the last `clearWriteLog()` (only while logging).
-    public private(set) var writeLog: [MemoryWrite] = []
+    private var writeAccesses = AccessLog()
+    /// Writes since the last `clearWriteLog()` (only while logging); valid until the next access.
+    public var writeLog: MemoryAccesses { writeAccesses.accesses }
 
     public init() {
         // calloc: the tables are zero (nil, unmapped) without touching 25 MB.
@@ -98,6 +100,8 @@ public final class GuestMemory {
         free(writable)
         free(permissions)
         free(codePages)
+        readAccesses.deallocate()
+        writeAccesses.deallocate()
     }
 
     // MARK: Mapping
@@ -170,12 +174,12 @@ public final class GuestMemory {
     public func setLoggingWrites(_ enabled: Bool) {
         guard enabled != isLoggingWrites else { return }
         isLoggingWrites = enabled
-        writeLog.removeAll(keepingCapacity: true)
+        writeAccesses.removeAll()
         for page in mappedPages { refreshFastPath(page) }
     }
 
     /// Empties the write log.
-    public func clearWriteLog() { writeLog.removeAll(keepingCapacity: true) }
+    public func clearWriteLog() { writeAccesses.removeAll() }
 
     // MARK: Fast accessors
 
@@ -315,7 +319,7 @@ public final class GuestMemory {
             let value = Self.loadLittleEndian(host, offset: offset, size: size)
             if !watches.isEmpty && kind == .read { noteWatches(address, size: size, isWrite: false) }
             if isLoggingReads && kind == .read {
-                readLog.append(MemoryWrite(address: address, size: UInt8(size), oldValue: value, newValue: value))
+                readAccesses.append(MemoryWrite(address: address, size: UInt8(size), oldValue: value, newValue: value))
             }
             return value
         }
@@ -329,7 +333,7 @@ public final class GuestMemory {
             value |= UInt64(byte) << (8 * UInt64(index))
         }
         if isLoggingReads && kind == .read {
-            readLog.append(MemoryWrite(address: address, size: UInt8(size), oldValue: value, newValue: value))
+            readAccesses.append(MemoryWrite(address: address, size: UInt8(size), oldValue: value, newValue: value))
         }
         return value
     }
@@ -344,7 +348,7 @@ public final class GuestMemory {
             if !watches.isEmpty { noteWatches(address, size: size, isWrite: true) }
             if isLoggingWrites {
                 let old = Self.loadLittleEndian(host, offset: offset, size: size)
-                writeLog.append(MemoryWrite(address: address, size: UInt8(size), oldValue: old, newValue: value))
+                writeAccesses.append(MemoryWrite(address: address, size: UInt8(size), oldValue: old, newValue: value))
             }
             Self.storeLittleEndian(value, host, offset: offset, size: size)
             return
@@ -353,7 +357,7 @@ public final class GuestMemory {
         if !watches.isEmpty { noteWatches(address, size: size, isWrite: true) }
         if isLoggingWrites {
             let old = try slowRead(address, size: size, kind: .write)
-            writeLog.append(MemoryWrite(address: address, size: UInt8(size), oldValue: old, newValue: value))
+            writeAccesses.append(MemoryWrite(address: address, size: UInt8(size), oldValue: old, newValue: value))
         }
         for index in 0..<size {
             let byteAddress = address &+ UInt32(index)
@@ -413,7 +417,12 @@ public final class GuestMemory {
 
     /// Reads a little-endian 32-bit word, ignoring read protection.
     public func word(at address: UInt32) throws(CPUException) -> UInt32 {
-        let bytes = try bytes(at: address, count: 4)
-        return UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 24
+        var value: UInt32 = 0
+        for index in 0..<4 {
+            let byteAddress = address &+ UInt32(index)
+            guard let host = storage(Int(byteAddress >> 12)) else { throw .pageFault(address: byteAddress, errorCode: 0) }
+            value |= UInt32(host.load(fromByteOffset: Int(byteAddress & 0xFFF), as: UInt8.self)) << (8 * UInt32(index))
+        }
+        return value
     }
 }

@@ -9,8 +9,6 @@ public final class ByteSink {
     private(set) var count = 0
     private let handle: FileHandle?
     private var kept: [UInt8] = []
-    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
-    private let digitTable: UnsafeMutablePointer<UInt8>
 
     /// The first write error, if writing failed (the trace then stops writing).
     public private(set) var writeError: Error?
@@ -20,13 +18,10 @@ public final class ByteSink {
         self.handle = handle
         capacity = 1 << 20
         storage = .allocate(capacity: capacity)
-        digitTable = .allocate(capacity: 16)
-        for (index, digit) in Self.digits.enumerated() { digitTable[index] = digit }
     }
 
     deinit {
         storage.deallocate()
-        digitTable.deallocate()
     }
 
     /// Everything written (for in-memory sinks).
@@ -88,51 +83,40 @@ public final class ByteSink {
 
     /// `digits` lowercase hex digits of `value`.
     @inline(__always) func appendHex(_ value: UInt64, digits length: Int) {
-        reserve(length)
-        var position = count + length - 1
-        var remaining = value
-        for _ in 0..<length {
-            storage[position] = digitTable[Int(remaining & 0xF)]
-            remaining >>= 4
-            position -= 1
-        }
-        count += length
+        var cursor = cursor(reserving: length)
+        cursor.putHex(value, digits: length)
+        commit(cursor)
     }
 
-    @inline(__always) func appendHex32(_ value: UInt32) { appendHex(UInt64(value), digits: 8) }
+    @inline(__always) func appendHex32(_ value: UInt32) {
+        var cursor = cursor(reserving: 8)
+        cursor.putHex32(value)
+        commit(cursor)
+    }
 
     /// Little-endian bytes of a `size`-byte value, as hex.
     @inline(__always) func appendHexBytes(_ value: UInt64, size: Int) {
-        reserve(size * 2)
-        for index in 0..<size {
-            let byte = Int((value >> (8 * UInt64(index))) & 0xFF)
-            storage[count] = digitTable[byte >> 4]
-            storage[count + 1] = digitTable[byte & 0xF]
-            count += 2
-        }
+        var cursor = cursor(reserving: size * 2)
+        cursor.putHexBytes(value, size: size)
+        commit(cursor)
     }
 
     @inline(__always) func appendDecimal(_ value: Int) {
-        if value < 0 {
-            append(byte: UInt8(ascii: "-"))
-            appendDecimal(0 - value)
-            return
-        }
-        var digits = 1
-        var scan = value
-        while scan >= 10 {
-            scan /= 10
-            digits += 1
-        }
-        reserve(digits)
-        var remaining = value
-        var position = count + digits - 1
-        for _ in 0..<digits {
-            storage[position] = UInt8(ascii: "0") + UInt8(remaining % 10)
-            remaining /= 10
-            position -= 1
-        }
-        count += digits
+        var cursor = cursor(reserving: 21)
+        if value < 0 { cursor.put(byte: UInt8(ascii: "-")) }
+        cursor.putDecimal(UInt64(value.magnitude), maxDigits: 20)
+        commit(cursor)
+    }
+
+    /// A cursor at the end of the buffer with room for `length` bytes.
+    @inline(__always) func cursor(reserving length: Int) -> SinkCursor {
+        reserve(length)
+        return SinkCursor(storage + count)
+    }
+
+    /// Takes back a cursor from `cursor(reserving:)`: what it wrote becomes part of the buffer.
+    @inline(__always) func commit(_ cursor: SinkCursor) {
+        count = cursor.position - storage
     }
 
     /// Pads with spaces since `mark` until `width` bytes (at least one space).

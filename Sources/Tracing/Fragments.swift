@@ -1,42 +1,43 @@
-/// Short byte strings stored contiguously, appended by index without
-/// reference counting (register names in the hot path).
+/// Short byte strings (at most 16 bytes each) in 16-byte slots, written by
+/// index with one chunk copy and no reference counting (register names in
+/// the hot path).
 final class Fragments {
+    private static let slot = 16
     private let storage: UnsafeMutablePointer<UInt8>
-    private let starts: [Int]
-    private let lengths: [Int]
+    private let lengths: UnsafeMutablePointer<Int>
 
     init(_ texts: [String]) {
-        let bytes = texts.map { Array($0.utf8) }
-        var starts: [Int] = []
-        var offset = 0
-        for text in bytes {
-            starts.append(offset)
-            offset += text.count
-        }
-        storage = .allocate(capacity: max(offset, 1))
+        let bytes = texts.map { Array($0.utf8.prefix(Self.slot)) }
+        storage = .allocate(capacity: max(bytes.count, 1) * Self.slot)
+        storage.initialize(repeating: 0, count: max(bytes.count, 1) * Self.slot)
+        lengths = .allocate(capacity: max(bytes.count, 1))
         for (index, text) in bytes.enumerated() {
-            (storage + starts[index]).initialize(from: text, count: text.count)
+            (storage + index * Self.slot).update(from: text, count: text.count)
+            lengths[index] = text.count
         }
-        self.starts = starts
-        lengths = bytes.map(\.count)
     }
 
-    deinit { storage.deallocate() }
+    deinit {
+        storage.deallocate()
+        lengths.deallocate()
+    }
 
-    @inline(__always) func write(_ index: Int, to sink: ByteSink) {
-        sink.append(storage + starts[index], count: lengths[index])
+    /// Fragment `index`; the cursor's reservation must have 16 bytes for it.
+    @inline(__always) func write(_ index: Int, to cursor: inout SinkCursor) {
+        cursor.copyPadded(storage + index * Self.slot, count: lengths[index])
     }
 }
 
 /// A decimal number kept as ASCII digits and incremented in place.
 final class DecimalCounter {
     private static let width = 24
+    /// `width` digits and 16 spare bytes, so `copyPadded` may read past the last digit.
     private let digits: UnsafeMutablePointer<UInt8>
     private var start = DecimalCounter.width - 1
 
     init() {
-        digits = .allocate(capacity: Self.width)
-        digits.initialize(repeating: UInt8(ascii: "0"), count: Self.width)
+        digits = .allocate(capacity: Self.width + 16)
+        digits.initialize(repeating: UInt8(ascii: "0"), count: Self.width + 16)
     }
 
     deinit { digits.deallocate() }
@@ -55,7 +56,8 @@ final class DecimalCounter {
         }
     }
 
-    @inline(__always) func write(to sink: ByteSink) {
-        sink.append(digits + start, count: Self.width - start)
+    /// The digits; the cursor's reservation must have 24 + 15 bytes for them.
+    @inline(__always) func write(to cursor: inout SinkCursor) {
+        cursor.copyPadded(digits + start, count: Self.width - start)
     }
 }

@@ -19,7 +19,8 @@ struct StaticInfoCache {
         pointer.initialize(repeating: Entry(), count: 1 << 14)
         return pointer
     }()
-    private var arena = UnsafeMutablePointer<UInt8>.allocate(capacity: 1 << 16)
+    /// The preformatted bytes, with 16 spare bytes past `arenaCapacity` for `copyPadded`.
+    private var arena = UnsafeMutablePointer<UInt8>.allocate(capacity: (1 << 16) + 16)
     private var arenaCount = 0
     private var arenaCapacity = 1 << 16
     private var overflow: [UInt32: Entry] = [:]
@@ -34,7 +35,7 @@ struct StaticInfoCache {
     private mutating func store(_ bytes: [UInt8]) -> Int {
         if arenaCount + bytes.count > arenaCapacity {
             let capacity = max(arenaCapacity * 2, arenaCount + bytes.count)
-            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity + 16)
             grown.update(from: arena, count: arenaCount)
             arena.deallocate()
             arena = grown
@@ -71,6 +72,12 @@ struct StaticInfoCache {
     @inline(__always)
     func write(start: Int, length: Int, to sink: ByteSink) {
         sink.append(arena + start, count: length)
+    }
+
+    /// Writes `length` arena bytes from `start`; the reservation must cover `length` + 15.
+    @inline(__always)
+    func write(start: Int, length: Int, to cursor: inout SinkCursor) {
+        cursor.copyPadded(arena + start, count: length)
     }
 }
 

@@ -13,18 +13,7 @@ extension Tracer {
     @inline(__always)
     private func recordedRegisters() -> UInt32 {
         if isFirstRecord && configuration.format == .jsonl { return shownRegisters }
-        // 26 words (Machine.registerFileCount): compared eight at a time, the last two alone.
-        var mask: UInt32 = 0
-        let left = UnsafeRawPointer(before), right = UnsafeRawPointer(after)
-        for chunk in 0..<3 {
-            let differs = left.loadUnaligned(fromByteOffset: chunk * 32, as: SIMD8<UInt32>.self)
-                .!= right.loadUnaligned(fromByteOffset: chunk * 32, as: SIMD8<UInt32>.self)
-            guard any(differs) else { continue }
-            for lane in 0..<8 where differs[lane] { mask |= 1 << UInt32(chunk * 8 + lane) }
-        }
-        if before[24] != after[24] { mask |= 1 << 24 }
-        if before[25] != after[25] { mask |= 1 << 25 }
-        return mask & shownRegisters & ~(1 << 8)  // eip: the record's own field
+        return changedRegisters & shownRegisters & ~(1 << UInt32(Self.eipSlot))  // eip: the record's own field
     }
 
     // MARK: Text
@@ -36,7 +25,7 @@ extension Tracer {
         sink.append("m")
     }
 
-    func writeText(address: UInt32, info: StaticInfoCache.Entry, writes: [MemoryWrite]) {
+    func writeText(address: UInt32, info: StaticInfoCache.Entry, writes: MemoryAccesses) {
         color("2")
         sink.appendString(String(step).leftPadded(to: 7))
         color("0")
@@ -86,7 +75,7 @@ extension Tracer {
     }
 
     func writeExceptionText(_ machine: Machine, _ exception: CPUException, at address: UInt32, delivered: Bool,
-                            writes: [MemoryWrite]) {
+                            writes: MemoryAccesses) {
         sink.append("        ")
         color("31")
         sink.append("-- ")
@@ -122,9 +111,9 @@ extension Tracer {
 
     // MARK: JSONL
 
-    private func jsonString(_ bytes: [UInt8]) {
+    private func jsonString(_ text: String) {
         sink.append("\"")
-        for byte in bytes {
+        for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): sink.append("\\\"")
             case UInt8(ascii: "\\"): sink.append("\\\\")
@@ -141,42 +130,60 @@ extension Tracer {
         sink.append("\"")
     }
 
-    func writeJSON(address: UInt32, info: StaticInfoCache.Entry, writes: [MemoryWrite]) {
-        sink.append("{\"step\":")
-        stepDigits.write(to: sink)
-        writeStatic(info.jsonStart, info.jsonLength)
+    /// One JSONL record, formatted through a cursor (the hot path); events, rare, go through the sink.
+    func writeJSON(address: UInt32, info: StaticInfoCache.Entry, writes: MemoryAccesses) {
+        // Room for everything but the events: 8 + 24 step digits, the static part
+        // with its 15 bytes of copy overrun, 26 registers of at most 16 + 8 + 1
+        // bytes, 21 bytes of brackets, and at most 88 bytes per write (plus an 8-byte overrun).
+        var cursor = sink.cursor(reserving: info.jsonLength + 96 + 26 * 25 + writes.count * 104)
+        cursor.put("{\"step\":")
+        stepDigits.write(to: &cursor)
+        infos.write(start: info.jsonStart, length: info.jsonLength, to: &cursor)
         var changed = recordedRegisters()
-        var first = true
-        while changed != 0 {
-            let index = changed.trailingZeroBitCount
-            changed &= changed - 1
-            if !first { sink.append(byte: UInt8(ascii: ",")) }
-            first = false
-            jsonNames.write(index, to: sink)
-            sink.appendHex32(after[index])
-            sink.append(byte: UInt8(ascii: "\""))
+        if changed != 0 {
+            while true {
+                let index = changed.trailingZeroBitCount
+                changed &= changed - 1
+                jsonNames.write(index, to: &cursor)
+                cursor.putHex32(after[index])
+                cursor.put(byte: UInt8(ascii: "\""))
+                if changed == 0 { break }
+                cursor.put(byte: UInt8(ascii: ","))
+            }
         }
-        sink.append("},\"mem\":[")
-        if configuration.includeMemory { writeJSONMemory(writes) }
-        sink.append("],\"events\":[")
-        writeJSONEvents()
+        cursor.put("},\"mem\":[")
+        if configuration.includeMemory { writeJSONMemory(writes, to: &cursor) }
+        cursor.put("],\"events\":[")
+        sink.commit(cursor)
+        if !events.isEmpty { writeJSONEvents() }
         sink.append("]}\n")
     }
 
-    /// `{"addr", "size", "old", "new"}` for each write, comma-separated.
-    private func writeJSONMemory(_ writes: [MemoryWrite]) {
-        for (position, write) in writes.enumerated() {
-            if position > 0 { sink.append(",") }
-            sink.append("{\"addr\":")
-            jsonHex(write.address)
-            sink.append(",\"size\":")
-            sink.appendDecimal(Int(write.size))
-            sink.append(",\"old\":\"0x")
-            sink.appendHex(write.oldValue, digits: Int(write.size) * 2)
-            sink.append("\",\"new\":\"0x")
-            sink.appendHex(write.newValue, digits: Int(write.size) * 2)
-            sink.append("\"}")
+    /// `{"addr", "size", "old", "new"}` for each write, comma-separated: at most 88 bytes each,
+    /// and the reservation must allow 8 more after the last.
+    private func writeJSONMemory(_ writes: MemoryAccesses, to cursor: inout SinkCursor) {
+        var first = true
+        for write in writes {
+            if !first { cursor.put(byte: UInt8(ascii: ",")) }
+            first = false
+            let size = min(Int(write.size), 8)
+            cursor.put("{\"addr\":\"0x")
+            cursor.putHex32(write.address)
+            cursor.put("\",\"size\":")
+            cursor.putDecimal(UInt64(size), maxDigits: 1)
+            cursor.put(",\"old\":\"0x")
+            cursor.putHexValue(write.oldValue, size: size)
+            cursor.put("\",\"new\":\"0x")
+            cursor.putHexValue(write.newValue, size: size)
+            cursor.put("\"}")
         }
+    }
+
+    /// Memory writes through the sink (exception records).
+    private func writeJSONMemory(_ writes: MemoryAccesses) {
+        var cursor = sink.cursor(reserving: writes.count * 104)
+        writeJSONMemory(writes, to: &cursor)
+        sink.commit(cursor)
     }
 
     private func writeJSONEvents() {
@@ -190,16 +197,16 @@ extension Tracer {
                 sink.append(",\"task\":")
                 jsonHex(task)
                 sink.append(",\"comm\":")
-                jsonString(Array(comm.utf8))
+                jsonString(comm)
                 sink.append(",\"pid\":")
                 sink.appendDecimal(Int(pid))
                 sink.append(",\"thread_info\":")
                 jsonHex(threadInfo)
             case .switchTask(let prev, let next):
                 sink.append(",\"prev\":")
-                jsonString(Array(prev.utf8))
+                jsonString(prev)
                 sink.append(",\"next\":")
-                jsonString(Array(next.utf8))
+                jsonString(next)
             case .stackWarning(let esp, let threadInfo, let distance):
                 sink.append(",\"esp\":")
                 jsonHex(esp)
@@ -231,7 +238,7 @@ extension Tracer {
     }
 
     func writeExceptionJSON(_ machine: Machine, _ exception: CPUException, at address: UInt32, delivered: Bool,
-                            writes: [MemoryWrite]) {
+                            writes: MemoryAccesses) {
         sink.append("{\"step\":")
         sink.appendDecimal(step + 1)
         sink.append(",\"eip\":")
@@ -264,7 +271,7 @@ extension Tracer {
     private static let tenetSlots = [0, 3, 1, 2, 5, 4, 6, 7]  // eax ebx ecx edx ebp esp esi edi
 
     /// Tenet's first line: every register, then eip.
-    mutating func writeTenetStart() {
+    func writeTenetStart() {
         for slot in Self.tenetSlots where shownRegisters & (1 << UInt32(slot)) != 0 {
             sink.append(Self.names[slot])
             sink.append("=0x")
@@ -279,7 +286,7 @@ extension Tracer {
 
     /// One line per instruction: the registers it changed, eip (of the next
     /// instruction) last, then the memory it read (`mr=`) and wrote (`mw=`).
-    mutating func writeTenet(writes: [MemoryWrite], reads: [MemoryWrite]) {
+    func writeTenet(writes: MemoryAccesses, reads: MemoryAccesses) {
         for slot in Self.tenetSlots where shownRegisters & (1 << UInt32(slot)) != 0 && after[slot] != before[slot] {
             sink.append(Self.names[slot])
             sink.append("=0x")

@@ -6,20 +6,31 @@ import X86Decoding
 /// Records a run instruction by instruction in one of the `TraceFormat`s:
 /// each record has the step, eip with symbol+offset, bytes, disassembly, the
 /// registers that changed, the memory written, and kernel events.
-public struct Tracer: ExecutionObserver {
+public final class Tracer: ExecutionObserver {
     let configuration: TraceConfiguration
     let symbols: SymbolTable
     let sink: ByteSink
     private let decoder: X86Decoder
-    private var infos = StaticInfoCache()
-    let before: UnsafeMutablePointer<UInt32>
-    let after: UnsafeMutablePointer<UInt32>
+    var infos = StaticInfoCache()
+    /// The registers before and after the instruction being recorded
+    /// (`Machine.registerFileNames` order). After a record they swap: its
+    /// "after" is the next record's "before".
+    private(set) var before: UnsafeMutablePointer<UInt32>
+    private(set) var after: UnsafeMutablePointer<UInt32>
+    /// Bit n set: register n of `Machine.registerFileNames` changed in the instruction being recorded.
+    private(set) var changedRegisters: UInt32 = 0
     /// Bit n set: register n of `Machine.registerFileNames` is shown.
     let shownRegisters: UInt32
+    /// `configuration.limit`, or Int.max.
+    private let recordLimit: Int
+    /// `configuration.only` (every address without it) as its start and length.
+    private let recordedStart: UInt32
+    private let recordedLength: UInt64
+    private let threadMask: UInt32
     private(set) var step = 0
     private(set) var records = 0
     private var recordingThis = false
-    /// True when `after` holds the registers as they are now (the last thing that ran was recorded).
+    /// True when `before` holds the registers as they are now (the last thing that ran was recorded).
     private var beforeIsCurrent = false
     private var started: Bool
     var isFirstRecord = true
@@ -54,28 +65,33 @@ public struct Tracer: ExecutionObserver {
             mask |= 1 << UInt32(index)
         }
         shownRegisters = mask
+        recordLimit = configuration.limit ?? .max
+        recordedStart = configuration.only?.lowerBound ?? 0
+        recordedLength = configuration.only.map { UInt64($0.count) } ?? 1 << 32
+        threadMask = Linux26.currentMask(threadSize: configuration.threadSize)
         started = configuration.from == nil
     }
 
     /// The first error writing the trace, if any.
     public var writeError: Error? { sink.writeError }
 
-    /// Writes whatever is still buffered. Call once after the run.
-    public func finish() {
-        sink.flush()
+    deinit {
         before.deallocate()
         after.deallocate()
     }
 
-    private var isUnderLimit: Bool { configuration.limit.map { records < $0 } ?? true }
+    /// Writes whatever is still buffered. Call once after the run.
+    public func finish() {
+        sink.flush()
+    }
 
-    mutating func info(at address: UInt32, machine: Machine) -> StaticInfoCache.Entry {
+    func info(at address: UInt32, machine: Machine) -> StaticInfoCache.Entry {
         if let cached = infos.lookup(address) { return cached }
         return buildInfo(at: address, machine: machine)
     }
 
     @inline(never)
-    private mutating func buildInfo(at address: UInt32, machine: Machine) -> StaticInfoCache.Entry {
+    private func buildInfo(at address: UInt32, machine: Machine) -> StaticInfoCache.Entry {
         let decoder = decoder
         let symbols = symbols
         return infos.entry(for: address) {
@@ -92,28 +108,23 @@ public struct Tracer: ExecutionObserver {
 
     func writeStatic(_ start: Int, _ length: Int) { infos.write(start: start, length: length, to: sink) }
 
-    public mutating func willExecute(_ machine: Machine) {
+    public func willExecute(_ machine: Machine) {
         let address = machine.eip
         if !started {
             guard address == configuration.from else { return }
             started = true
         }
-        recordingThis = isUnderLimit && (configuration.only.map { $0.contains(address) } ?? true)
+        recordingThis = records < recordLimit && isRecorded(address)
         guard recordingThis else {
             beforeIsCurrent = false
             return
         }
-        // The previous record's "after" is this one's "before", unless something ran unrecorded in between.
-        if beforeIsCurrent {
-            before.update(from: after, count: 26)
-        } else {
-            machine.copyRegisterFile(into: before)
-        }
+        if !beforeIsCurrent { machine.copyRegisterFile(into: before) }
         if configuration.format == .qemu { writeQEMU(machine) }
         if configuration.format == .tenet && tenetPrevious == nil { writeTenetStart() }
     }
 
-    public mutating func didExecute(_ machine: Machine, instructionAddress: UInt32, writes: [MemoryWrite]) {
+    public func didExecute(_ machine: Machine, instructionAddress: UInt32, writes: MemoryAccesses) {
         step += 1
         stepDigits.increment()
         guard recordingThis else {
@@ -123,7 +134,7 @@ public struct Tracer: ExecutionObserver {
         recordingThis = false
         records += 1
         machine.copyRegisterFile(into: after)
-        beforeIsCurrent = true
+        changedRegisters = differingRegisters()
         let info = info(at: instructionAddress, machine: machine)
         collectEvents(machine, writes: writes, info: info)
         switch configuration.format {
@@ -134,12 +145,14 @@ public struct Tracer: ExecutionObserver {
         }
         isFirstRecord = false
         sink.flushIfFull()
+        swap(&before, &after)
+        beforeIsCurrent = true
     }
 
-    public mutating func didRaise(_ machine: Machine, exception: CPUException, instructionAddress: UInt32,
-                                  delivered: Bool, writes: [MemoryWrite]) {
+    public func didRaise(_ machine: Machine, exception: CPUException, instructionAddress: UInt32,
+                                  delivered: Bool, writes: MemoryAccesses) {
         beforeIsCurrent = false  // delivery changed registers outside any record
-        guard started, isUnderLimit, configuration.only.map({ $0.contains(instructionAddress) }) ?? true else { return }
+        guard started, records < recordLimit, isRecorded(instructionAddress) else { return }
         recordingThis = false
         switch configuration.format {
         case .text: writeExceptionText(machine, exception, at: instructionAddress, delivered: delivered, writes: writes)
@@ -148,18 +161,42 @@ public struct Tracer: ExecutionObserver {
         }
     }
 
+    @inline(__always)
+    private func isRecorded(_ address: UInt32) -> Bool { UInt64(address &- recordedStart) < recordedLength }
+
+    /// Bit n set where word n of `before` and `after` differ: 26 words, compared eight at a time, the last two alone.
+    private static let laneBits = SIMD8<UInt32>(1, 2, 4, 8, 16, 32, 64, 128)
+
+    @inline(__always)
+    private func differingRegisters() -> UInt32 {
+        var mask: UInt32 = 0
+        let left = UnsafeRawPointer(before), right = UnsafeRawPointer(after)
+        for chunk in 0..<3 {
+            let differs = left.loadUnaligned(fromByteOffset: chunk * 32, as: SIMD8<UInt32>.self)
+                .!= right.loadUnaligned(fromByteOffset: chunk * 32, as: SIMD8<UInt32>.self)
+            guard any(differs) else { continue }
+            mask |= SIMD8<UInt32>.zero.replacing(with: Self.laneBits, where: differs).wrappedSum() << UInt32(chunk * 8)
+        }
+        if before[24] != after[24] { mask |= 1 << 24 }
+        if before[25] != after[25] { mask |= 1 << 25 }
+        return mask
+    }
+
     // MARK: Kernel events
 
     private static let segmentSlots: [(Int, String)] = [(10, "es"), (11, "cs"), (12, "ss"), (13, "ds"), (14, "fs"), (15, "gs")]
 
-    private mutating func collectEvents(_ machine: Machine, writes: [MemoryWrite], info: StaticInfoCache.Entry) {
+    /// es, cs, ss, ds, fs, gs in `changedRegisters`.
+    private static let segmentBits: UInt32 = 0x3F << 10
+
+    private func collectEvents(_ machine: Machine, writes: MemoryAccesses, info: StaticInfoCache.Entry) {
         if !events.isEmpty { events.removeAll(keepingCapacity: true) }
-        let mask = Linux26.currentMask(threadSize: configuration.threadSize)
+        let esp0 = writes.isEmpty ? nil : writtenESP0(machine, writes: writes)
+        let mask = threadMask
         let oldESP = before[4], newESP = after[4]
-        // Nothing an event watches changed: the common case.
-        if oldESP & mask == newESP & mask, before[11] == after[11], writes.isEmpty, !info.isHalt,
-           before[10] == after[10], before[12] == after[12], before[13] == after[13],
-           before[14] == after[14], before[15] == after[15], lastThreadInfo != nil || after[11] & 3 == 3,
+        // Nothing else an event watches changed: the common case.
+        if changedRegisters & Self.segmentBits == 0, esp0 == nil, !info.isHalt, oldESP & mask == newESP & mask,
+           lastThreadInfo != nil || after[11] & 3 == 3,
            newESP &- (newESP & mask) >= 256 + Linux26.ThreadInfo.size || newESP >= oldESP {
             return
         }
@@ -168,12 +205,7 @@ public struct Tracer: ExecutionObserver {
         for slot in 10..<16 where before[slot] != after[slot] {
             events.append(.segmentLoad(name: Self.segmentSlots[slot - 10].1, selector: after[slot]))
         }
-        if !writes.isEmpty, machine.taskSegment.attributes & 0x80 != 0 {
-            let esp0 = machine.taskSegment.base &+ 4
-            for write in writes where write.address <= esp0 && UInt64(write.address) + UInt64(write.size) > UInt64(esp0) {
-                if let value = try? machine.memory.word(at: esp0) { events.append(.tssESP0(value: value)) }
-            }
-        }
+        if let esp0 { events.append(.tssESP0(value: esp0)) }
         if newCPL == 3 {
             if lastThreadInfo != nil { events.append(.userMode(esp: newESP)) }
             lastThreadInfo = nil
@@ -208,14 +240,31 @@ public struct Tracer: ExecutionObserver {
         if info.isHalt { events.append(.halt) }
     }
 
+    /// The current TSS's esp0, if one of `writes` touched it.
+    private func writtenESP0(_ machine: Machine, writes: MemoryAccesses) -> UInt32? {
+        guard machine.taskSegment.attributes & 0x80 != 0 else { return nil }
+        let esp0 = machine.taskSegment.base &+ 4
+        for write in writes where write.address <= esp0 && UInt64(write.address) + UInt64(write.size) > UInt64(esp0) {
+            return try? machine.memory.word(at: esp0)
+        }
+        return nil
+    }
+
     /// The task a thread_info names, if it looks like one (its task_struct's thread_info points back).
     private func task(at threadInfo: UInt32, _ machine: Machine) -> (address: UInt32, comm: String, pid: UInt32)? {
-        guard let task = try? machine.memory.word(at: threadInfo), task != 0,
-              let back = try? machine.memory.word(at: task &+ Linux26.TaskStruct.threadInfo),
-              let pid = try? machine.memory.word(at: task &+ Linux26.TaskStruct.pid),
-              let comm = try? machine.read(task &+ Linux26.TaskStruct.comm, count: Int(Linux26.TaskStruct.commLength))
+        let memory = machine.memory
+        guard let task = try? memory.word(at: threadInfo), task != 0,
+              let back = try? memory.word(at: task &+ Linux26.TaskStruct.threadInfo),
+              back == threadInfo || back == 0,
+              let pid = try? memory.word(at: task &+ Linux26.TaskStruct.pid)
         else { return nil }
-        guard back == threadInfo || back == 0 else { return nil }
-        return (task, String(decoding: comm.prefix(while: { $0 != 0 }), as: UTF8.self), pid)
+        // comm (16 bytes, Linux26.TaskStruct.commLength) as four words: no array, and a String that fits inline.
+        var comm = SIMD4<UInt32>()
+        for index in 0..<4 {
+            guard let word = try? memory.word(at: task &+ Linux26.TaskStruct.comm &+ UInt32(4 * index)) else { return nil }
+            comm[index] = word
+        }
+        let name = withUnsafeBytes(of: comm) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+        return (task, name, pid)
     }
 }

@@ -101,7 +101,7 @@ import Testing
         var addresses: [UInt32] = []
         var writes: [MemoryWrite] = []
         var observesMemoryWrites: Bool { true }
-        mutating func didExecute(_ machine: Machine, instructionAddress: UInt32, writes: [MemoryWrite]) {
+        mutating func didExecute(_ machine: Machine, instructionAddress: UInt32, writes: MemoryAccesses) {
             addresses.append(instructionAddress)
             self.writes += writes
         }
