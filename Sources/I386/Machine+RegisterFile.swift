@@ -10,19 +10,25 @@ extension Machine {
     /// Writes the registers in `registerFileNames` order to `words` (26 words).
     @inline(__always)
     public func copyRegisterFile(into words: UnsafeMutablePointer<UInt32>) {
-        for index in 0..<8 { words[index] = registers[index] }
+        let target = UnsafeMutableRawPointer(words)
+        target.storeBytes(of: UnsafeRawPointer(registers).loadUnaligned(as: SIMD8<UInt32>.self), as: SIMD8<UInt32>.self)
         words[8] = eip
         words[9] = eflags
-        for index in 0..<6 { words[10 + index] = UInt32(segments[index].selector) }
-        words[16] = cr0
-        words[17] = cr2
-        words[18] = cr3
-        words[19] = cr4
-        words[20] = debugRegisters[0]
-        words[21] = debugRegisters[1]
-        words[22] = debugRegisters[2]
-        words[23] = debugRegisters[3]
-        words[24] = debugRegisters[6]
-        words[25] = debugRegisters[7]
+        let system = UnsafeRawPointer(systemWords)
+        target.storeBytes(of: system.loadUnaligned(as: SIMD8<UInt32>.self), toByteOffset: 40, as: SIMD8<UInt32>.self)
+        target.storeBytes(of: system.loadUnaligned(fromByteOffset: 32, as: SIMD8<UInt32>.self), toByteOffset: 72,
+                          as: SIMD8<UInt32>.self)
+    }
+
+    /// Refreshes `systemWords` from the segment, control and debug registers.
+    func mirrorSystemWords() {
+        for index in 0..<6 { systemWords[index] = UInt32(segments[index].selector) }
+        systemWords[6] = cr0
+        systemWords[7] = cr2
+        systemWords[8] = cr3
+        systemWords[9] = cr4
+        for index in 0..<4 { systemWords[10 + index] = debugRegisters[index] }
+        systemWords[14] = debugRegisters[6]
+        systemWords[15] = debugRegisters[7]
     }
 }

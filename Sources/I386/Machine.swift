@@ -19,14 +19,17 @@ public final class Machine {
     /// The instruction pointer.
     public var eip: UInt32 = 0
     /// es, cs, ss, ds, fs, gs with their descriptor caches.
-    public internal(set) var segments: [SegmentRegister]
+    public internal(set) var segments: [SegmentRegister] { didSet { mirrorSystemWords() } }
     /// CR0–CR4 (CR1 is reserved and reads as 0).
-    public var cr0: UInt32 = 0x0000_0011  // PE, ET
-    public var cr2: UInt32 = 0
-    public var cr3: UInt32 = 0
-    public var cr4: UInt32 = 0
+    public var cr0: UInt32 = 0x0000_0011 { didSet { systemWords[6] = cr0 } }  // PE, ET
+    public var cr2: UInt32 = 0 { didSet { systemWords[7] = cr2 } }
+    public var cr3: UInt32 = 0 { didSet { systemWords[8] = cr3 } }
+    public var cr4: UInt32 = 0 { didSet { systemWords[9] = cr4 } }
     /// DR0–DR7 (DR4/DR5 alias DR6/DR7).
-    public var debugRegisters: [UInt32] = [0, 0, 0, 0, 0, 0, 0xFFFF_0FF0, 0x0000_0400]
+    public var debugRegisters: [UInt32] = [0, 0, 0, 0, 0, 0, 0xFFFF_0FF0, 0x0000_0400] { didSet { mirrorSystemWords() } }
+    /// The selectors, CR0/2/3/4 and DR0–3/6/7 in `copyRegisterFile` order (its words 10–25),
+    /// kept in step by the observers above so a tracer copies them in two vector moves.
+    let systemWords: UnsafeMutablePointer<UInt32>
     public var gdtr = TableRegister()
     public var idtr = TableRegister(base: 0, limit: 0)
     public var ldtr: UInt16 = 0
@@ -90,10 +93,14 @@ public final class Machine {
         segmentBases = .allocate(capacity: 8)
         segmentBases.initialize(repeating: 0, count: 8)
         segments = SegmentName.allCases.map { .flat(selector: $0 == .cs ? 0x10 : 0x18, isCode: $0 == .cs) }
+        systemWords = .allocate(capacity: 16)
+        systemWords.initialize(repeating: 0, count: 16)
         memory.codeWriteHandler = { [unowned self] page in self.codeCache.invalidate(page: page, memory: self.memory) }
+        mirrorSystemWords()
     }
 
     deinit {
+        systemWords.deallocate()
         registers.deallocate()
         segmentBases.deallocate()
         codeCache.releaseAll()
