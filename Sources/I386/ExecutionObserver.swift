@@ -7,7 +7,9 @@ public protocol ExecutionObserver {
     var observesMemoryWrites: Bool { get }
     /// True to have data reads recorded in `machine.memory.readLog` (slower).
     var observesMemoryReads: Bool { get }
-    /// Called before the instruction at `machine.eip` executes.
+    /// False when the next `willExecute` would do nothing: the run loop then skips the call.
+    var wantsWillExecute: Bool { get }
+    /// Called before the instruction at `machine.eip` executes (when `wantsWillExecute`).
     mutating func willExecute(_ machine: Machine)
     /// Called after an instruction completed; `writes` are its memory writes
     /// (empty unless `observesMemoryWrites`).
@@ -22,6 +24,7 @@ extension ExecutionObserver {
     public static var isActive: Bool { true }
     public var observesMemoryWrites: Bool { false }
     public var observesMemoryReads: Bool { false }
+    public var wantsWillExecute: Bool { true }
     public mutating func willExecute(_ machine: Machine) {}
     public mutating func didExecute(_ machine: Machine, instructionAddress: UInt32, writes: MemoryAccesses) {}
     public mutating func didRaise(_ machine: Machine, exception: CPUException, instructionAddress: UInt32,

@@ -20,6 +20,44 @@ extension Machine {
                           as: SIMD8<UInt32>.self)
     }
 
+    /// Copies the register file into `words` like `copyRegisterFile(into:)` and
+    /// returns which words differ from `previous` (bit n for word n). The
+    /// comparison uses the values just loaded, not `words`: reading back what
+    /// was just stored in other widths stalls store forwarding.
+    @inline(__always)
+    public func copyRegisterFile(into words: UnsafeMutablePointer<UInt32>,
+                                 comparingWith previous: UnsafePointer<UInt32>) -> UInt32 {
+        let flags = eflags, pointer = eip  // flags first: materializing them is a call
+        // Eight loads, not one vector load: the instruction just stored some of
+        // these words, and a wide load of narrow stores waits for them to retire.
+        let general = SIMD8(registers[0], registers[1], registers[2], registers[3],
+                            registers[4], registers[5], registers[6], registers[7])
+        let system = UnsafeRawPointer(systemWords)
+        let systemLow = system.loadUnaligned(as: SIMD8<UInt32>.self)
+        let systemHigh = system.loadUnaligned(fromByteOffset: 32, as: SIMD8<UInt32>.self)
+        let target = UnsafeMutableRawPointer(words)
+        target.storeBytes(of: general, as: SIMD8<UInt32>.self)
+        words[8] = pointer
+        words[9] = flags
+        target.storeBytes(of: systemLow, toByteOffset: 40, as: SIMD8<UInt32>.self)
+        target.storeBytes(of: systemHigh, toByteOffset: 72, as: SIMD8<UInt32>.self)
+
+        let old = UnsafeRawPointer(previous)
+        var changed = Self.lanesDiffering(general, old.loadUnaligned(as: SIMD8<UInt32>.self))
+        if pointer != previous[8] { changed |= 1 << 8 }
+        if flags != previous[9] { changed |= 1 << 9 }
+        changed |= Self.lanesDiffering(systemLow, old.loadUnaligned(fromByteOffset: 40, as: SIMD8<UInt32>.self)) << 10
+        changed |= Self.lanesDiffering(systemHigh, old.loadUnaligned(fromByteOffset: 72, as: SIMD8<UInt32>.self)) << 18
+        return changed
+    }
+
+    /// Bit n set where lane n of `left` and `right` differ.
+    @inline(__always)
+    static func lanesDiffering(_ left: SIMD8<UInt32>, _ right: SIMD8<UInt32>) -> UInt32 {
+        let differing = unsafeBitCast(left .!= right, to: SIMD8<UInt32>.self)  // all ones where they differ
+        return (differing & SIMD8<UInt32>(1, 2, 4, 8, 16, 32, 64, 128)).wrappedSum()
+    }
+
     /// Refreshes `systemWords` from the segment, control and debug registers.
     func mirrorSystemWords() {
         for index in 0..<6 { systemWords[index] = UInt32(segments[index].selector) }

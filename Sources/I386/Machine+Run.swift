@@ -62,7 +62,7 @@ extension Machine {
             }
         }
         let kind = pointer.pointee.kind
-        if Observer.isActive && kind != .stop { observer.willExecute(self) }
+        if Observer.isActive && kind != .stop && observer.wantsWillExecute { observer.willExecute(self) }
         nextEIP = address &+ UInt32(pointer.pointee.length)
         do {
             if try !execute(pointer) {

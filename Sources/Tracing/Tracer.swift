@@ -41,7 +41,9 @@ public final class Tracer: ExecutionObserver {
     var events: [TraceEvent] = []
     /// Tenet: the previous line's registers (its deltas are against them).
     var tenetPrevious: [UInt32]?
-    /// The step number as ASCII digits, counted up in place.
+    /// The number of the step being executed (`step` + 1) as ASCII digits,
+    /// counted up in place after each instruction, so the record's copy of them
+    /// does not wait for the increment's narrow store (store forwarding).
     let stepDigits = DecimalCounter()
     /// `"eax":"0x` … for each register, for JSONL.
     let jsonNames = Fragments(Machine.registerFileNames.map { "\"\($0)\":\"0x" })
@@ -70,6 +72,7 @@ public final class Tracer: ExecutionObserver {
         recordedLength = configuration.only.map { UInt64($0.count) } ?? 1 << 32
         threadMask = Linux26.currentMask(threadSize: configuration.threadSize)
         started = configuration.from == nil
+        stepDigits.increment()
     }
 
     /// The first error writing the trace, if any.
@@ -108,6 +111,10 @@ public final class Tracer: ExecutionObserver {
 
     func writeStatic(_ start: Int, _ length: Int) { infos.write(start: start, length: length, to: sink) }
 
+    /// Only needed to start recording, to snapshot `before` after an
+    /// unrecorded stretch, and for QEMU's before-the-instruction dumps.
+    public private(set) var wantsWillExecute = true
+
     public func willExecute(_ machine: Machine) {
         let address = machine.eip
         if !started {
@@ -115,10 +122,7 @@ public final class Tracer: ExecutionObserver {
             started = true
         }
         recordingThis = records < recordLimit && isRecorded(address)
-        guard recordingThis else {
-            beforeIsCurrent = false
-            return
-        }
+        guard recordingThis else { return }
         if !beforeIsCurrent { machine.copyRegisterFile(into: before) }
         if configuration.format == .qemu { writeQEMU(machine) }
         if configuration.format == .tenet && tenetPrevious == nil { writeTenetStart() }
@@ -126,17 +130,21 @@ public final class Tracer: ExecutionObserver {
 
     public func didExecute(_ machine: Machine, instructionAddress: UInt32, writes: MemoryAccesses) {
         step += 1
-        stepDigits.increment()
+        defer { stepDigits.increment() }
+        // willExecute was skipped: `before` is current, only the recording decision is left.
+        if !wantsWillExecute { recordingThis = records < recordLimit && isRecorded(instructionAddress) }
         guard recordingThis else {
             beforeIsCurrent = false
+            wantsWillExecute = true
             return
         }
         recordingThis = false
         records += 1
-        machine.copyRegisterFile(into: after)
-        changedRegisters = differingRegisters()
+        let changed = machine.copyRegisterFile(into: after, comparingWith: before)
+        changedRegisters = changed
         let info = info(at: instructionAddress, machine: machine)
-        collectEvents(machine, writes: writes, info: info)
+        if !events.isEmpty { events.removeAll(keepingCapacity: true) }
+        if mayHaveEvents(machine, changed: changed, writes: writes, info: info) { collectEvents(machine, writes: writes, info: info) }
         switch configuration.format {
         case .text: writeText(address: instructionAddress, info: info, writes: writes)
         case .jsonl: writeJSON(address: instructionAddress, info: info, writes: writes)
@@ -147,11 +155,13 @@ public final class Tracer: ExecutionObserver {
         sink.flushIfFull()
         swap(&before, &after)
         beforeIsCurrent = true
+        wantsWillExecute = configuration.format == .qemu
     }
 
     public func didRaise(_ machine: Machine, exception: CPUException, instructionAddress: UInt32,
                                   delivered: Bool, writes: MemoryAccesses) {
         beforeIsCurrent = false  // delivery changed registers outside any record
+        wantsWillExecute = true
         guard started, records < recordLimit, isRecorded(instructionAddress) else { return }
         recordingThis = false
         switch configuration.format {
@@ -164,24 +174,6 @@ public final class Tracer: ExecutionObserver {
     @inline(__always)
     private func isRecorded(_ address: UInt32) -> Bool { UInt64(address &- recordedStart) < recordedLength }
 
-    /// Bit n set where word n of `before` and `after` differ: 26 words, compared eight at a time, the last two alone.
-    private static let laneBits = SIMD8<UInt32>(1, 2, 4, 8, 16, 32, 64, 128)
-
-    @inline(__always)
-    private func differingRegisters() -> UInt32 {
-        var mask: UInt32 = 0
-        let left = UnsafeRawPointer(before), right = UnsafeRawPointer(after)
-        for chunk in 0..<3 {
-            let differs = left.loadUnaligned(fromByteOffset: chunk * 32, as: SIMD8<UInt32>.self)
-                .!= right.loadUnaligned(fromByteOffset: chunk * 32, as: SIMD8<UInt32>.self)
-            guard any(differs) else { continue }
-            mask |= SIMD8<UInt32>.zero.replacing(with: Self.laneBits, where: differs).wrappedSum() << UInt32(chunk * 8)
-        }
-        if before[24] != after[24] { mask |= 1 << 24 }
-        if before[25] != after[25] { mask |= 1 << 25 }
-        return mask
-    }
-
     // MARK: Kernel events
 
     private static let segmentSlots: [(Int, String)] = [(10, "es"), (11, "cs"), (12, "ss"), (13, "ds"), (14, "fs"), (15, "gs")]
@@ -189,17 +181,23 @@ public final class Tracer: ExecutionObserver {
     /// es, cs, ss, ds, fs, gs in `changedRegisters`.
     private static let segmentBits: UInt32 = 0x3F << 10
 
+    /// False when nothing an event watches changed: the common case, checked inline.
+    @inline(__always)
+    private func mayHaveEvents(_ machine: Machine, changed: UInt32, writes: MemoryAccesses,
+                               info: StaticInfoCache.Entry) -> Bool {
+        let mask = threadMask
+        let oldESP = before[4], newESP = after[4]
+        let quiet = changed & Self.segmentBits == 0 && !info.isHalt && oldESP & mask == newESP & mask
+            && (lastThreadInfo != nil || after[11] & 3 == 3)
+            && (newESP &- (newESP & mask) >= 256 + Linux26.ThreadInfo.size || newESP >= oldESP)
+        return !quiet || (!writes.isEmpty && writtenESP0(machine, writes: writes) != nil)
+    }
+
+    @inline(never)
     private func collectEvents(_ machine: Machine, writes: MemoryAccesses, info: StaticInfoCache.Entry) {
-        if !events.isEmpty { events.removeAll(keepingCapacity: true) }
         let esp0 = writes.isEmpty ? nil : writtenESP0(machine, writes: writes)
         let mask = threadMask
         let oldESP = before[4], newESP = after[4]
-        // Nothing else an event watches changed: the common case.
-        if changedRegisters & Self.segmentBits == 0, esp0 == nil, !info.isHalt, oldESP & mask == newESP & mask,
-           lastThreadInfo != nil || after[11] & 3 == 3,
-           newESP &- (newESP & mask) >= 256 + Linux26.ThreadInfo.size || newESP >= oldESP {
-            return
-        }
         let oldCPL = Int(before[11] & 3), newCPL = Int(after[11] & 3)
         if oldCPL != newCPL { events.append(.privilege(from: oldCPL, to: newCPL)) }
         for slot in 10..<16 where before[slot] != after[slot] {
