@@ -417,6 +417,9 @@ public final class GuestMemory {
 
     /// Reads a little-endian 32-bit word, ignoring read protection.
     public func word(at address: UInt32) throws(CPUException) -> UInt32 {
+        if address & 0xFFF <= 0xFFC, let host = storage(Int(address >> 12)) {
+            return UInt32(littleEndian: host.loadUnaligned(fromByteOffset: Int(address & 0xFFF), as: UInt32.self))
+        }
         var value: UInt32 = 0
         for index in 0..<4 {
             let byteAddress = address &+ UInt32(index)

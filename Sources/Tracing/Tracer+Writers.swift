@@ -134,7 +134,7 @@ extension Tracer {
     func writeJSON(address: UInt32, info: StaticInfoCache.Entry, writes: MemoryAccesses) {
         // Room for everything but the events: 8 + 24 step digits, the static part
         // with its 15 bytes of copy overrun, 26 registers of at most 16 + 8 + 1
-        // bytes, 21 bytes of brackets, and at most 88 bytes per write (plus an 8-byte overrun).
+        // bytes, 26 bytes of brackets, and at most 88 bytes per write (plus an 8-byte overrun).
         var cursor = sink.cursor(reserving: info.jsonLength + 96 + 26 * 25 + writes.count * 104)
         cursor.put("{\"step\":")
         stepDigits.write(to: &cursor)
@@ -153,10 +153,15 @@ extension Tracer {
         }
         cursor.put("},\"mem\":[")
         if configuration.includeMemory { writeJSONMemory(writes, to: &cursor) }
-        cursor.put("],\"events\":[")
-        sink.commit(cursor)
-        if !events.isEmpty { writeJSONEvents() }
-        sink.append("]}\n")
+        if events.isEmpty {
+            cursor.put("],\"events\":[]}\n")
+            sink.commit(cursor)
+        } else {
+            cursor.put("],\"events\":[")
+            sink.commit(cursor)
+            writeJSONEvents()
+            sink.append("]}\n")
+        }
     }
 
     /// `{"addr", "size", "old", "new"}` for each write, comma-separated: at most 88 bytes each,
