@@ -49,17 +49,20 @@ public enum X86Register: UInt8, Sendable, CaseIterable {
     public var isSegment: Bool { self >= .es && self <= .gs }
 
     /// The register's name as AT&T and Intel syntax print it (without `%`).
-    public var name: String { self == .other ? "?" : String(describing: self) }
+    public var name: String { Self.names[Int(rawValue)] }
 
     /// The register with this name (case-insensitive, an optional `%` allowed).
     public init?(name: String) {
         var text = name.lowercased()
         if text.hasPrefix("%") { text.removeFirst() }
-        guard let match = X86Register.allCases.first(where: { $0 != .other && $0.name == text }) else {
-            return nil
-        }
+        guard let match = Self.byName[text] else { return nil }
         self = match
     }
+
+    // Built once: reflecting a case name (String(describing:)) is slow, and decoder setup looks up every Capstone register.
+    private static let names: [String] = allCases.map { $0 == .other ? "?" : String(describing: $0) }
+    private static let byName: [String: X86Register] = Dictionary(
+        uniqueKeysWithValues: allCases.filter { $0 != .other }.map { (names[Int($0.rawValue)], $0) })
 }
 
 extension X86Register: Comparable {
