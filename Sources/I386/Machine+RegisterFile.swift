@@ -46,8 +46,11 @@ extension Machine {
         var changed = Self.lanesDiffering(general, old.loadUnaligned(as: SIMD8<UInt32>.self))
         if pointer != previous[8] { changed |= 1 << 8 }
         if flags != previous[9] { changed |= 1 << 9 }
-        changed |= Self.lanesDiffering(systemLow, old.loadUnaligned(fromByteOffset: 40, as: SIMD8<UInt32>.self)) << 10
-        changed |= Self.lanesDiffering(systemHigh, old.loadUnaligned(fromByteOffset: 72, as: SIMD8<UInt32>.self)) << 18
+        // Selectors, CRs and DRs rarely change: test for any difference before finding which.
+        let oldLow = old.loadUnaligned(fromByteOffset: 40, as: SIMD8<UInt32>.self)
+        let oldHigh = old.loadUnaligned(fromByteOffset: 72, as: SIMD8<UInt32>.self)
+        if any(systemLow .!= oldLow) { changed |= Self.lanesDiffering(systemLow, oldLow) << 10 }
+        if any(systemHigh .!= oldHigh) { changed |= Self.lanesDiffering(systemHigh, oldHigh) << 18 }
         return changed
     }
 

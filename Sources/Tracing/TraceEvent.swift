@@ -17,6 +17,16 @@ enum TraceEvent {
     /// In ring 3: `current` does not apply to a user stack.
     case userMode(esp: UInt32)
 
+    /// UTF-8 bytes in the event's strings (for sizing its JSON).
+    var stringBytes: Int {
+        switch self {
+        case .current(_, let comm, _, _): comm.utf8.count
+        case .switchTask(let prev, let next): prev.utf8.count + next.utf8.count
+        case .segmentLoad(let name, _): name.utf8.count
+        default: 0
+        }
+    }
+
     var kind: StaticString {
         switch self {
         case .current: "current"

@@ -111,23 +111,33 @@ extension Tracer {
 
     // MARK: JSONL
 
-    private func jsonString(_ text: String) {
-        sink.append("\"")
+    /// `text` as a JSON string: at most 2 + 6 bytes per UTF-8 byte.
+    private func jsonString(_ text: String, to cursor: inout SinkCursor) {
+        cursor.put(byte: UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {
-            case UInt8(ascii: "\""): sink.append("\\\"")
-            case UInt8(ascii: "\\"): sink.append("\\\\")
-            case 0..<0x20: sink.append("\\u00"); sink.appendHex(UInt64(byte), digits: 2)
-            default: sink.append(byte: byte)
+            case UInt8(ascii: "\""): cursor.put("\\\"")
+            case UInt8(ascii: "\\"): cursor.put("\\\\")
+            case 0..<0x20:
+                cursor.put("\\u00")
+                cursor.putHex(UInt64(byte), digits: 2)
+            default: cursor.put(byte: byte)
             }
         }
-        sink.append("\"")
+        cursor.put(byte: UInt8(ascii: "\""))
+    }
+
+    /// `"0x…"`: 12 bytes.
+    private func jsonHex(_ value: UInt32, to cursor: inout SinkCursor) {
+        cursor.put("\"0x")
+        cursor.putHex32(value)
+        cursor.put(byte: UInt8(ascii: "\""))
     }
 
     private func jsonHex(_ value: UInt32) {
-        sink.append("\"0x")
-        sink.appendHex32(value)
-        sink.append("\"")
+        var cursor = sink.cursor(reserving: 12)
+        jsonHex(value, to: &cursor)
+        sink.commit(cursor)
     }
 
     /// One JSONL record, formatted through a cursor (the hot path); events, rare, go through the sink.
@@ -193,52 +203,56 @@ extension Tracer {
 
     private func writeJSONEvents() {
         for (position, event) in events.enumerated() {
-            if position > 0 { sink.append(",") }
-            sink.append("{\"kind\":\"")
-            sink.append(event.kind)
-            sink.append("\"")
+            // The fixed parts of an event take under 160 bytes; its strings at most 6 per byte.
+            var cursor = sink.cursor(reserving: 160 + 6 * event.stringBytes)
+            if position > 0 { cursor.put(byte: UInt8(ascii: ",")) }
+            cursor.put("{\"kind\":\"")
+            cursor.put(event.kind)
+            cursor.put(byte: UInt8(ascii: "\""))
             switch event {
             case .current(let task, let comm, let pid, let threadInfo):
-                sink.append(",\"task\":")
-                jsonHex(task)
-                sink.append(",\"comm\":")
-                jsonString(comm)
-                sink.append(",\"pid\":")
-                sink.appendDecimal(Int(pid))
-                sink.append(",\"thread_info\":")
-                jsonHex(threadInfo)
+                cursor.put(",\"task\":")
+                jsonHex(task, to: &cursor)
+                cursor.put(",\"comm\":")
+                jsonString(comm, to: &cursor)
+                cursor.put(",\"pid\":")
+                cursor.putDecimal(UInt64(pid), maxDigits: 10)
+                cursor.put(",\"thread_info\":")
+                jsonHex(threadInfo, to: &cursor)
             case .switchTask(let prev, let next):
-                sink.append(",\"prev\":")
-                jsonString(prev)
-                sink.append(",\"next\":")
-                jsonString(next)
+                cursor.put(",\"prev\":")
+                jsonString(prev, to: &cursor)
+                cursor.put(",\"next\":")
+                jsonString(next, to: &cursor)
             case .stackWarning(let esp, let threadInfo, let distance):
-                sink.append(",\"esp\":")
-                jsonHex(esp)
-                sink.append(",\"thread_info\":")
-                jsonHex(threadInfo)
-                sink.append(",\"distance\":")
-                sink.appendDecimal(distance)
+                cursor.put(",\"esp\":")
+                jsonHex(esp, to: &cursor)
+                cursor.put(",\"thread_info\":")
+                jsonHex(threadInfo, to: &cursor)
+                cursor.put(",\"distance\":")
+                if distance < 0 { cursor.put(byte: UInt8(ascii: "-")) }
+                cursor.putDecimal(UInt64(distance.magnitude), maxDigits: 20)
             case .privilege(let from, let to):
-                sink.append(",\"from\":")
-                sink.appendDecimal(from)
-                sink.append(",\"to\":")
-                sink.appendDecimal(to)
+                cursor.put(",\"from\":")
+                cursor.putDecimal(UInt64(from.magnitude), maxDigits: 20)
+                cursor.put(",\"to\":")
+                cursor.putDecimal(UInt64(to.magnitude), maxDigits: 20)
             case .segmentLoad(let name, let selector):
-                sink.append(",\"register\":\"")
-                sink.appendString(name)
-                sink.append("\",\"selector\":")
-                jsonHex(selector)
+                cursor.put(",\"register\":")
+                jsonString(name, to: &cursor)
+                cursor.put(",\"selector\":")
+                jsonHex(selector, to: &cursor)
             case .tssESP0(let value):
-                sink.append(",\"value\":")
-                jsonHex(value)
+                cursor.put(",\"value\":")
+                jsonHex(value, to: &cursor)
             case .userMode(let esp):
-                sink.append(",\"esp\":")
-                jsonHex(esp)
+                cursor.put(",\"esp\":")
+                jsonHex(esp, to: &cursor)
             case .halt:
                 break
             }
-            sink.append("}")
+            cursor.put(byte: UInt8(ascii: "}"))
+            sink.commit(cursor)
         }
     }
 
