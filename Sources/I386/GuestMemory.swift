@@ -69,13 +69,15 @@ public final class GuestMemory {
     }
 
     /// Empties the read log.
-    public func clearReadLog() { readAccesses.removeAll() }
+    @inline(__always) public func clearReadLog() { readAccesses.removeAll() }
 
     /// True while writes are recorded into `writeLog`.
     public private(set) var isLoggingWrites = false
     private var writeAccesses = AccessLog()
     /// Writes since the last `clearWriteLog()` (only while logging); valid until the next access.
-    public var writeLog: MemoryAccesses { writeAccesses.accesses }
+    public var writeLog: MemoryAccesses {
+        @inline(__always) get { writeAccesses.accesses }
+    }
 
     public init() {
         // calloc: the tables are zero (nil, unmapped) without touching 25 MB.
@@ -179,7 +181,7 @@ public final class GuestMemory {
     }
 
     /// Empties the write log.
-    public func clearWriteLog() { writeAccesses.removeAll() }
+    @inline(__always) public func clearWriteLog() { writeAccesses.removeAll() }
 
     // MARK: Fast accessors
 
