@@ -289,6 +289,12 @@ public final class GuestMemory {
     /// The `size` bytes at `offset` of one host page, as a little-endian value.
     @inline(__always)
     private static func loadLittleEndian(_ host: UnsafeMutableRawPointer, offset: Int, size: Int) -> UInt64 {
+        switch size {  // the usual widths in one load (the caller keeps offset + size within the page)
+        case 4: return UInt64(UInt32(littleEndian: host.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+        case 2: return UInt64(UInt16(littleEndian: host.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+        case 1: return UInt64(host.load(fromByteOffset: offset, as: UInt8.self))
+        default: break
+        }
         var value: UInt64 = 0
         for index in 0..<size {
             value |= UInt64(host.load(fromByteOffset: offset + index, as: UInt8.self)) << (8 * UInt64(index))
@@ -299,6 +305,11 @@ public final class GuestMemory {
     /// Stores the low `size` bytes of `value`, little-endian, at `offset` of one host page.
     @inline(__always)
     private static func storeLittleEndian(_ value: UInt64, _ host: UnsafeMutableRawPointer, offset: Int, size: Int) {
+        switch size {
+        case 4: host.storeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian, toByteOffset: offset, as: UInt32.self); return
+        case 2: host.storeBytes(of: UInt16(truncatingIfNeeded: value).littleEndian, toByteOffset: offset, as: UInt16.self); return
+        default: break
+        }
         for index in 0..<size {
             host.storeBytes(of: UInt8(truncatingIfNeeded: value >> (8 * UInt64(index))), toByteOffset: offset + index, as: UInt8.self)
         }
