@@ -42,7 +42,7 @@ let package = Package(
         .testTarget(name: "X86DecodingTests", dependencies: ["X86Decoding", "Images"]),
         .testTarget(name: "I386Tests", dependencies: ["I386", "X86Decoding", "Images"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images"], exclude: ["Fixtures"]),  // read by path
-        .testTarget(name: "TracingTests", dependencies: ["Tracing"]),
+        .testTarget(name: "TracingTests", dependencies: ["Tracing", "I386", "Images"]),
         .testTarget(name: "kstepTests", dependencies: ["kstep"]),
     ]
 )

@@ -143,6 +143,10 @@ public final class Machine {
         nonFlatSegments = mask
     }
 
+    /// Changes whenever a write lands on a page holding decoded instructions:
+    /// anything cached per instruction address (a tracer's disassembly) is stale then.
+    public var codeGeneration: UInt64 { codeCache.generation }
+
     /// The current privilege level (the RPL of CS).
     public var cpl: Int { Int(segments[SegmentName.cs.rawValue].selector & 3) }
 }

@@ -25,6 +25,13 @@ struct StaticInfoCache {
     private var arenaCapacity = 1 << 16
     private var overflow: [UInt32: Entry] = [:]
 
+    /// Forgets every entry (the code they describe was rewritten).
+    mutating func removeAll() {
+        entries.update(repeating: Entry(), count: Self.slots)
+        overflow.removeAll()
+        arenaCount = 0
+    }
+
     /// The cached entry for `address`, if any (the hot path: no closure, no allocation).
     @inline(__always)
     func lookup(_ address: UInt32) -> Entry? {

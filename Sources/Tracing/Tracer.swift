@@ -12,6 +12,8 @@ public final class Tracer: ExecutionObserver {
     let sink: ByteSink
     private let decoder: X86Decoder
     var infos = StaticInfoCache()
+    /// `Machine.codeGeneration` when `infos` was last known to be current.
+    private var infosCodeGeneration: UInt64 = 0
     /// The registers before and after the instruction being recorded
     /// (`Machine.registerFileNames` order). After a record they swap: its
     /// "after" is the next record's "before".
@@ -88,9 +90,18 @@ public final class Tracer: ExecutionObserver {
         sink.flush()
     }
 
+    @inline(__always)
     func info(at address: UInt32, machine: Machine) -> StaticInfoCache.Entry {
+        if machine.codeGeneration != infosCodeGeneration { forgetInfos(machine) }
         if let cached = infos.lookup(address) { return cached }
         return buildInfo(at: address, machine: machine)
+    }
+
+    /// Self-modifying code: what was disassembled may have changed.
+    @inline(never)
+    private func forgetInfos(_ machine: Machine) {
+        infos.removeAll()
+        infosCodeGeneration = machine.codeGeneration
     }
 
     @inline(never)
