@@ -10,14 +10,7 @@ extension Machine {
     /// Writes the registers in `registerFileNames` order to `words` (26 words).
     @inline(__always)
     public func copyRegisterFile(into words: UnsafeMutablePointer<UInt32>) {
-        let target = UnsafeMutableRawPointer(words)
-        target.storeBytes(of: UnsafeRawPointer(registers).loadUnaligned(as: SIMD8<UInt32>.self), as: SIMD8<UInt32>.self)
-        words[8] = eip
-        words[9] = eflags
-        let system = UnsafeRawPointer(systemWords)
-        target.storeBytes(of: system.loadUnaligned(as: SIMD8<UInt32>.self), toByteOffset: 40, as: SIMD8<UInt32>.self)
-        target.storeBytes(of: system.loadUnaligned(fromByteOffset: 32, as: SIMD8<UInt32>.self), toByteOffset: 72,
-                          as: SIMD8<UInt32>.self)
+        RegisterFileValues(self).store(into: words)
     }
 
     /// Copies the register file into `words` like `copyRegisterFile(into:)` and
@@ -27,31 +20,43 @@ extension Machine {
     @inline(__always)
     public func copyRegisterFile(into words: UnsafeMutablePointer<UInt32>,
                                  comparingWith previous: UnsafePointer<UInt32>) -> UInt32 {
-        let flags = eflags, pointer = eip  // flags first: materializing them is a call
-        // Eight loads, not one vector load: the instruction just stored some of
-        // these words, and a wide load of narrow stores waits for them to retire.
-        let general = SIMD8(registers[0], registers[1], registers[2], registers[3],
-                            registers[4], registers[5], registers[6], registers[7])
-        let system = UnsafeRawPointer(systemWords)
-        let systemLow = system.loadUnaligned(as: SIMD8<UInt32>.self)
-        let systemHigh = system.loadUnaligned(fromByteOffset: 32, as: SIMD8<UInt32>.self)
-        let target = UnsafeMutableRawPointer(words)
-        target.storeBytes(of: general, as: SIMD8<UInt32>.self)
-        words[8] = pointer
-        words[9] = flags
-        target.storeBytes(of: systemLow, toByteOffset: 40, as: SIMD8<UInt32>.self)
-        target.storeBytes(of: systemHigh, toByteOffset: 72, as: SIMD8<UInt32>.self)
-
+        let values = RegisterFileValues(self)
+        values.store(into: words)
         let old = UnsafeRawPointer(previous)
-        var changed = Self.lanesDiffering(general, old.loadUnaligned(as: SIMD8<UInt32>.self))
-        if pointer != previous[8] { changed |= 1 << 8 }
-        if flags != previous[9] { changed |= 1 << 9 }
+        var changed = Self.lanesDiffering(values.general, old.loadUnaligned(as: SIMD8<UInt32>.self))
+        if values.eip != previous[8] { changed |= 1 << 8 }
+        if values.eflags != previous[9] { changed |= 1 << 9 }
         // Selectors, CRs and DRs rarely change: test for any difference before finding which.
         let oldLow = old.loadUnaligned(fromByteOffset: 40, as: SIMD8<UInt32>.self)
         let oldHigh = old.loadUnaligned(fromByteOffset: 72, as: SIMD8<UInt32>.self)
-        if any(systemLow .!= oldLow) { changed |= Self.lanesDiffering(systemLow, oldLow) << 10 }
-        if any(systemHigh .!= oldHigh) { changed |= Self.lanesDiffering(systemHigh, oldHigh) << 18 }
+        if any(values.systemLow .!= oldLow) { changed |= Self.lanesDiffering(values.systemLow, oldLow) << 10 }
+        if any(values.systemHigh .!= oldHigh) { changed |= Self.lanesDiffering(values.systemHigh, oldHigh) << 18 }
         return changed
+    }
+
+    /// The 26 words of the register file, loaded once.
+    private struct RegisterFileValues {
+        let general: SIMD8<UInt32>, eip: UInt32, eflags: UInt32, systemLow: SIMD8<UInt32>, systemHigh: SIMD8<UInt32>
+
+        @inline(__always)
+        init(_ machine: Machine) {
+            eflags = machine.eflags  // first: materializing the flags is a call
+            eip = machine.eip
+            general = UnsafeRawPointer(machine.registers).loadUnaligned(as: SIMD8<UInt32>.self)
+            let system = UnsafeRawPointer(machine.systemWords)
+            systemLow = system.loadUnaligned(as: SIMD8<UInt32>.self)
+            systemHigh = system.loadUnaligned(fromByteOffset: 32, as: SIMD8<UInt32>.self)
+        }
+
+        @inline(__always)
+        func store(into words: UnsafeMutablePointer<UInt32>) {
+            let target = UnsafeMutableRawPointer(words)
+            target.storeBytes(of: general, as: SIMD8<UInt32>.self)
+            words[8] = eip
+            words[9] = eflags
+            target.storeBytes(of: systemLow, toByteOffset: 40, as: SIMD8<UInt32>.self)
+            target.storeBytes(of: systemHigh, toByteOffset: 72, as: SIMD8<UInt32>.self)
+        }
     }
 
     /// Bit n set where lane n of `left` and `right` differ.

@@ -21,10 +21,10 @@ public final class Machine {
     /// es, cs, ss, ds, fs, gs with their descriptor caches.
     public internal(set) var segments: [SegmentRegister] { didSet { mirrorSystemWords() } }
     /// CR0–CR4 (CR1 is reserved and reads as 0).
-    public var cr0: UInt32 = 0x0000_0011 { didSet { systemWords[6] = cr0 } }  // PE, ET
-    public var cr2: UInt32 = 0 { didSet { systemWords[7] = cr2 } }
-    public var cr3: UInt32 = 0 { didSet { systemWords[8] = cr3 } }
-    public var cr4: UInt32 = 0 { didSet { systemWords[9] = cr4 } }
+    public var cr0: UInt32 = 0x0000_0011 { didSet { mirrorSystemWords() } }  // PE, ET
+    public var cr2: UInt32 = 0 { didSet { mirrorSystemWords() } }
+    public var cr3: UInt32 = 0 { didSet { mirrorSystemWords() } }
+    public var cr4: UInt32 = 0 { didSet { mirrorSystemWords() } }
     /// DR0–DR7 (DR4/DR5 alias DR6/DR7).
     public var debugRegisters: [UInt32] = [0, 0, 0, 0, 0, 0, 0xFFFF_0FF0, 0x0000_0400] { didSet { mirrorSystemWords() } }
     /// The selectors, CR0/2/3/4 and DR0–3/6/7 in `copyRegisterFile` order (its words 10–25),
