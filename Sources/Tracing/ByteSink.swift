@@ -20,6 +20,23 @@ public final class ByteSink {
         storage = .allocate(capacity: capacity)
     }
 
+    /// An in-memory buffer starting at `capacity` bytes, for pieces formatted
+    /// ahead of time (`buffered`, then `removeAll`).
+    init(scratchCapacity capacity: Int) {
+        handle = nil
+        self.capacity = max(capacity, 16)
+        storage = .allocate(capacity: self.capacity)
+    }
+
+    /// The bytes in the buffer (a scratch sink's whole contents: it is never flushed).
+    var buffered: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: storage, count: count) }
+
+    /// Empties a scratch sink.
+    func removeAll() {
+        count = 0
+        kept.removeAll()
+    }
+
     deinit {
         storage.deallocate()
     }

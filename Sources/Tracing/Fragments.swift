@@ -56,6 +56,19 @@ final class DecimalCounter {
         }
     }
 
+    /// Sets the digits to `value` (negative values count as their magnitude).
+    func set(_ value: Int) {
+        digits.update(repeating: UInt8(ascii: "0"), count: Self.width)
+        var remaining = value.magnitude
+        var index = Self.width - 1
+        repeat {
+            digits[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: remaining % 10)
+            remaining /= 10
+            index -= 1
+        } while remaining > 0 && index >= 0
+        start = index + 1
+    }
+
     /// The digits; the cursor's reservation must have 24 + 15 bytes for them.
     @inline(__always) func write(to cursor: inout SinkCursor) {
         cursor.copyPadded(digits + start, count: Self.width - start)

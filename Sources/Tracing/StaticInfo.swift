@@ -2,89 +2,114 @@ import Images
 import X86Decoding
 
 /// Per-address parts of a record, preformatted once: `"eip":…,"asm":…` for
-/// JSONL and the address/bytes/assembly columns for text, kept in one byte
+/// JSONL and the address/bytes/assembly columns for text, kept in a byte
 /// arena behind a direct-mapped table (no per-record allocation or refcounting).
-struct StaticInfoCache {
-    struct Entry {
+///
+/// The arena grows by whole chunks and never moves or reuses bytes on its own,
+/// so records queued for the JSONL formatter thread may point into it.
+final class StaticInfoCache {
+    fileprivate struct Stored {
         var address: UInt32 = 0
         var isValid = false
         var isHalt = false
-        var jsonStart = 0, jsonLength = 0
-        var textStart = 0, textLength = 0
+        var json: UnsafePointer<UInt8>
+        var jsonLength = 0
+        var text: UnsafePointer<UInt8>
+        var textLength = 0
+    }
+
+    /// An instruction's entry, read in place in the table: a copy of it would
+    /// be written and read back in other widths (a store-forwarding stall).
+    /// Valid until the next lookup.
+    struct Entry {
+        fileprivate let stored: UnsafePointer<Stored>
+        var isHalt: Bool { stored.pointee.isHalt }
+        var json: UnsafePointer<UInt8> { stored.pointee.json }
+        var jsonLength: Int { stored.pointee.jsonLength }
+        var text: UnsafePointer<UInt8> { stored.pointee.text }
+        var textLength: Int { stored.pointee.textLength }
     }
 
     private static let slots = 1 << 14
-    private let entries: UnsafeMutablePointer<Entry> = {
-        let pointer = UnsafeMutablePointer<Entry>.allocate(capacity: 1 << 14)
-        pointer.initialize(repeating: Entry(), count: 1 << 14)
-        return pointer
-    }()
-    /// The preformatted bytes, with 16 spare bytes past `arenaCapacity` for `copyPadded`.
-    private var arena = UnsafeMutablePointer<UInt8>.allocate(capacity: (1 << 16) + 16)
-    private var arenaCount = 0
-    private var arenaCapacity = 1 << 16
-    private var overflow: [UInt32: Entry] = [:]
+    private static let chunkSize = 1 << 16
+    /// Arena bytes past which `removeAll(reclaiming:)` is worth a reclaim.
+    static let reclaimThreshold = 1 << 24
+    private let entries: UnsafeMutablePointer<Stored>
+    /// The arena's chunks, the current one last; each has 16 spare bytes past its capacity for `copyPadded`.
+    private var chunks: [UnsafeMutablePointer<UInt8>]
+    private var chunkUsed = 0
+    private var chunkCapacity = StaticInfoCache.chunkSize
+    /// Bytes in every chunk but the current one.
+    private var retiredBytes = 0
+    private var overflow: [UInt32: Stored] = [:]
 
-    /// Forgets every entry (the code they describe was rewritten).
-    mutating func removeAll() {
-        entries.update(repeating: Entry(), count: Self.slots)
+    init() {
+        let first = UnsafeMutablePointer<UInt8>.allocate(capacity: Self.chunkSize + 16)
+        first.initialize(repeating: 0, count: Self.chunkSize + 16)
+        chunks = [first]
+        entries = .allocate(capacity: Self.slots)
+        entries.initialize(repeating: Stored(json: first, text: first), count: Self.slots)
+    }
+
+    deinit {
+        entries.deallocate()
+        for chunk in chunks { chunk.deallocate() }
+    }
+
+    /// Bytes the arena holds.
+    var arenaBytes: Int { retiredBytes + chunkUsed }
+
+    /// Forgets every entry (the code they describe was rewritten). With
+    /// `reclaiming`, the arena's bytes are reused too: only when nothing
+    /// still points into them.
+    func removeAll(reclaiming: Bool) {
+        entries.update(repeating: Stored(json: chunks[0], text: chunks[0]), count: Self.slots)
         overflow.removeAll()
-        arenaCount = 0
+        guard reclaiming, let current = chunks.last else { return }
+        for chunk in chunks.dropLast() { chunk.deallocate() }
+        chunks = [current]
+        chunkUsed = 0
+        retiredBytes = 0
     }
 
     /// The cached entry for `address`, if any (the hot path: no closure, no allocation).
     @inline(__always)
     func lookup(_ address: UInt32) -> Entry? {
-        let cached = entries[Int((address ^ (address >> 14)) & UInt32(Self.slots - 1))]
-        return cached.isValid && cached.address == address ? cached : nil
+        let slot = entries + Int((address ^ (address >> 14)) & UInt32(Self.slots - 1))
+        return slot.pointee.isValid && slot.pointee.address == address ? Entry(stored: slot) : nil
     }
 
-    private mutating func store(_ bytes: [UInt8]) -> Int {
-        if arenaCount + bytes.count > arenaCapacity {
-            let capacity = max(arenaCapacity * 2, arenaCount + bytes.count)
-            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity + 16)
-            grown.update(from: arena, count: arenaCount)
-            arena.deallocate()
-            arena = grown
-            arenaCapacity = capacity
+    private func store(_ bytes: [UInt8]) -> UnsafePointer<UInt8> {
+        if chunkUsed + bytes.count > chunkCapacity {
+            let capacity = max(Self.chunkSize, bytes.count)
+            let chunk = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity + 16)
+            chunk.initialize(repeating: 0, count: capacity + 16)
+            chunks.append(chunk)
+            retiredBytes += chunkUsed
+            chunkUsed = 0
+            chunkCapacity = capacity
         }
-        let start = arenaCount
-        (arena + start).update(from: bytes, count: bytes.count)
-        arenaCount += bytes.count
-        return start
+        let start = chunks[chunks.count - 1] + chunkUsed
+        start.update(from: bytes, count: bytes.count)
+        chunkUsed += bytes.count
+        return UnsafePointer(start)
     }
 
     /// The entry for `address`, building it with `make` on first sight.
-    mutating func entry(for address: UInt32, make: () -> (json: [UInt8], text: [UInt8], isHalt: Bool)) -> Entry {
-        let slot = Int((address ^ (address >> 14)) & UInt32(Self.slots - 1))
-        let cached = entries[slot]
-        if cached.isValid && cached.address == address { return cached }
-        if let other = overflow[address] {
-            if cached.isValid { overflow[cached.address] = cached }
-            entries[slot] = other
-            return other
-        }
-        let made = make()
-        var entry = Entry(address: address, isValid: true, isHalt: made.isHalt)
-        entry.jsonStart = store(made.json)
-        entry.jsonLength = made.json.count
-        entry.textStart = store(made.text)
-        entry.textLength = made.text.count
+    func entry(for address: UInt32, make: () -> (json: [UInt8], text: [UInt8], isHalt: Bool)) -> Entry {
+        let slot = entries + Int((address ^ (address >> 14)) & UInt32(Self.slots - 1))
+        let cached = slot.pointee
+        if cached.isValid && cached.address == address { return Entry(stored: slot) }
         if cached.isValid { overflow[cached.address] = cached }
-        entries[slot] = entry
-        return entry
-    }
-
-    /// Appends `length` arena bytes from `start` to the sink.
-    @inline(__always)
-    func write(start: Int, length: Int, to sink: ByteSink) {
-        sink.append(arena + start, count: length)
-    }
-
-    /// Writes `length` arena bytes from `start`; the reservation must cover `length` + 15.
-    @inline(__always)
-    func write(start: Int, length: Int, to cursor: inout SinkCursor) {
-        cursor.copyPadded(arena + start, count: length)
+        if let other = overflow.removeValue(forKey: address) {
+            slot.pointee = other
+        } else {
+            let made = make()
+            slot.pointee = Stored(address: address, isValid: true, isHalt: made.isHalt,
+                                  json: store(made.json), jsonLength: made.json.count,
+                                  text: store(made.text), textLength: made.text.count)
+        }
+        return Entry(stored: slot)
     }
 }
 

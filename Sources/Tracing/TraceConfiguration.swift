@@ -30,6 +30,9 @@ public struct TraceConfiguration: Sendable {
     public var from: UInt32?
     /// Record only instructions inside this range (a function).
     public var only: Range<UInt32>?
+    /// JSONL lines are formatted on a second thread while the run goes on
+    /// (when there is a second CPU); false formats them on the running thread.
+    public var formatsConcurrently = true
 
     public init() {}
 }

@@ -1,15 +1,17 @@
-/// Something a trace record notes besides register and memory changes.
+/// Something a trace record notes besides register and memory changes. A
+/// plain value (no strings): events are collected in the run loop and copied
+/// into JSONL records as bytes.
 enum TraceEvent {
     /// `current` now names this task (esp moved to another thread_union).
-    case current(task: UInt32, comm: String, pid: UInt32, threadInfo: UInt32)
+    case current(task: UInt32, comm: TaskName, pid: UInt32, threadInfo: UInt32)
     /// esp left a task's thread_union for another task's: the switch_to stack load.
-    case switchTask(prev: String, next: String)
+    case switchTask(prev: TaskName, next: TaskName)
     /// esp is within `distance` bytes above thread_info, or inside it.
     case stackWarning(esp: UInt32, threadInfo: UInt32, distance: Int)
     /// The privilege level changed.
     case privilege(from: Int, to: Int)
-    /// A segment register was loaded.
-    case segmentLoad(name: String, selector: UInt32)
+    /// A segment register was loaded (`segment`: its `SegmentName` raw value).
+    case segmentLoad(segment: Int, selector: UInt32)
     /// The current TSS's esp0 was written.
     case tssESP0(value: UInt32)
     /// hlt.
@@ -17,14 +19,15 @@ enum TraceEvent {
     /// In ring 3: `current` does not apply to a user stack.
     case userMode(esp: UInt32)
 
-    /// UTF-8 bytes in the event's strings (for sizing its JSON).
-    var stringBytes: Int {
-        switch self {
-        case .current(_, let comm, _, _): comm.utf8.count
-        case .switchTask(let prev, let next): prev.utf8.count + next.utf8.count
-        case .segmentLoad(let name, _): name.utf8.count
-        default: 0
-        }
+    /// Most bytes an event's JSON takes: under 160 fixed, and two task names
+    /// of 16 bytes at most 6 bytes each when escaped.
+    static let maxJSONLength = 160 + 2 * 16 * 6
+
+    private static let segmentNames = ["es", "cs", "ss", "ds", "fs", "gs"]
+
+    /// The segment register's name, for `segmentLoad`.
+    static func segmentName(_ segment: Int) -> String {
+        segmentNames.indices.contains(segment) ? segmentNames[segment] : "?"
     }
 
     var kind: StaticString {
@@ -43,17 +46,29 @@ enum TraceEvent {
     var text: String {
         switch self {
         case .current(let task, let comm, let pid, let threadInfo):
-            "current: \(comm) (pid \(pid)), task \(hex8(task)), thread_info \(hex8(threadInfo))"
-        case .switchTask(let prev, let next): "switch: \(prev) -> \(next) (esp moves to \(next)'s stack)"
+            "current: \(comm.string) (pid \(pid)), task \(hex8(task)), thread_info \(hex8(threadInfo))"
+        case .switchTask(let prev, let next):
+            "switch: \(prev.string) -> \(next.string) (esp moves to \(next.string)'s stack)"
         case .stackWarning(let esp, let threadInfo, let distance):
             distance < 0 ? "stack overflow: esp \(hex8(esp)) is inside thread_info at \(hex8(threadInfo))"
                          : "stack warning: esp \(hex8(esp)) is \(distance) bytes above thread_info at \(hex8(threadInfo))"
         case .privilege(let from, let to): "privilege: CPL \(from) -> \(to)"
-        case .segmentLoad(let name, let selector): "segment load: \(name) = \(hex4(selector))"
+        case .segmentLoad(let segment, let selector): "segment load: \(Self.segmentName(segment)) = \(hex4(selector))"
         case .tssESP0(let value): "tss.esp0 = \(hex8(value))"
         case .halt: "hlt"
         case .userMode(let esp): "ring 3: esp \(hex8(esp)) is a user stack"
         }
+    }
+}
+
+/// A task_struct's comm: up to 16 bytes, NUL-padded, kept inline.
+struct TaskName {
+    /// The 16 bytes in memory order (8-byte aligned, so records can hold events).
+    var bytes: (UInt64, UInt64)
+
+    /// The name up to its first NUL, as UTF-8 (invalid bytes become U+FFFD).
+    var string: String {
+        withUnsafeBytes(of: bytes) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
     }
 }
 

@@ -30,7 +30,7 @@ extension Tracer {
         sink.appendString(String(step).leftPadded(to: 7))
         color("0")
         sink.append("  ")
-        writeStatic(info.textStart, info.textLength)
+        sink.append(info.text, count: info.textLength)
         let changed = recordedRegisters()
         color("33")
         for index in 0..<Machine.registerFileCount where changed & (1 << UInt32(index)) != 0 {
@@ -111,178 +111,92 @@ extension Tracer {
 
     // MARK: JSONL
 
-    /// `text` as a JSON string: at most 2 + 6 bytes per UTF-8 byte.
-    private func jsonString(_ text: String, to cursor: inout SinkCursor) {
-        cursor.put(byte: UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): cursor.put("\\\"")
-            case UInt8(ascii: "\\"): cursor.put("\\\\")
-            case 0..<0x20:
-                cursor.put("\\u00")
-                cursor.putHex(UInt64(byte), digits: 2)
-            default: cursor.put(byte: byte)
-            }
+    /// Hands one instruction's record to the JSONL formatter: the values of
+    /// the registers it shows, its writes and its events, copied as they are.
+    func recordJSON(info: StaticInfoCache.Entry, writes: MemoryAccesses) {
+        let registers = recordedRegisters()
+        let writeCount = configuration.includeMemory ? writes.count : 0
+        let eventCount = events.count
+        let length = JSONLRecord.length(registers: registers, writeCount: writeCount, eventCount: eventCount, textLength: 0)
+        let record = pipe.reserve(length)
+        record.storeBytes(of: JSONLRecord.Header(length: length, step: step, prefix: info.json,
+                                                 prefixLength: info.jsonLength, writeCount: writeCount,
+                                                 eventCount: eventCount, textLength: 0, registers: registers,
+                                                 kind: JSONLRecord.Kind.instruction.rawValue),
+                          as: JSONLRecord.Header.self)
+        var values = (record + JSONLRecord.headerSize).assumingMemoryBound(to: UInt32.self)
+        var remaining = registers
+        while remaining != 0 {
+            values.pointee = after[remaining.trailingZeroBitCount]
+            values += 1
+            remaining &= remaining - 1
         }
-        cursor.put(byte: UInt8(ascii: "\""))
-    }
-
-    /// `"0x…"`: 12 bytes.
-    private func jsonHex(_ value: UInt32, to cursor: inout SinkCursor) {
-        cursor.put("\"0x")
-        cursor.putHex32(value)
-        cursor.put(byte: UInt8(ascii: "\""))
-    }
-
-    private func jsonHex(_ value: UInt32) {
-        var cursor = sink.cursor(reserving: 12)
-        jsonHex(value, to: &cursor)
-        sink.commit(cursor)
-    }
-
-    /// One JSONL record, formatted through a cursor (the hot path); events, rare, go through the sink.
-    func writeJSON(address: UInt32, info: StaticInfoCache.Entry, writes: MemoryAccesses) {
-        // Room for everything but the events: 8 + 24 step digits, the static part
-        // with its 15 bytes of copy overrun, 26 registers of at most 16 + 8 + 1
-        // bytes, 26 bytes of brackets, and at most 88 bytes per write (plus an 8-byte overrun).
-        var cursor = sink.cursor(reserving: info.jsonLength + 96 + 26 * 25 + writes.count * 104)
-        cursor.put("{\"step\":")
-        stepDigits.write(to: &cursor)
-        infos.write(start: info.jsonStart, length: info.jsonLength, to: &cursor)
-        var changed = recordedRegisters()
-        if changed != 0 {
-            while true {
-                let index = changed.trailingZeroBitCount
-                changed &= changed - 1
-                jsonNames.write(index, to: &cursor)
-                cursor.putHex32(after[index])
-                cursor.put(byte: UInt8(ascii: "\""))
-                if changed == 0 { break }
-                cursor.put(byte: UInt8(ascii: ","))
-            }
+        var tail = record + JSONLRecord.headerSize + JSONLRecord.registerBytes(registers)
+        for index in 0..<writeCount {
+            tail.storeBytes(of: writes[index], as: MemoryWrite.self)
+            tail += JSONLRecord.writeSize
         }
-        cursor.put("},\"mem\":[")
-        if configuration.includeMemory { writeJSONMemory(writes, to: &cursor) }
-        if events.isEmpty {
-            cursor.put("],\"events\":[]}\n")
-            sink.commit(cursor)
-        } else {
-            cursor.put("],\"events\":[")
-            sink.commit(cursor)
-            writeJSONEvents()
-            sink.append("]}\n")
+        for event in events {
+            tail.storeBytes(of: event, as: TraceEvent.self)
+            tail += JSONLRecord.eventSize
         }
+        pipe.commit(length)
     }
 
-    /// `{"addr", "size", "old", "new"}` for each write, comma-separated: at most 88 bytes each,
-    /// and the reservation must allow 8 more after the last.
-    private func writeJSONMemory(_ writes: MemoryAccesses, to cursor: inout SinkCursor) {
-        var first = true
-        for write in writes {
-            if !first { cursor.put(byte: UInt8(ascii: ",")) }
-            first = false
-            let size = min(Int(write.size), 8)
-            cursor.put("{\"addr\":\"0x")
-            cursor.putHex32(write.address)
-            cursor.put("\",\"size\":")
-            cursor.putDecimal(UInt64(size), maxDigits: 1)
-            cursor.put(",\"old\":\"0x")
-            cursor.putHexValue(write.oldValue, size: size)
-            cursor.put("\",\"new\":\"0x")
-            cursor.putHexValue(write.newValue, size: size)
-            cursor.put("\"}")
+    /// Hands a line formatted into `scratch` to the JSONL formatter.
+    private func recordScratchLine() {
+        let textLength = scratch.count
+        let length = JSONLRecord.length(registers: 0, writeCount: 0, eventCount: 0, textLength: textLength)
+        let record = pipe.reserve(length)
+        record.storeBytes(of: JSONLRecord.Header(length: length, step: step, prefix: nil, prefixLength: 0,
+                                                 writeCount: 0, eventCount: 0, textLength: textLength, registers: 0,
+                                                 kind: JSONLRecord.Kind.preformatted.rawValue),
+                          as: JSONLRecord.Header.self)
+        if let bytes = scratch.buffered.baseAddress {
+            (record + JSONLRecord.headerSize).copyMemory(from: bytes, byteCount: textLength)
         }
+        pipe.commit(length)
     }
 
-    /// Memory writes through the sink (exception records).
-    private func writeJSONMemory(_ writes: MemoryAccesses) {
-        var cursor = sink.cursor(reserving: writes.count * 104)
-        writeJSONMemory(writes, to: &cursor)
-        sink.commit(cursor)
-    }
-
-    private func writeJSONEvents() {
-        for (position, event) in events.enumerated() {
-            // The fixed parts of an event take under 160 bytes; its strings at most 6 per byte.
-            var cursor = sink.cursor(reserving: 160 + 6 * event.stringBytes)
-            if position > 0 { cursor.put(byte: UInt8(ascii: ",")) }
-            cursor.put("{\"kind\":\"")
-            cursor.put(event.kind)
-            cursor.put(byte: UInt8(ascii: "\""))
-            switch event {
-            case .current(let task, let comm, let pid, let threadInfo):
-                cursor.put(",\"task\":")
-                jsonHex(task, to: &cursor)
-                cursor.put(",\"comm\":")
-                jsonString(comm, to: &cursor)
-                cursor.put(",\"pid\":")
-                cursor.putDecimal(UInt64(pid), maxDigits: 10)
-                cursor.put(",\"thread_info\":")
-                jsonHex(threadInfo, to: &cursor)
-            case .switchTask(let prev, let next):
-                cursor.put(",\"prev\":")
-                jsonString(prev, to: &cursor)
-                cursor.put(",\"next\":")
-                jsonString(next, to: &cursor)
-            case .stackWarning(let esp, let threadInfo, let distance):
-                cursor.put(",\"esp\":")
-                jsonHex(esp, to: &cursor)
-                cursor.put(",\"thread_info\":")
-                jsonHex(threadInfo, to: &cursor)
-                cursor.put(",\"distance\":")
-                if distance < 0 { cursor.put(byte: UInt8(ascii: "-")) }
-                cursor.putDecimal(UInt64(distance.magnitude), maxDigits: 20)
-            case .privilege(let from, let to):
-                cursor.put(",\"from\":")
-                cursor.putDecimal(UInt64(from.magnitude), maxDigits: 20)
-                cursor.put(",\"to\":")
-                cursor.putDecimal(UInt64(to.magnitude), maxDigits: 20)
-            case .segmentLoad(let name, let selector):
-                cursor.put(",\"register\":")
-                jsonString(name, to: &cursor)
-                cursor.put(",\"selector\":")
-                jsonHex(selector, to: &cursor)
-            case .tssESP0(let value):
-                cursor.put(",\"value\":")
-                jsonHex(value, to: &cursor)
-            case .userMode(let esp):
-                cursor.put(",\"esp\":")
-                jsonHex(esp, to: &cursor)
-            case .halt:
-                break
-            }
-            cursor.put(byte: UInt8(ascii: "}"))
-            sink.commit(cursor)
-        }
-    }
-
-    func writeExceptionJSON(_ machine: Machine, _ exception: CPUException, at address: UInt32, delivered: Bool,
-                            writes: MemoryAccesses) {
-        sink.append("{\"step\":")
-        sink.appendDecimal(step + 1)
-        sink.append(",\"eip\":")
-        jsonHex(address)
-        sink.append(",\"exception\":{\"name\":\"")
-        sink.appendString(exception.mnemonic)
-        sink.append("\",\"vector\":")
-        sink.appendDecimal(exception.vector)
+    /// An exception record: formatted here and queued behind the records before it.
+    func recordExceptionJSON(_ machine: Machine, _ exception: CPUException, at address: UInt32, delivered: Bool,
+                             writes: MemoryAccesses) {
+        scratch.removeAll()
+        let line = scratch
+        line.append("{\"step\":")
+        line.appendDecimal(step + 1)
+        line.append(",\"eip\":")
+        jsonHex(address, to: line)
+        line.append(",\"exception\":{\"name\":\"")
+        line.appendString(exception.mnemonic)
+        line.append("\",\"vector\":")
+        line.appendDecimal(exception.vector)
         if let code = exception.errorCode {
-            sink.append(",\"error_code\":")
-            jsonHex(code)
+            line.append(",\"error_code\":")
+            jsonHex(code, to: line)
         }
         if case .pageFault(let faultAddress, _) = exception {
-            sink.append(",\"address\":")
-            jsonHex(faultAddress)
+            line.append(",\"address\":")
+            jsonHex(faultAddress, to: line)
         }
-        sink.append(",\"delivered\":")
-        sink.append(delivered ? "true" : "false")
+        line.append(",\"delivered\":")
+        line.append(delivered ? "true" : "false")
         if delivered {
-            sink.append(",\"handler\":")
-            jsonHex(machine.eip)
+            line.append(",\"handler\":")
+            jsonHex(machine.eip, to: line)
         }
-        sink.append("},\"mem\":[")
-        writeJSONMemory(writes)
-        sink.append("]}\n")
+        line.append("},\"mem\":[")
+        var cursor = line.cursor(reserving: writes.count * 104)
+        cursor.putJSONWrites(writes)
+        line.commit(cursor)
+        line.append("]}\n")
+        recordScratchLine()
+    }
+
+    private func jsonHex(_ value: UInt32, to sink: ByteSink) {
+        var cursor = sink.cursor(reserving: 12)
+        cursor.putJSONHex(value)
+        sink.commit(cursor)
     }
 
     // MARK: Tenet

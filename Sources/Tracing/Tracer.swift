@@ -1,3 +1,4 @@
+import Foundation
 import I386
 import Images
 import KernelModel
@@ -11,7 +12,7 @@ public final class Tracer: ExecutionObserver {
     let symbols: SymbolTable
     let sink: ByteSink
     private let decoder: X86Decoder
-    var infos = StaticInfoCache()
+    let infos = StaticInfoCache()
     /// `Machine.codeGeneration` when `infos` was last known to be current.
     private var infosCodeGeneration: UInt64 = 0
     /// The registers before and after the instruction being recorded
@@ -43,12 +44,10 @@ public final class Tracer: ExecutionObserver {
     var events: [TraceEvent] = []
     /// Tenet: the previous line's registers (its deltas are against them).
     var tenetPrevious: [UInt32]?
-    /// The number of the step being executed (`step` + 1) as ASCII digits,
-    /// counted up in place after each instruction, so the record's copy of them
-    /// does not wait for the increment's narrow store (store forwarding).
-    let stepDigits = DecimalCounter()
-    /// `"eax":"0x` … for each register, for JSONL.
-    let jsonNames = Fragments(Machine.registerFileNames.map { "\"\($0)\":\"0x" })
+    /// JSONL: records go through this pipe to a `JSONLFormatter`.
+    let pipe: BlockPipe
+    /// Events and exception records, formatted ahead of the record they go in.
+    let scratch = ByteSink(scratchCapacity: 4096)
 
     public var observesMemoryWrites: Bool { configuration.includeMemory || configuration.format == .tenet }
     public var observesMemoryReads: Bool { configuration.format == .tenet && configuration.includeMemory }
@@ -74,19 +73,25 @@ public final class Tracer: ExecutionObserver {
         recordedLength = configuration.only.map { UInt64($0.count) } ?? 1 << 32
         threadMask = Linux26.currentMask(threadSize: configuration.threadSize)
         started = configuration.from == nil
-        stepDigits.increment()
+        let formatter = JSONLFormatter(sink: sink)
+        pipe = BlockPipe(threaded: configuration.formatsConcurrently && ProcessInfo.processInfo.activeProcessorCount > 1) {
+            formatter.format($0)
+        }
     }
 
     /// The first error writing the trace, if any.
     public var writeError: Error? { sink.writeError }
 
     deinit {
+        pipe.close()
         before.deallocate()
         after.deallocate()
     }
 
-    /// Writes whatever is still buffered. Call once after the run.
+    /// Writes whatever is still buffered (waiting for the JSONL formatter to
+    /// catch up). Call once after the run.
     public func finish() {
+        pipe.close()
         sink.flush()
     }
 
@@ -100,7 +105,10 @@ public final class Tracer: ExecutionObserver {
     /// Self-modifying code: what was disassembled may have changed.
     @inline(never)
     private func forgetInfos(_ machine: Machine) {
-        infos.removeAll()
+        // Queued JSONL records point into the arena: reuse it only once they are written.
+        let reclaiming = configuration.format != .jsonl || infos.arenaBytes > StaticInfoCache.reclaimThreshold
+        if reclaiming { pipe.drain() }
+        infos.removeAll(reclaiming: reclaiming)
         infosCodeGeneration = machine.codeGeneration
     }
 
@@ -119,8 +127,6 @@ public final class Tracer: ExecutionObserver {
             return StaticInfo.make(address: address, bytes: bytes, decoder: decoder, symbols: symbols, textAddressWidth: 34)
         }
     }
-
-    func writeStatic(_ start: Int, _ length: Int) { infos.write(start: start, length: length, to: sink) }
 
     /// Only needed to start recording, to snapshot `before` after an
     /// unrecorded stretch, and for QEMU's before-the-instruction dumps.
@@ -141,7 +147,6 @@ public final class Tracer: ExecutionObserver {
 
     public func didExecute(_ machine: Machine, instructionAddress: UInt32, writes: MemoryAccesses) {
         step += 1
-        defer { stepDigits.increment() }
         // willExecute was skipped: `before` is current, only the recording decision is left.
         if !wantsWillExecute { recordingThis = records < recordLimit && isRecorded(instructionAddress) }
         guard recordingThis else {
@@ -158,12 +163,12 @@ public final class Tracer: ExecutionObserver {
         if mayHaveEvents(machine, changed: changed, writes: writes, info: info) { collectEvents(machine, writes: writes, info: info) }
         switch configuration.format {
         case .text: writeText(address: instructionAddress, info: info, writes: writes)
-        case .jsonl: writeJSON(address: instructionAddress, info: info, writes: writes)
+        case .jsonl: recordJSON(info: info, writes: writes)
         case .tenet: writeTenet(writes: writes, reads: machine.memory.readLog)
         case .qemu: break
         }
         isFirstRecord = false
-        sink.flushIfFull()
+        if configuration.format != .jsonl { sink.flushIfFull() }
         swap(&before, &after)
         beforeIsCurrent = true
         wantsWillExecute = configuration.format == .qemu
@@ -177,7 +182,7 @@ public final class Tracer: ExecutionObserver {
         recordingThis = false
         switch configuration.format {
         case .text: writeExceptionText(machine, exception, at: instructionAddress, delivered: delivered, writes: writes)
-        case .jsonl: writeExceptionJSON(machine, exception, at: instructionAddress, delivered: delivered, writes: writes)
+        case .jsonl: recordExceptionJSON(machine, exception, at: instructionAddress, delivered: delivered, writes: writes)
         case .tenet, .qemu: break
         }
     }
@@ -186,8 +191,6 @@ public final class Tracer: ExecutionObserver {
     private func isRecorded(_ address: UInt32) -> Bool { UInt64(address &- recordedStart) < recordedLength }
 
     // MARK: Kernel events
-
-    private static let segmentSlots: [(Int, String)] = [(10, "es"), (11, "cs"), (12, "ss"), (13, "ds"), (14, "fs"), (15, "gs")]
 
     /// es, cs, ss, ds, fs, gs in `changedRegisters`.
     private static let segmentBits: UInt32 = 0x3F << 10
@@ -212,7 +215,7 @@ public final class Tracer: ExecutionObserver {
         let oldCPL = Int(before[11] & 3), newCPL = Int(after[11] & 3)
         if oldCPL != newCPL { events.append(.privilege(from: oldCPL, to: newCPL)) }
         for slot in 10..<16 where before[slot] != after[slot] {
-            events.append(.segmentLoad(name: Self.segmentSlots[slot - 10].1, selector: after[slot]))
+            events.append(.segmentLoad(segment: slot - 10, selector: after[slot]))
         }
         if let esp0 { events.append(.tssESP0(value: esp0)) }
         if newCPL == 3 {
@@ -260,20 +263,19 @@ public final class Tracer: ExecutionObserver {
     }
 
     /// The task a thread_info names, if it looks like one (its task_struct's thread_info points back).
-    private func task(at threadInfo: UInt32, _ machine: Machine) -> (address: UInt32, comm: String, pid: UInt32)? {
+    private func task(at threadInfo: UInt32, _ machine: Machine) -> (address: UInt32, comm: TaskName, pid: UInt32)? {
         let memory = machine.memory
         guard let task = try? memory.word(at: threadInfo), task != 0,
               let back = try? memory.word(at: task &+ Linux26.TaskStruct.threadInfo),
               back == threadInfo || back == 0,
               let pid = try? memory.word(at: task &+ Linux26.TaskStruct.pid)
         else { return nil }
-        // comm (16 bytes, Linux26.TaskStruct.commLength) as four words: no array, and a String that fits inline.
-        var comm = SIMD4<UInt32>()
+        // comm (16 bytes, Linux26.TaskStruct.commLength) as four words: no array, no string.
+        var name = TaskName(bytes: (0, 0))
         for index in 0..<4 {
             guard let word = try? memory.word(at: task &+ Linux26.TaskStruct.comm &+ UInt32(4 * index)) else { return nil }
-            comm[index] = word
+            withUnsafeMutableBytes(of: &name.bytes) { $0.storeBytes(of: word.littleEndian, toByteOffset: 4 * index, as: UInt32.self) }
         }
-        let name = withUnsafeBytes(of: comm) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
         return (task, name, pid)
     }
 }
