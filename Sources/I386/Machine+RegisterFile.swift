@@ -34,6 +34,25 @@ extension Machine {
         return changed
     }
 
+    /// Like `copyRegisterFile(into:comparingWith:)` for words 0–9 (the general
+    /// registers, eip and eflags) only: words 10–25 of `words` are left as
+    /// they are, for a caller that knows they already hold the selectors,
+    /// CRs and DRs (`systemRegistersGeneration` has not moved since it copied them).
+    @inline(__always)
+    public func copyGeneralRegisters(into words: UnsafeMutablePointer<UInt32>,
+                                     comparingWith previous: UnsafePointer<UInt32>) -> UInt32 {
+        let eflags = self.eflags
+        let eip = self.eip
+        let general = UnsafeRawPointer(registers).loadUnaligned(as: SIMD8<UInt32>.self)
+        UnsafeMutableRawPointer(words).storeBytes(of: general, as: SIMD8<UInt32>.self)
+        words[8] = eip
+        words[9] = eflags
+        var changed = Self.lanesDiffering(general, UnsafeRawPointer(previous).loadUnaligned(as: SIMD8<UInt32>.self))
+        if eip != previous[8] { changed |= 1 << 8 }
+        if eflags != previous[9] { changed |= 1 << 9 }
+        return changed
+    }
+
     /// The 26 words of the register file, loaded once.
     private struct RegisterFileValues {
         let general: SIMD8<UInt32>, eip: UInt32, eflags: UInt32, systemLow: SIMD8<UInt32>, systemHigh: SIMD8<UInt32>
@@ -68,6 +87,7 @@ extension Machine {
 
     /// Refreshes `systemWords` from the segment, control and debug registers.
     func mirrorSystemWords() {
+        systemRegistersGeneration &+= 1
         for index in 0..<6 { systemWords[index] = UInt32(segments[index].selector) }
         systemWords[6] = cr0
         systemWords[7] = cr2

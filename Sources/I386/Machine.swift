@@ -30,6 +30,9 @@ public final class Machine {
     /// The selectors, CR0/2/3/4 and DR0–3/6/7 in `copyRegisterFile` order (its words 10–25),
     /// kept in step by the observers above so a tracer copies them in two vector moves.
     let systemWords: UnsafeMutablePointer<UInt32>
+    /// Bumped whenever `systemWords` is refreshed: a tracer that has copied
+    /// them at this generation can skip them (`copyGeneralRegisters`).
+    public internal(set) var systemRegistersGeneration: UInt64 = 0
     public var gdtr = TableRegister()
     public var idtr = TableRegister(base: 0, limit: 0)
     public var ldtr: UInt16 = 0

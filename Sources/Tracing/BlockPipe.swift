@@ -14,8 +14,10 @@ import Synchronization
 /// blocks over through two counters, not locks: a wake-up through the kernel
 /// per block cost more than formatting it in a VM.
 final class BlockPipe: @unchecked Sendable {
-    static let blockSize = 1 << 15
-    static let ringSize = 16
+    static let blockSize = 1 << 16
+    /// 2 MB in flight: ten thousand records or more, so the consumer's naps
+    /// (a `usleep(50)` takes about 135 µs in a VM) never leave the producer waiting.
+    static let ringSize = 32
 
     /// A submitted block.
     private struct Slot {
@@ -76,7 +78,8 @@ final class BlockPipe: @unchecked Sendable {
         submitCurrent()
         if !hasConsumerThread { start() }
         // The ring slot's pool block is free once the consumer is within ringSize of us.
-        var backoff = Backoff()
+        // The ring is full only while the consumer is busy: wait for it without sleeping.
+        var backoff = Backoff(sleeps: false)
         while submittedCount - consumed.value.load(ordering: .acquiring) >= Self.ringSize { backoff.wait() }
         let next = length > Self.blockSize
             ? UnsafeMutableRawPointer.allocate(byteCount: length, alignment: 16)
@@ -118,7 +121,7 @@ final class BlockPipe: @unchecked Sendable {
     /// Returns once the consumer has handled every record committed so far.
     func drain() {
         submitCurrent()
-        var backoff = Backoff()
+        var backoff = Backoff(sleeps: true)
         while consumed.value.load(ordering: .acquiring) < submittedCount { backoff.wait() }
     }
 
@@ -128,7 +131,7 @@ final class BlockPipe: @unchecked Sendable {
         guard hasConsumerThread else { return }
         hasConsumerThread = false
         consumerState.value.store(2, ordering: .releasing)
-        var backoff = Backoff()
+        var backoff = Backoff(sleeps: true)
         while consumerState.value.load(ordering: .acquiring) != 0 { backoff.wait() }
     }
 
@@ -138,13 +141,13 @@ final class BlockPipe: @unchecked Sendable {
     private func consumerLoop() {
         let submitted = submitted, consumed = consumed, state = consumerState, slots = slots
         var done = consumed.value.load(ordering: .relaxed)
-        var backoff = Backoff()
+        var backoff = Backoff(sleeps: true)
         while true {
             if done < submitted.value.load(ordering: .acquiring) {
                 consumeSlot(slots[done % Self.ringSize])
                 done += 1
                 consumed.value.store(done, ordering: .releasing)
-                backoff = Backoff()
+                backoff = Backoff(sleeps: true)
             } else if state.value.load(ordering: .acquiring) == 2 {
                 // The request to end comes after the last submission: nothing is left.
                 state.value.store(0, ordering: .releasing)
@@ -169,14 +172,19 @@ private final class PaddedAtomic: Sendable {
     private let paddingAfter: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
 }
 
-/// Waiting for the other thread: a few quick checks, then short sleeps. The
-/// two CPUs may be hyperthreads of one core, where a spinning waiter slows
-/// the thread it waits for; a ring of blocks covers a sleep many times over.
+/// Waiting for the other thread: a few quick checks, then short naps, or
+/// yields of the CPU for a waiter that must not oversleep. The two CPUs may
+/// be hyperthreads of one core, where a spinning waiter slows the thread it
+/// waits for.
 private struct Backoff {
+    let sleeps: Bool
     private var rounds = 0
+
+    init(sleeps: Bool) { self.sleeps = sleeps }
 
     mutating func wait() {
         rounds += 1
-        if rounds > 16 { usleep(50) }
+        guard rounds > 16 else { return }
+        if sleeps { usleep(50) } else { sched_yield() }
     }
 }

@@ -33,12 +33,15 @@ enum JSONLRecord {
     static let eventSize = MemoryLayout<TraceEvent>.stride
 
     @inline(__always)
-    static func registerBytes(_ registers: UInt32) -> Int { (registers.nonzeroBitCount * 4 + 7) & ~7 }
+    static func registerBytes(_ registers: UInt32) -> Int { (registers.nonzeroBitCount &* 4 &+ 7) & ~7 }
 
-    /// The record length for these parts.
+    /// The record length for these parts. The counts are the tracer's own
+    /// (a memory log, at most a dozen events, a line it formatted), far from
+    /// overflowing: wrapping arithmetic keeps overflow checks out of the hot path.
     @inline(__always)
     static func length(registers: UInt32, writeCount: Int, eventCount: Int, textLength: Int) -> Int {
-        headerSize + registerBytes(registers) + writeCount * writeSize + eventCount * eventSize + ((textLength + 7) & ~7)
+        headerSize &+ registerBytes(registers) &+ writeCount &* writeSize &+ eventCount &* eventSize
+            &+ ((textLength &+ 7) & ~7)
     }
 }
 

@@ -20,6 +20,10 @@ public final class Tracer: ExecutionObserver {
     /// "after" is the next record's "before".
     private(set) var before: UnsafeMutablePointer<UInt32>
     private(set) var after: UnsafeMutablePointer<UInt32>
+    /// `Machine.systemRegistersGeneration` when words 10–25 were last copied,
+    /// and how many more full copies are due: both buffers must hold them.
+    private var systemGeneration: UInt64 = .max
+    private var systemCopiesDue = 2
     /// Bit n set: register n of `Machine.registerFileNames` changed in the instruction being recorded.
     private(set) var changedRegisters: UInt32 = 0
     /// Bit n set: register n of `Machine.registerFileNames` is shown.
@@ -156,7 +160,7 @@ public final class Tracer: ExecutionObserver {
         }
         recordingThis = false
         records += 1
-        let changed = machine.copyRegisterFile(into: after, comparingWith: before)
+        let changed = copyRegisters(machine)
         changedRegisters = changed
         let info = info(at: instructionAddress, machine: machine)
         if !events.isEmpty { events.removeAll(keepingCapacity: true) }
@@ -187,6 +191,26 @@ public final class Tracer: ExecutionObserver {
         }
     }
 
+    /// Fills `after` and returns which registers differ from `before`; the
+    /// selectors, CRs and DRs only when they changed since both buffers got them.
+    @inline(__always)
+    private func copyRegisters(_ machine: Machine) -> UInt32 {
+        if systemCopiesDue == 0 && machine.systemRegistersGeneration == systemGeneration {
+            return machine.copyGeneralRegisters(into: after, comparingWith: before)
+        }
+        return copyAllRegisters(machine)
+    }
+
+    @inline(never)
+    private func copyAllRegisters(_ machine: Machine) -> UInt32 {
+        if machine.systemRegistersGeneration != systemGeneration {
+            systemGeneration = machine.systemRegistersGeneration
+            systemCopiesDue = 2
+        }
+        systemCopiesDue -= 1
+        return machine.copyRegisterFile(into: after, comparingWith: before)
+    }
+
     @inline(__always)
     private func isRecorded(_ address: UInt32) -> Bool { UInt64(address &- recordedStart) < recordedLength }
 
@@ -204,7 +228,7 @@ public final class Tracer: ExecutionObserver {
         let quiet = changed & Self.segmentBits == 0 && !info.isHalt && oldESP & mask == newESP & mask
             && (lastThreadInfo != nil || after[11] & 3 == 3)
             && (newESP &- (newESP & mask) >= 256 + Linux26.ThreadInfo.size || newESP >= oldESP)
-        return !quiet || (!writes.isEmpty && writtenESP0(machine, writes: writes) != nil)
+        return !quiet || (!writes.isEmpty && writesTSSESP0(machine, writes: writes))
     }
 
     @inline(never)
@@ -252,14 +276,22 @@ public final class Tracer: ExecutionObserver {
         if info.isHalt { events.append(.halt) }
     }
 
+    /// True when one of `writes` touched the current TSS's esp0 (checked inline for every record with writes).
+    @inline(__always)
+    private func writesTSSESP0(_ machine: Machine, writes: MemoryAccesses) -> Bool {
+        let esp0 = machine.taskSegment.base &+ 4
+        for index in 0..<writes.count {
+            let write = writes[index]
+            // esp0 − address < size: the write covers esp0's first byte.
+            if esp0 &- write.address < UInt32(write.size) { return machine.taskSegment.attributes & 0x80 != 0 }
+        }
+        return false
+    }
+
     /// The current TSS's esp0, if one of `writes` touched it.
     private func writtenESP0(_ machine: Machine, writes: MemoryAccesses) -> UInt32? {
-        guard machine.taskSegment.attributes & 0x80 != 0 else { return nil }
-        let esp0 = machine.taskSegment.base &+ 4
-        for write in writes where write.address <= esp0 && UInt64(write.address) + UInt64(write.size) > UInt64(esp0) {
-            return try? machine.memory.word(at: esp0)
-        }
-        return nil
+        guard writesTSSESP0(machine, writes: writes) else { return nil }
+        return try? machine.memory.word(at: machine.taskSegment.base &+ 4)
     }
 
     /// The task a thread_info names, if it looks like one (its task_struct's thread_info points back).
