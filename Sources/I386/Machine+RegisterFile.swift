@@ -43,11 +43,15 @@ extension Machine {
                                      comparingWith previous: UnsafePointer<UInt32>) -> UInt32 {
         let eflags = self.eflags
         let eip = self.eip
-        let general = UnsafeRawPointer(registers).loadUnaligned(as: SIMD8<UInt32>.self)
-        UnsafeMutableRawPointer(words).storeBytes(of: general, as: SIMD8<UInt32>.self)
+        let stride = registerReadStride
+        var changed: UInt32 = 0
+        for index in 0..<8 {
+            let value = registers[index &* stride]
+            words[index] = value
+            if value != previous[index] { changed |= 1 << UInt32(index) }
+        }
         words[8] = eip
         words[9] = eflags
-        var changed = Self.lanesDiffering(general, UnsafeRawPointer(previous).loadUnaligned(as: SIMD8<UInt32>.self))
         if eip != previous[8] { changed |= 1 << 8 }
         if eflags != previous[9] { changed |= 1 << 9 }
         return changed

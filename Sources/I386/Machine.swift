@@ -13,6 +13,12 @@ public final class Machine {
     /// eax, ecx, edx, ebx, esp, ebp, esi, edi, and a ninth slot that is always
     /// zero so that "no base/index register" costs no branch.
     let registers: UnsafeMutablePointer<UInt32>
+    /// Always 1: `copyGeneralRegisters` steps through `registers` by it. A
+    /// stride the compiler cannot see keeps it from merging the eight 4-byte
+    /// reads into 16-byte loads, which would wait for the instruction's own
+    /// 4-byte register stores to retire (a store-forwarding stall that was a
+    /// fifth of the traced run loop's time).
+    var registerReadStride = 1
     /// Segment bases by segment number, mirrored from `segments` for address arithmetic.
     let segmentBases: UnsafeMutablePointer<UInt32>
 

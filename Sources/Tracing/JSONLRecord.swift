@@ -29,6 +29,8 @@ enum JSONLRecord {
     }
 
     static let headerSize = (MemoryLayout<Header>.size + 7) & ~7
+    /// A register mask with all 26 registers (the most a record holds).
+    static let allRegisters: UInt32 = (1 << 26) - 1
     static let writeSize = MemoryLayout<MemoryWrite>.stride
     static let eventSize = MemoryLayout<TraceEvent>.stride
 

@@ -117,21 +117,18 @@ extension Tracer {
         let registers = recordedRegisters()
         let writeCount = configuration.includeMemory ? writes.count : 0
         let eventCount = events.count
-        let length = JSONLRecord.length(registers: registers, writeCount: writeCount, eventCount: eventCount, textLength: 0)
-        let record = pipe.reserve(length)
-        record.storeBytes(of: JSONLRecord.Header(length: length, step: step, prefix: info.json,
-                                                 prefixLength: info.jsonLength, writeCount: writeCount,
-                                                 eventCount: eventCount, textLength: 0, registers: registers,
-                                                 kind: JSONLRecord.Kind.instruction.rawValue),
-                          as: JSONLRecord.Header.self)
-        var values = (record + JSONLRecord.headerSize).assumingMemoryBound(to: UInt32.self)
+        // Room for all 26 registers: the exact length is known once they are written.
+        let record = pipe.reserve(JSONLRecord.length(registers: JSONLRecord.allRegisters, writeCount: writeCount,
+                                                     eventCount: eventCount, textLength: 0))
+        let firstValue = (record + JSONLRecord.headerSize).assumingMemoryBound(to: UInt32.self)
+        var values = firstValue
         var remaining = registers
         while remaining != 0 {
             values.pointee = after[remaining.trailingZeroBitCount]
             values += 1
             remaining &= remaining - 1
         }
-        var tail = record + JSONLRecord.headerSize + JSONLRecord.registerBytes(registers)
+        var tail = UnsafeMutableRawPointer(firstValue) + ((values - firstValue) &* 4 &+ 7) & ~7
         for index in 0..<writeCount {
             tail.storeBytes(of: writes[index], as: MemoryWrite.self)
             tail += JSONLRecord.writeSize
@@ -140,6 +137,12 @@ extension Tracer {
             tail.storeBytes(of: event, as: TraceEvent.self)
             tail += JSONLRecord.eventSize
         }
+        let length = tail - record
+        record.storeBytes(of: JSONLRecord.Header(length: length, step: step, prefix: info.json,
+                                                 prefixLength: info.jsonLength, writeCount: writeCount,
+                                                 eventCount: eventCount, textLength: 0, registers: registers,
+                                                 kind: JSONLRecord.Kind.instruction.rawValue),
+                          as: JSONLRecord.Header.self)
         pipe.commit(length)
     }
 
