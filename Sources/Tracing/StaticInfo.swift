@@ -63,13 +63,14 @@ final class StaticInfoCache {
     /// `reclaiming`, the arena's bytes are reused too: only when nothing
     /// still points into them.
     func removeAll(reclaiming: Bool) {
+        if reclaiming, let current = chunks.last {
+            for chunk in chunks.dropLast() { chunk.deallocate() }
+            chunks = [current]
+            chunkUsed = 0
+            retiredBytes = 0
+        }
         entries.update(repeating: Stored(json: chunks[0], text: chunks[0]), count: Self.slots)
         overflow.removeAll()
-        guard reclaiming, let current = chunks.last else { return }
-        for chunk in chunks.dropLast() { chunk.deallocate() }
-        chunks = [current]
-        chunkUsed = 0
-        retiredBytes = 0
     }
 
     /// The cached entry for `address`, if any (the hot path: no closure, no allocation).

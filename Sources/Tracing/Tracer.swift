@@ -50,7 +50,7 @@ public final class Tracer: ExecutionObserver {
     var tenetPrevious: [UInt32]?
     /// JSONL: records go through this pipe to a `JSONLFormatter`.
     let pipe: BlockPipe
-    /// Events and exception records, formatted ahead of the record they go in.
+    /// JSONL exception records, formatted here and queued as bytes.
     let scratch = ByteSink(scratchCapacity: 4096)
 
     public var observesMemoryWrites: Bool { configuration.includeMemory || configuration.format == .tenet }
