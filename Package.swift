@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Layers point one way: kstep → Tracing → Images → (I386 → X86Decoding → CCapstone, KernelModel).
+// Layers point one way: kstep → Tracing → Images → (PC → I386 → X86Decoding → CCapstone, KernelModel).
 let package = Package(
     name: "kstep",
     platforms: [.macOS(.v15)],
@@ -25,8 +25,9 @@ let package = Package(
             dependencies: ["X86Decoding"],
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked", "-cross-module-optimization"], .when(configuration: .release))]
         ),
+        .target(name: "PC", dependencies: ["I386"]),
         .target(name: "KernelModel"),
-        .target(name: "Images", dependencies: ["I386", "KernelModel"]),
+        .target(name: "Images", dependencies: ["I386", "PC", "KernelModel"]),
         .target(
             name: "Tracing",
             dependencies: ["Images", "I386", "KernelModel", "X86Decoding"],
@@ -35,14 +36,14 @@ let package = Package(
         .executableTarget(
             name: "kstep",
             dependencies: [
-                "Images", "I386", "KernelModel", "Tracing", "X86Decoding",
+                "Images", "I386", "KernelModel", "PC", "Tracing", "X86Decoding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "X86DecodingTests", dependencies: ["X86Decoding", "Images"]),
-        .testTarget(name: "I386Tests", dependencies: ["I386", "X86Decoding", "Images"]),
+        .testTarget(name: "I386Tests", dependencies: ["I386", "X86Decoding", "Images", "PC"]),
         .testTarget(name: "ImagesTests", dependencies: ["Images"], exclude: ["Fixtures"]),  // read by path
-        .testTarget(name: "TracingTests", dependencies: ["Tracing", "I386", "Images"]),
+        .testTarget(name: "TracingTests", dependencies: ["Tracing", "I386", "Images", "PC"]),
         .testTarget(name: "kstepTests", dependencies: ["kstep"]),
     ]
 )

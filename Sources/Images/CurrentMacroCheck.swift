@@ -99,12 +99,12 @@ public struct CurrentMacroCheck {
 
     /// Runs the sequence for one esp; nil when it named the union and its task.
     private func run(_ stub: UInt32, esp: UInt32, union: ThreadUnion, on machine: Machine) -> Mismatch? {
-        machine.setGPR(4, esp)
-        machine.setGPR(0, 0)
-        machine.setGPR(1, 0)
+        machine[.esp] = esp
+        machine[.eax] = 0
+        machine[.ecx] = 0
         machine.eip = stub
         let reason = machine.run(maxSteps: 4)
-        let threadInfo = machine.gpr(1)
+        let threadInfo = machine[.ecx]
         var mismatch = Mismatch(union: union.name, esp: esp, threadInfo: threadInfo, task: nil,
                                 expectedThreadInfo: union.address, expectedTask: union.task?.address, fault: nil)
         guard reason == .halted else {
@@ -112,7 +112,7 @@ public struct CurrentMacroCheck {
             if machine.eip == stub { mismatch.threadInfo = nil }
             return mismatch
         }
-        let task = machine.gpr(0)
+        let task = machine[.eax]
         mismatch.task = task
         if threadInfo != union.address { return mismatch }
         if let expected = union.task?.address, task != expected { return mismatch }
@@ -127,7 +127,7 @@ public struct CurrentMacroCheck {
                0x8B, 0x01,  // movl (%ecx), %eax
                0xF4]        // hlt
         for candidate in stride(from: UInt32(0xFFFF_F000), to: 0xF000_0000, by: -0x1000)
-        where !machine.memory.isMapped(candidate, size: 0x1000) {
+        where !machine.physicalMemory.isMapped(candidate, size: 0x1000) {
             machine.map(candidate, size: 0x1000, permissions: [.read, .execute])
             do {
                 try machine.write(code, at: candidate)

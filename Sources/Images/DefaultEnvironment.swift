@@ -21,15 +21,15 @@ public enum DefaultEnvironment {
         var symbols: [ELFSymbol] = []
         let stackTop = threadUnion &+ Linux26.threadSize
         // The image may bring its own union at this address: then its thread_info is its own.
-        let ownsUnion = !machine.memory.isMapped(threadUnion, size: Linux26.threadSize)
+        let ownsUnion = !machine.physicalMemory.isMapped(threadUnion, size: Linux26.threadSize)
         if ownsUnion {
             machine.map(threadUnion, size: Linux26.threadSize, permissions: [.read, .write])
             symbols.append(symbol("init_thread_union", threadUnion, Linux26.threadSize))
         }
-        machine.setGPR(4, stackTop)
+        machine[.esp] = stackTop
 
         let tablesSize = taskAddress &+ Linux26.TaskStruct.size &- gdtAddress
-        guard !machine.memory.isMapped(gdtAddress, size: tablesSize) else { return symbols }
+        guard !machine.physicalMemory.isMapped(gdtAddress, size: tablesSize) else { return symbols }
         machine.map(gdtAddress, size: tablesSize, permissions: [.read, .write])
 
         // GDT: null, TLS 6–8 empty, kernel/user code and data (flat 4 GB), the TSS.

@@ -91,14 +91,14 @@ public struct ImageExpectations {
                 failures.append("\(location): cannot resolve '\(location)' or '\(expected)'")
                 continue
             }
-            guard let got = try? machine.memory.word(at: address) else {
+            guard let got = machine.readWord(at: address) else {
                 failures.append("\(location) (\(hex(address))) is not mapped")
                 continue
             }
             if got != want { failures.append("[\(location)] = \(hex(got)), expected \(expected) (\(hex(want)))") }
         }
         if let console {
-            let got = String(decoding: machine.console, as: UTF8.self)
+            let got = String(decoding: image.console.text, as: UTF8.self)
             if got != console { failures.append("console was \(got.debugDescription), expected \(console.debugDescription)") }
         }
         let steps = machine.instructionCount

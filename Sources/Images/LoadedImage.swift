@@ -1,10 +1,13 @@
 import Foundation
 import I386
+import PC
 
 /// A machine with an input loaded into it, and the input's symbols.
 public struct LoadedImage {
     /// The machine, ready to run from the entry point.
     public let machine: Machine
+    /// The port-0xE9 debug console attached to it.
+    public let console: DebugConsole
     /// Symbols of the image (empty for raw bytes).
     public let symbols: SymbolTable
     /// The name of the input, for messages.
@@ -107,7 +110,7 @@ public enum ImageLoader {
         guard !elf.isRelocatable else {
             throw .malformedELF(path: elf.path, reason: "a relocatable object (.o) has no load addresses; link it first")
         }
-        let machine = try makeMachine(name: elf.path)
+        let (machine, console) = try makeMachine(name: elf.path)
         for segment in elf.segments where segment.isLoadable && segment.memorySize > 0 {
             var permissions: MemoryPermissions = [.read]
             if segment.isWritable { permissions.insert(.write) }
@@ -123,13 +126,14 @@ public enum ImageLoader {
         // The image's own symbols win over the environment's (init_task, init_thread_union).
         let defined = Set(elf.symbols.map(\.name))
         let environment = try installEnvironment(machine, name: elf.path).filter { !defined.contains($0.name) }
-        return LoadedImage(machine: machine, symbols: SymbolTable(elf.symbols + environment), name: elf.path)
+        return LoadedImage(machine: machine, console: console, symbols: SymbolTable(elf.symbols + environment),
+                           name: elf.path)
     }
 
     /// Loads raw bytes at `address` (read/execute), for `--hex` and raw files;
     /// execution stops with `endOfCode` after the last byte.
     public static func load(bytes: [UInt8], at address: UInt32, name: String) throws(ImageError) -> LoadedImage {
-        let machine = try makeMachine(name: name)
+        let (machine, console) = try makeMachine(name: name)
         guard UInt64(address) + UInt64(bytes.count) <= 0x1_0000_0000 else {
             throw .unreadable(path: name, reason: "\(bytes.count) bytes at 0x\(hex(address)) run past 4 GB")
         }
@@ -142,15 +146,20 @@ public enum ImageLoader {
         machine.eip = address
         machine.endAddress = address &+ UInt32(bytes.count)
         let environment = try installEnvironment(machine, name: name)
-        return LoadedImage(machine: machine, symbols: SymbolTable(environment), name: name)
+        return LoadedImage(machine: machine, console: console, symbols: SymbolTable(environment), name: name)
     }
 
-    private static func makeMachine(name: String) throws(ImageError) -> Machine {
+    /// A machine with the debug console on port 0xE9.
+    private static func makeMachine(name: String) throws(ImageError) -> (Machine, DebugConsole) {
+        let machine: Machine
         do {
-            return try Machine()
+            machine = try Machine()
         } catch {
             throw .toolMissing("Capstone (\(error))")
         }
+        let console = DebugConsole()
+        machine.ports.attach(console, ports: DebugConsole.port...DebugConsole.port)
+        return (machine, console)
     }
 
     private static func installEnvironment(_ machine: Machine, name: String) throws(ImageError) -> [ELFSymbol] {

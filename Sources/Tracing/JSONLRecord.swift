@@ -23,7 +23,7 @@ enum JSONLRecord {
         var eventCount: Int
         /// Bytes of preformatted JSON at the end of the record.
         var textLength: Int
-        /// Bit n: register n of `Machine.registerFileNames` is in the record.
+        /// Bit n: register n of `TraceRegisters.order` is in the record.
         var registers: UInt32
         var kind: UInt32
     }
@@ -53,7 +53,7 @@ enum JSONLRecord {
 final class JSONLFormatter: @unchecked Sendable {
     private let sink: ByteSink
     /// `"eax":"0x` … for each register.
-    private let names = Fragments(Machine.registerFileNames.map { "\"\($0)\":\"0x" })
+    private let names = Fragments(TraceRegisters.order.map { "\"\($0.name)\":\"0x" })
     /// The step number `stepDigits` holds: records usually come one step apart,
     /// so the digits are counted up in place after each record (and set when they skip).
     private let stepDigits = DecimalCounter()

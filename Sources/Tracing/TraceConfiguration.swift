@@ -21,7 +21,7 @@ public struct TraceConfiguration: Sendable {
     /// THREAD_SIZE for `current`, switch and stack annotations.
     public var threadSize: UInt32 = Linux26.threadSize
     public var useColor = false
-    /// Registers to show (nil: all), by name as in `Machine.registerFileNames`.
+    /// Registers to show (nil: all), by name (`Register.name`).
     public var registers: Set<String>?
     public var includeMemory = true
     /// Stop recording after this many instruction records (the run goes on).

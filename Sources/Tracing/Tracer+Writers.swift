@@ -2,18 +2,12 @@ import I386
 
 /// The four formats, each writing straight into the sink.
 extension Tracer {
-    private static let names: [StaticString] = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi",
-                                                "eip", "eflags", "es", "cs", "ss", "ds", "fs", "gs",
-                                                "cr0", "cr2", "cr3", "cr4", "dr0", "dr1", "dr2", "dr3", "dr6", "dr7"]
-    private static let eipSlot = 8
-    private static let eflagsSlot = 9
-
     /// Registers to put in this record: the changed ones (eip aside), and on
     /// the first JSONL record all of them.
     @inline(__always)
-    private func recordedRegisters() -> UInt32 {
+    private func recordedRegisters() -> RegisterSet {
         if isFirstRecord && configuration.format == .jsonl { return shownRegisters }
-        return changedRegisters & shownRegisters & ~(1 << UInt32(Self.eipSlot))  // eip: the record's own field
+        return changedRegisters.intersection(shownRegisters).subtracting(RegisterSet(.eip))  // eip: the record's own field
     }
 
     // MARK: Text
@@ -33,15 +27,15 @@ extension Tracer {
         sink.append(info.text, count: info.textLength)
         let changed = recordedRegisters()
         color("33")
-        for index in 0..<Machine.registerFileCount where changed & (1 << UInt32(index)) != 0 {
-            sink.append(Self.names[index])
+        for (index, register) in TraceRegisters.order.enumerated() where changed.contains(register) {
+            sink.append(TraceRegisters.names[index])
             sink.append("=")
-            sink.appendHex32(before[index])
+            sink.appendHex32(before[register])
             sink.append("->")
-            sink.appendHex32(after[index])
-            if index == Self.eflagsSlot {
+            sink.appendHex32(after[register])
+            if register == .eflags {
                 sink.append("[")
-                sink.appendString(flagLetters(after[index]))
+                sink.appendString(flagLetters(after[register]))
                 sink.append("]")
             }
             sink.append(" ")
@@ -88,7 +82,7 @@ extension Tracer {
         }
         if delivered {
             sink.append(", delivered to ")
-            sink.appendHex(UInt64(machine.segments[SegmentName.cs.rawValue].selector), digits: 4)
+            sink.appendHex(UInt64(machine[.cs]), digits: 4)
             sink.append(":")
             sink.appendHex32(machine.eip)
             if let label = symbols.label(for: machine.eip) {
@@ -114,7 +108,7 @@ extension Tracer {
     /// Hands one instruction's record to the JSONL formatter: the values of
     /// the registers it shows, its writes and its events, copied as they are.
     func recordJSON(info: StaticInfoCache.Entry, writes: MemoryAccesses) {
-        let registers = recordedRegisters()
+        let registers = TraceRegisters.displayBits(recordedRegisters())
         let writeCount = configuration.includeMemory ? writes.count : 0
         let eventCount = events.count
         // Room for all 26 registers: the exact length is known once they are written.
@@ -124,7 +118,7 @@ extension Tracer {
         var values = firstValue
         var remaining = registers
         while remaining != 0 {
-            values.pointee = after[remaining.trailingZeroBitCount]
+            values.pointee = after[TraceRegisters.order[remaining.trailingZeroBitCount]]
             values += 1
             remaining &= remaining - 1
         }
@@ -204,33 +198,33 @@ extension Tracer {
 
     // MARK: Tenet
 
-    private static let tenetSlots = [0, 3, 1, 2, 5, 4, 6, 7]  // eax ebx ecx edx ebp esp esi edi
+    private static let tenetOrder: [Register] = [.eax, .ebx, .ecx, .edx, .ebp, .esp, .esi, .edi]
 
     /// Tenet's first line: every register, then eip.
     func writeTenetStart() {
-        for slot in Self.tenetSlots where shownRegisters & (1 << UInt32(slot)) != 0 {
-            sink.append(Self.names[slot])
+        for register in Self.tenetOrder where shownRegisters.contains(register) {
+            sink.appendString(register.name)
             sink.append("=0x")
-            sink.appendString(String(before[slot], radix: 16))
+            sink.appendString(String(before[register], radix: 16))
             sink.append(",")
         }
         sink.append("eip=0x")
-        sink.appendString(String(before[Self.eipSlot], radix: 16))
+        sink.appendString(String(before[.eip], radix: 16))
         sink.append("\n")
-        tenetPrevious = Array(UnsafeBufferPointer(start: before, count: Machine.registerFileCount))
+        tenetPrevious = before
     }
 
     /// One line per instruction: the registers it changed, eip (of the next
     /// instruction) last, then the memory it read (`mr=`) and wrote (`mw=`).
     func writeTenet(writes: MemoryAccesses, reads: MemoryAccesses) {
-        for slot in Self.tenetSlots where shownRegisters & (1 << UInt32(slot)) != 0 && after[slot] != before[slot] {
-            sink.append(Self.names[slot])
+        for register in Self.tenetOrder where shownRegisters.contains(register) && after[register] != before[register] {
+            sink.appendString(register.name)
             sink.append("=0x")
-            sink.appendString(String(after[slot], radix: 16))
+            sink.appendString(String(after[register], radix: 16))
             sink.append(",")
         }
         sink.append("eip=0x")
-        sink.appendString(String(after[Self.eipSlot], radix: 16))
+        sink.appendString(String(after[.eip], radix: 16))
         if configuration.includeMemory {
             for read in reads {
                 sink.append(",mr=0x")
@@ -272,25 +266,27 @@ extension Tracer {
                 sink.appendHex32(value)
             }
         }
-        labeled([("EAX=", regs[0]), (" EBX=", regs[3]), (" ECX=", regs[1]), (" EDX=", regs[2]),
-                 ("\nESI=", regs[6]), (" EDI=", regs[7]), (" EBP=", regs[5]), (" ESP=", regs[4]),
-                 ("\nEIP=", regs[8]), (" EFL=", regs[9])])
+        labeled([("EAX=", regs[.eax]), (" EBX=", regs[.ebx]), (" ECX=", regs[.ecx]), (" EDX=", regs[.edx]),
+                 ("\nESI=", regs[.esi]), (" EDI=", regs[.edi]), (" EBP=", regs[.ebp]), (" ESP=", regs[.esp]),
+                 ("\nEIP=", regs[.eip]), (" EFL=", regs[.eflags])])
         sink.append(" [")
         for (bit, letter) in [(10, "D"), (11, "O"), (7, "S"), (6, "Z"), (4, "A"), (2, "P"), (0, "C")] as [(UInt32, StaticString)] {
-            sink.append(regs[9] & (1 << bit) != 0 ? letter : "-")
+            sink.append(regs[.eflags] & (1 << bit) != 0 ? letter : "-")
         }
         sink.append("] CPL=")
         sink.appendDecimal(machine.cpl)
         sink.append(" II=0 A20=1 SMM=0 HLT=0\n")
         let labels: [StaticString] = ["ES =", "CS =", "SS =", "DS =", "FS =", "GS ="]
-        for (index, label) in labels.enumerated() { qemuSegment(label, machine.segments[index]) }
-        qemuSegment("LDT=", SegmentRegister(selector: machine.ldtr, base: 0, limit: 0, attributes: 0x82))
-        qemuSegment("TR =", machine.taskSegment)
+        for (index, label) in labels.enumerated() {
+            qemuSegment(label, machine.segment(SegmentName(rawValue: index) ?? .ds))
+        }
+        qemuSegment("LDT=", SegmentRegister(selector: machine.ldtr.selector, base: 0, limit: 0, attributes: 0x82))
+        qemuSegment("TR =", machine.taskRegister)
         labeled([("GDT=     ", machine.gdtr.base), (" ", UInt32(machine.gdtr.limit)),
                  ("\nIDT=     ", machine.idtr.base), (" ", UInt32(machine.idtr.limit)),
-                 ("\nCR0=", regs[16]), (" CR2=", regs[17]), (" CR3=", regs[18]), (" CR4=", regs[19]),
-                 ("\nDR0=", regs[20]), (" DR1=", regs[21]), (" DR2=", regs[22]), (" DR3=", regs[23]),
-                 (" \nDR6=", regs[24]), (" DR7=", regs[25])])
+                 ("\nCR0=", regs[.cr0]), (" CR2=", regs[.cr2]), (" CR3=", regs[.cr3]), (" CR4=", regs[.cr4]),
+                 ("\nDR0=", regs[.dr0]), (" DR1=", regs[.dr1]), (" DR2=", regs[.dr2]), (" DR3=", regs[.dr3]),
+                 (" \nDR6=", regs[.dr6]), (" DR7=", regs[.dr7])])
         sink.append("\n")
         sink.flushIfFull()
     }

@@ -15,19 +15,18 @@ public final class Tracer: ExecutionObserver {
     let infos = StaticInfoCache()
     /// `Machine.codeGeneration` when `infos` was last known to be current.
     private var infosCodeGeneration: UInt64 = 0
-    /// The registers before and after the instruction being recorded
-    /// (`Machine.registerFileNames` order). After a record they swap: its
-    /// "after" is the next record's "before".
-    private(set) var before: UnsafeMutablePointer<UInt32>
-    private(set) var after: UnsafeMutablePointer<UInt32>
-    /// `Machine.systemRegistersGeneration` when words 10–25 were last copied,
-    /// and how many more full copies are due: both buffers must hold them.
+    /// The registers before and after the instruction being recorded. After
+    /// a record they swap: its "after" is the next record's "before".
+    private(set) var before = RegisterFile()
+    private(set) var after = RegisterFile()
+    /// `Machine.systemRegistersGeneration` when the selectors, CRs and DRs
+    /// were last copied, and how many more full copies are due: both files must hold them.
     private var systemGeneration: UInt64 = .max
     private var systemCopiesDue = 2
-    /// Bit n set: register n of `Machine.registerFileNames` changed in the instruction being recorded.
-    private(set) var changedRegisters: UInt32 = 0
-    /// Bit n set: register n of `Machine.registerFileNames` is shown.
-    let shownRegisters: UInt32
+    /// The registers the instruction being recorded changed.
+    private(set) var changedRegisters = RegisterSet()
+    /// The registers shown.
+    let shownRegisters: RegisterSet
     /// `configuration.limit`, or Int.max.
     private let recordLimit: Int
     /// `configuration.only` (every address without it) as its start and length.
@@ -47,7 +46,7 @@ public final class Tracer: ExecutionObserver {
     private var warnedLevel = 0
     var events: [TraceEvent] = []
     /// Tenet: the previous line's registers (its deltas are against them).
-    var tenetPrevious: [UInt32]?
+    var tenetPrevious: RegisterFile?
     /// JSONL: records go through this pipe to a `JSONLFormatter`.
     let pipe: BlockPipe
     /// JSONL exception records, formatted here and queued as bytes.
@@ -62,16 +61,11 @@ public final class Tracer: ExecutionObserver {
         self.symbols = symbols
         self.sink = sink
         decoder = try X86Decoder(syntax: configuration.syntax)
-        before = .allocate(capacity: Machine.registerFileCount)
-        before.initialize(repeating: 0, count: Machine.registerFileCount)
-        after = .allocate(capacity: Machine.registerFileCount)
-        after.initialize(repeating: 0, count: Machine.registerFileCount)
-        var mask: UInt32 = 0
-        for (index, name) in Machine.registerFileNames.enumerated()
-        where configuration.registers?.contains(name) ?? true {
-            mask |= 1 << UInt32(index)
+        var shown = RegisterSet()
+        for register in TraceRegisters.order where configuration.registers?.contains(register.name) ?? true {
+            shown.insert(RegisterSet(register))
         }
-        shownRegisters = mask
+        shownRegisters = shown
         recordLimit = configuration.limit ?? .max
         recordedStart = configuration.only?.lowerBound ?? 0
         recordedLength = configuration.only.map { UInt64($0.count) } ?? 1 << 32
@@ -88,8 +82,6 @@ public final class Tracer: ExecutionObserver {
 
     deinit {
         pipe.close()
-        before.deallocate()
-        after.deallocate()
     }
 
     /// Writes whatever is still buffered (waiting for the JSONL formatter to
@@ -144,7 +136,7 @@ public final class Tracer: ExecutionObserver {
         }
         recordingThis = records < recordLimit && isRecorded(address)
         guard recordingThis else { return }
-        if !beforeIsCurrent { machine.copyRegisterFile(into: before) }
+        if !beforeIsCurrent { before = machine.registerFile }
         if configuration.format == .qemu { writeQEMU(machine) }
         if configuration.format == .tenet && tenetPrevious == nil { writeTenetStart() }
     }
@@ -168,7 +160,7 @@ public final class Tracer: ExecutionObserver {
         switch configuration.format {
         case .text: writeText(address: instructionAddress, info: info, writes: writes)
         case .jsonl: recordJSON(info: info, writes: writes)
-        case .tenet: writeTenet(writes: writes, reads: machine.memory.readLog)
+        case .tenet: writeTenet(writes: writes, reads: machine.readLogView)
         case .qemu: break
         }
         isFirstRecord = false
@@ -192,23 +184,22 @@ public final class Tracer: ExecutionObserver {
     }
 
     /// Fills `after` and returns which registers differ from `before`; the
-    /// selectors, CRs and DRs only when they changed since both buffers got them.
+    /// selectors, CRs and DRs only when they changed since both files got them.
     @inline(__always)
-    private func copyRegisters(_ machine: Machine) -> UInt32 {
-        if systemCopiesDue == 0 && machine.systemRegistersGeneration == systemGeneration {
-            return machine.copyGeneralRegisters(into: after, comparingWith: before)
-        }
-        return copyAllRegisters(machine)
+    private func copyRegisters(_ machine: Machine) -> RegisterSet {
+        after.updateGeneral(from: machine)
+        if systemCopiesDue != 0 || machine.systemRegistersGeneration != systemGeneration { copySystemRegisters(machine) }
+        return after.differences(from: before)
     }
 
     @inline(never)
-    private func copyAllRegisters(_ machine: Machine) -> UInt32 {
+    private func copySystemRegisters(_ machine: Machine) {
         if machine.systemRegistersGeneration != systemGeneration {
             systemGeneration = machine.systemRegistersGeneration
             systemCopiesDue = 2
         }
         systemCopiesDue -= 1
-        return machine.copyRegisterFile(into: after, comparingWith: before)
+        after.updateSystem(from: machine)
     }
 
     @inline(__always)
@@ -216,17 +207,14 @@ public final class Tracer: ExecutionObserver {
 
     // MARK: Kernel events
 
-    /// es, cs, ss, ds, fs, gs in `changedRegisters`.
-    private static let segmentBits: UInt32 = 0x3F << 10
-
     /// False when nothing an event watches changed: the common case, checked inline.
     @inline(__always)
-    private func mayHaveEvents(_ machine: Machine, changed: UInt32, writes: MemoryAccesses,
+    private func mayHaveEvents(_ machine: Machine, changed: RegisterSet, writes: MemoryAccesses,
                                info: StaticInfoCache.Entry) -> Bool {
         let mask = threadMask
-        let oldESP = before[4], newESP = after[4]
-        let quiet = changed & Self.segmentBits == 0 && !info.isHalt && oldESP & mask == newESP & mask
-            && (lastThreadInfo != nil || after[11] & 3 == 3)
+        let oldESP = before[.esp], newESP = after[.esp]
+        let quiet = changed.isDisjoint(with: .segments) && !info.isHalt && oldESP & mask == newESP & mask
+            && (lastThreadInfo != nil || after[.cs] & 3 == 3)
             && (newESP &- (newESP & mask) >= 256 + Linux26.ThreadInfo.size || newESP >= oldESP)
         return !quiet || (!writes.isEmpty && writesTSSESP0(machine, writes: writes))
     }
@@ -235,11 +223,14 @@ public final class Tracer: ExecutionObserver {
     private func collectEvents(_ machine: Machine, writes: MemoryAccesses, info: StaticInfoCache.Entry) {
         let esp0 = writes.isEmpty ? nil : writtenESP0(machine, writes: writes)
         let mask = threadMask
-        let oldESP = before[4], newESP = after[4]
-        let oldCPL = Int(before[11] & 3), newCPL = Int(after[11] & 3)
+        let oldESP = before[.esp], newESP = after[.esp]
+        let oldCPL = Int(before[.cs] & 3), newCPL = Int(after[.cs] & 3)
         if oldCPL != newCPL { events.append(.privilege(from: oldCPL, to: newCPL)) }
-        for slot in 10..<16 where before[slot] != after[slot] {
-            events.append(.segmentLoad(segment: slot - 10, selector: after[slot]))
+        for segment in SegmentName.allCases {
+            let register = Register(segment)
+            if before[register] != after[register] {
+                events.append(.segmentLoad(segment: segment.rawValue, selector: after[register]))
+            }
         }
         if let esp0 { events.append(.tssESP0(value: esp0)) }
         if newCPL == 3 {
@@ -279,11 +270,12 @@ public final class Tracer: ExecutionObserver {
     /// True when one of `writes` touched the current TSS's esp0 (checked inline for every record with writes).
     @inline(__always)
     private func writesTSSESP0(_ machine: Machine, writes: MemoryAccesses) -> Bool {
-        let esp0 = machine.taskSegment.base &+ 4
+        let taskSegment = machine.taskRegister
+        let esp0 = taskSegment.base &+ 4
         for index in 0..<writes.count {
             let write = writes[index]
             // esp0 − address < size: the write covers esp0's first byte.
-            if esp0 &- write.address < UInt32(write.size) { return machine.taskSegment.attributes & 0x80 != 0 }
+            if esp0 &- write.address < UInt32(write.size) { return taskSegment.attributes & 0x80 != 0 }
         }
         return false
     }
@@ -291,21 +283,20 @@ public final class Tracer: ExecutionObserver {
     /// The current TSS's esp0, if one of `writes` touched it.
     private func writtenESP0(_ machine: Machine, writes: MemoryAccesses) -> UInt32? {
         guard writesTSSESP0(machine, writes: writes) else { return nil }
-        return try? machine.memory.word(at: machine.taskSegment.base &+ 4)
+        return machine.readWord(at: machine.taskRegister.base &+ 4)
     }
 
     /// The task a thread_info names, if it looks like one (its task_struct's thread_info points back).
     private func task(at threadInfo: UInt32, _ machine: Machine) -> (address: UInt32, comm: TaskName, pid: UInt32)? {
-        let memory = machine.memory
-        guard let task = try? memory.word(at: threadInfo), task != 0,
-              let back = try? memory.word(at: task &+ Linux26.TaskStruct.threadInfo),
+        guard let task = machine.readWord(at: threadInfo), task != 0,
+              let back = machine.readWord(at: task &+ Linux26.TaskStruct.threadInfo),
               back == threadInfo || back == 0,
-              let pid = try? memory.word(at: task &+ Linux26.TaskStruct.pid)
+              let pid = machine.readWord(at: task &+ Linux26.TaskStruct.pid)
         else { return nil }
         // comm (16 bytes, Linux26.TaskStruct.commLength) as four words: no array, no string.
         var name = TaskName(bytes: (0, 0))
         for index in 0..<4 {
-            guard let word = try? memory.word(at: task &+ Linux26.TaskStruct.comm &+ UInt32(4 * index)) else { return nil }
+            guard let word = machine.readWord(at: task &+ Linux26.TaskStruct.comm &+ UInt32(4 * index)) else { return nil }
             withUnsafeMutableBytes(of: &name.bytes) { $0.storeBytes(of: word.littleEndian, toByteOffset: 4 * index, as: UInt32.self) }
         }
         return (task, name, pid)

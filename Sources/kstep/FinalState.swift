@@ -5,6 +5,8 @@ import Tracing
 /// The state at the end of a run, as JSON or as a human summary.
 struct FinalState {
     let machine: Machine
+    /// What the guest wrote to the debug console.
+    let console: [UInt8]
     let reason: StopReason
     let symbols: SymbolTable
     /// Memory to include: (address, length, bytes).
@@ -46,7 +48,7 @@ struct FinalState {
             ("stop", object(stop)),
             ("steps", "\(machine.instructionCount)"),
             ("registers", object(registers)),
-            ("console", quoted(String(decoding: machine.console, as: UTF8.self))),
+            ("console", quoted(String(decoding: console, as: UTF8.self))),
             ("memory", "[" + memory.joined(separator: ", ") + "]"),
         ])
     }
@@ -64,9 +66,9 @@ struct FinalState {
         lines.append(general[4..<8].joined(separator: " "))
         lines.append("eip=\(hex32(machine.eip)) eflags=\(hex32(machine.eflags)) [\(flagLetters(machine.eflags))]")
         lines.append(Self.segmentRegisters.map { "\($0)=\(hex16(value($0)))" }.joined(separator: " "))
-        if !machine.console.isEmpty {
+        if !console.isEmpty {
             lines.append("console:")
-            lines.append(String(decoding: machine.console, as: UTF8.self).trimmingTrailingNewlines())
+            lines.append(String(decoding: console, as: UTF8.self).trimmingTrailingNewlines())
         }
         for dump in dumps {
             lines.append("\(hex32(dump.address)): " + dump.bytes.map { byteHex($0) }.joined(separator: " "))

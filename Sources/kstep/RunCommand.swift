@@ -37,10 +37,10 @@ struct RunCommand: ParsableCommand {
                 throw fail("--dump: \(hex32(address)) is not mapped (\(error))")
             }
         }
-        let state = FinalState(machine: machine, reason: reason, symbols: image.symbols, dumps: memory)
+        let state = FinalState(machine: machine, console: image.console.text, reason: reason, symbols: image.symbols, dumps: memory)
         print(final == .json ? state.json() : state.summary())
         switch reason {
-        case .halted, .reachedUntil, .endOfCode: return
+        case .halted, .reachedUntil, .endOfCode, .stopRequested: return
         case .stepLimit: throw ExitCode(ExitStatus.stepLimit.rawValue)
         case .exception, .tripleFault, .unsupported: throw ExitCode(ExitStatus.guestException.rawValue)
         }

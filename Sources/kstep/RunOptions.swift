@@ -63,7 +63,7 @@ struct RunOptions: ParsableArguments {
             do {
                 try machine.setRegister(named: parts[0], value)
             } catch {
-                throw fail("--set: \(error) (known: \(Machine.registerNames.joined(separator: " ")))")
+                throw fail("--set: \(error) (known: \(RegisterName.all.joined(separator: " ")))")
             }
         }
         var untilAddress: UInt32?

@@ -47,9 +47,10 @@ struct TraceOptions: ParsableArguments {
         configuration.limit = limit
         if let regs {
             let names = regs.split(separator: ",").map { $0.filter { $0 != " " }.lowercased() }
-            let unknown = names.filter { !Machine.registerFileNames.contains($0) }
+            let unknown = names.filter { Register(name: $0) == nil }
             guard unknown.isEmpty else {
-                throw fail("--regs: unknown register '\(unknown[0])' (known: \(Machine.registerFileNames.joined(separator: ",")))")
+                let known = Register.allCases.map(\.name).joined(separator: ",")
+                throw fail("--regs: unknown register '\(unknown[0])' (known: \(known))")
             }
             configuration.registers = Set(names + ["eip"])
         }
@@ -110,11 +111,11 @@ struct TraceCommand: ParsableCommand {
         if let error = tracer.writeError { throw fail("\(output ?? "standard output"): writing the trace failed: \(error.localizedDescription)") }
         if output != nil || traceOptions.format == .text {
             var standardError = StandardError()
-            let summary = FinalState(machine: machine, reason: reason, symbols: image.symbols, dumps: []).summary()
+            let summary = FinalState(machine: machine, console: image.console.text, reason: reason, symbols: image.symbols, dumps: []).summary()
             if output == nil { print(summary) } else { print(summary, to: &standardError) }
         }
         switch reason {
-        case .halted, .reachedUntil, .endOfCode: return
+        case .halted, .reachedUntil, .endOfCode, .stopRequested: return
         case .stepLimit: throw ExitCode(ExitStatus.stepLimit.rawValue)
         case .exception, .tripleFault, .unsupported: throw ExitCode(ExitStatus.guestException.rawValue)
         }

@@ -41,8 +41,8 @@ import Testing
         #expect(try snippet.word(Self.data) == 0x4444_4444)
         #expect(try snippet.word(Self.data + 4) == 0x3333_3333)
         // The second compare fails: edx:eax gets the memory, ZF clear.
-        #expect(snippet.machine.gpr(0) == 0x4444_4444)
-        #expect(snippet.machine.gpr(2) == 0x3333_3333)
+        #expect(snippet.machine[.eax] == 0x4444_4444)
+        #expect(snippet.machine[.edx] == 0x3333_3333)
         #expect(snippet.machine.eflags & EFLAGS.zf == 0)
     }
 
@@ -54,7 +54,7 @@ import Testing
             """)
         #expect(snippet.run() == .endOfCode)
         #expect(try snippet.word(Self.data) == 16)
-        #expect(snippet.machine.gpr(2) == 9)
+        #expect(snippet.machine[.edx] == 9)
     }
 
     @Test func lockOnARegisterDestinationIsInvalid() throws {

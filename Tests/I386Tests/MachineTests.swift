@@ -1,4 +1,4 @@
-import I386
+@testable import I386
 import Testing
 
 /// Memory faults, self-modifying code, stop reasons, and the observer.
@@ -6,7 +6,7 @@ import Testing
     @Test func readingUnmappedMemoryIsAPageFault() throws {
         let snippet = try Snippet("nop; movl 0x50000000, %eax")
         #expect(snippet.run() == .exception(.pageFault(address: 0x5000_0000, errorCode: 0)))
-        #expect(snippet.machine.cr2 == 0x5000_0000)
+        #expect(snippet.machine[.cr2] == 0x5000_0000)
         #expect(snippet.machine.eip == Snippet.origin + 1)
     }
 
@@ -22,7 +22,7 @@ import Testing
         #expect(try snippet.machine.read(end - 2, count: 2) == [0, 0])
         let fits = try Snippet("movl $0x11223344, \(Snippet.data + 0xFFE); movl \(Snippet.data + 0xFFE), %eax")
         #expect(fits.run() == .endOfCode)
-        #expect(fits.machine.gpr(0) == 0x1122_3344)
+        #expect(fits.machine[.eax] == 0x1122_3344)
     }
 
     @Test func fetchingFromUnmappedMemoryIsAPageFault() throws {
@@ -47,7 +47,7 @@ import Testing
         try machine.write(bytes, at: 0x1000)
         machine.eip = 0x1000
         #expect(machine.run(maxSteps: 100) == .halted)
-        #expect(machine.gpr(0) == 2)
+        #expect(machine[.eax] == 2)
     }
 
     @Test func undecodableBytesAreInvalidOpcode() throws {
@@ -77,24 +77,24 @@ import Testing
     @Test func timestampCounterIsTheInstructionCount() throws {
         let snippet = try Snippet("nop; nop; rdtsc")
         #expect(snippet.run() == .endOfCode)
-        #expect(snippet.machine.gpr(0) == 2)
-        #expect(snippet.machine.gpr(2) == 0)
+        #expect(snippet.machine[.eax] == 2)
+        #expect(snippet.machine[.edx] == 0)
     }
 
     @Test func cpuidIdentity() throws {
         let snippet = try Snippet("xorl %eax, %eax; cpuid")
         #expect(snippet.run() == .endOfCode)
-        let vendor = [snippet.machine.gpr(3), snippet.machine.gpr(2), snippet.machine.gpr(1)]
+        let vendor = [snippet.machine[.ebx], snippet.machine[.edx], snippet.machine[.ecx]]
             .flatMap { value in (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
         #expect(String(decoding: vendor, as: UTF8.self) == "kstepVirtual")
-        #expect(snippet.machine.gpr(0) == 1)
+        #expect(snippet.machine[.eax] == 1)
     }
 
     @Test func debugPortIsTheConsole() throws {
         let snippet = try Snippet("movb $0x68, %al; outb %al, $0xe9; movb $0x69, %al; movw $0xe9, %dx; outb %al, %dx; inb $0x60, %al")
         #expect(snippet.run() == .endOfCode)
-        #expect(String(decoding: snippet.machine.console, as: UTF8.self) == "hi")
-        #expect(snippet.machine.gpr(0) & 0xFF == 0xFF)  // nothing answers port 0x60
+        #expect(String(decoding: snippet.console.text, as: UTF8.self) == "hi")
+        #expect(snippet.machine[.eax] & 0xFF == 0xFF)  // nothing answers port 0x60
     }
 
     struct Recorder: ExecutionObserver {
@@ -118,6 +118,6 @@ import Testing
             MemoryWrite(address: Snippet.stackTop - 4, size: 4, oldValue: 0, newValue: 7),
         ])
         // Unobserved runs take the fast path again afterwards.
-        #expect(!snippet.machine.memory.isLoggingWrites)
+        #expect(!snippet.machine.isLoggingWrites)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import I386
+import PC
 
 /// Assembles AT&T text with GNU as (into a flat binary at `origin`) and
 /// returns a machine with it loaded, a 64 KB data area at 0x00200000 and a
@@ -10,17 +11,20 @@ struct Snippet {
     static let stackTop: UInt32 = 0x0030_0000
 
     let machine: Machine
+    /// The port-0xE9 console.
+    let console = DebugConsole()
     let end: UInt32
 
     init(_ text: String) throws {
         let bytes = try assemble(text, origin: Snippet.origin)
         machine = try Machine()
+        machine.ports.attach(console, ports: DebugConsole.port...DebugConsole.port)
         machine.map(Snippet.origin, size: UInt32(max(bytes.count, 1) + 4096), permissions: [.read, .execute])
         try machine.write(bytes, at: Snippet.origin)
         machine.map(Snippet.data, size: 0x10000, permissions: [.read, .write])
         machine.map(Snippet.stackTop - 0x10000, size: 0x10000, permissions: [.read, .write])
         machine.eip = Snippet.origin
-        machine.setGPR(4, Snippet.stackTop)
+        machine[.esp] = Snippet.stackTop
         end = Snippet.origin + UInt32(bytes.count)
         machine.endAddress = end
     }
@@ -31,7 +35,7 @@ struct Snippet {
         machine.run(maxSteps: maxSteps)
     }
 
-    func word(_ address: UInt32) throws -> UInt32 { try machine.memory.word(at: address) }
+    func word(_ address: UInt32) throws -> UInt32 { try machine.word(at: address) }
 }
 
 /// Assembles `text` with `as --32` and extracts `.text` as a flat binary placed at `origin`.

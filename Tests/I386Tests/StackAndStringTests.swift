@@ -9,14 +9,14 @@ import Testing
     @Test func pushESPPushesTheOldValue() throws {
         let snippet = try Snippet("movl %esp, %ebx; pushl %esp; popl %eax")
         #expect(snippet.run() == .endOfCode)
-        #expect(snippet.machine.gpr(0) == Self.top)
+        #expect(snippet.machine[.eax] == Self.top)
     }
 
     @Test func popIntoMemoryAddressedThroughESPUsesTheIncrementedESP() throws {
         let snippet = try Snippet("pushl $0x1234; pushl $0x5678; popl (%esp); popl %eax")
         #expect(snippet.run() == .endOfCode)
-        #expect(snippet.machine.gpr(0) == 0x5678)
-        #expect(snippet.machine.gpr(4) == Self.top)
+        #expect(snippet.machine[.eax] == 0x5678)
+        #expect(snippet.machine[.esp] == Self.top)
     }
 
     @Test func enterWithNestingCopiesFramePointers() throws {
@@ -26,15 +26,15 @@ import Testing
         #expect(try snippet.word(Self.top - 4) == 0x002F_FF00)  // old ebp
         #expect(try snippet.word(Self.top - 8) == 0xAABB_CCDD)  // the enclosing frame's pointer
         #expect(try snippet.word(Self.top - 12) == Self.top - 4)  // this frame
-        #expect(machine.gpr(5) == Self.top - 4)
-        #expect(machine.gpr(4) == Self.top - 12 - 8)
+        #expect(machine[.ebp] == Self.top - 4)
+        #expect(machine[.esp] == Self.top - 12 - 8)
     }
 
     @Test func enterAndLeaveRoundTrip() throws {
         let snippet = try Snippet("movl $0x1111, %ebp; enter $16, $0; leave")
         #expect(snippet.run() == .endOfCode)
-        #expect(snippet.machine.gpr(5) == 0x1111)
-        #expect(snippet.machine.gpr(4) == Self.top)
+        #expect(snippet.machine[.ebp] == 0x1111)
+        #expect(snippet.machine[.esp] == Self.top)
     }
 
     @Test func reverseRepeatedMove() throws {
@@ -46,15 +46,15 @@ import Testing
             """)
         #expect(snippet.run() == .endOfCode)
         #expect(try (0..<3).map { try snippet.word(Self.data + 0x100 + UInt32($0) * 4) } == [1, 2, 3])
-        #expect(snippet.machine.gpr(6) == Self.data - 4)
-        #expect(snippet.machine.gpr(7) == Self.data + 0xFC)
-        #expect(snippet.machine.gpr(1) == 0)
+        #expect(snippet.machine[.esi] == Self.data - 4)
+        #expect(snippet.machine[.edi] == Self.data + 0xFC)
+        #expect(snippet.machine[.ecx] == 0)
     }
 
     @Test func repeatWithZeroCountDoesNothing() throws {
         let snippet = try Snippet("xorl %ecx, %ecx; movl $\(Self.data), %edi; movl $0x55, %eax; rep stosb; repne scasb")
         #expect(snippet.run() == .endOfCode)
-        #expect(snippet.machine.gpr(7) == Self.data)
+        #expect(snippet.machine[.edi] == Self.data)
         #expect(try snippet.word(Self.data) == 0)
     }
 
@@ -66,8 +66,8 @@ import Testing
             cld
             """)
         #expect(snippet.run() == .endOfCode)
-        #expect(snippet.machine.gpr(7) == Self.data + 2)  // one past the match, going down
-        #expect(snippet.machine.gpr(1) == 3)
+        #expect(snippet.machine[.edi] == Self.data + 2)  // one past the match, going down
+        #expect(snippet.machine[.ecx] == 3)
         #expect(snippet.machine.eflags & EFLAGS.zf == EFLAGS.zf)
     }
 
@@ -78,7 +78,7 @@ import Testing
             repe cmpsb
             """)
         #expect(snippet.run() == .endOfCode)
-        #expect(snippet.machine.gpr(1) == 3)  // differed at the first byte
+        #expect(snippet.machine[.ecx] == 3)  // differed at the first byte
         #expect(snippet.machine.eflags & EFLAGS.zf == 0)
         #expect(snippet.machine.eflags & EFLAGS.cf == EFLAGS.cf)  // 0x64 < 0x65
     }

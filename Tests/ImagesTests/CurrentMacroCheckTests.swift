@@ -7,10 +7,10 @@ import Testing
 @Suite struct CurrentMacroCheckTests {
     @Test func seedsWorkedExample() throws {
         let image = try ImageLoader.load(.assembly("movl $0xffffe000,%ecx; andl %esp,%ecx; movl (%ecx),%eax"))
-        image.machine.setGPR(4, 0x015F_A878)
+        image.machine[.esp] = 0x015F_A878
         #expect(image.machine.run() == .endOfCode)
-        #expect(image.machine.gpr(1) == 0x015F_A000)
-        #expect(image.machine.gpr(0) == image.resolve("init_task"))
+        #expect(image.machine[.ecx] == 0x015F_A000)
+        #expect(image.machine[.eax] == image.resolve("init_task"))
     }
 
     @Test(arguments: [("Images/current/current_8k.elf", UInt32(8192), 2035), ("Images/current/current_4k.elf", 4096, 1011)])
@@ -58,9 +58,9 @@ import Testing
 
     @Test func anESPAtTheTopBelongsToTheNextUnion() throws {
         let image = try ImageLoader.load(.assembly("movl $0xffffe000,%ecx; andl %esp,%ecx"))
-        image.machine.setGPR(4, 0x015F_C000)  // the top of init_thread_union: empty stack
+        image.machine[.esp] = 0x015F_C000  // the top of init_thread_union: empty stack
         #expect(image.machine.run() == .endOfCode)
-        #expect(image.machine.gpr(1) == 0x015F_C000)  // the next union, not 0x015fa000
+        #expect(image.machine[.ecx] == 0x015F_C000)  // the next union, not 0x015fa000
     }
 
     @Test func stackOverflowCorruptsCurrent() throws {

@@ -27,6 +27,6 @@ struct SelfModifyingCodeTraceTests {
         #expect(atTarget.map { $0["bytes"] as? String } == ["90", "40"])
         #expect(atTarget.map { $0["asm"] as? String } == ["nop", "incl %eax"])
         #expect((atTarget.last?["regs"] as? [String: String])?["eax"] == "0x00000001")
-        #expect(machine.gpr(0) == 1)
+        #expect(machine[.eax] == 1)
     }
 }

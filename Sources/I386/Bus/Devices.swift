@@ -30,3 +30,14 @@ public protocol InterruptAcknowledging: AnyObject {
     /// nil when the request went away before the CPU acknowledged it.
     func acknowledgeInterrupt() -> UInt8?
 }
+
+/// Devices that keep time, as the CPU sees them: the CPU brings them up to
+/// its `time` (in ticks: one per instruction, see `CPUState.time`) before
+/// every device access and whenever their next deadline comes, and never
+/// asks the host clock.
+public protocol DeviceTimeline: AnyObject {
+    /// The time, in ticks, at which the next device event is due (`UInt64.max`: none).
+    var nextDeadline: UInt64 { get }
+    /// Brings every device to `time`, firing what is due on the way.
+    func advance(to time: UInt64)
+}

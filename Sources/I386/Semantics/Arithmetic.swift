@@ -141,12 +141,12 @@ extension Machine {
         setMultiplyFlags(low: low, size: size, overflow: !fits)
     }
 
-    /// imul r, r/m (extra = 0) and imul r, r/m, imm (extra = 1).
+    /// imul r, r/m (`imul2`) and imul r, r/m, imm (`imul3`).
     func imul2(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
         let address = try memoryAddress(op)
         let source = try read(op.source, op, size: size, address: address)
-        let other = op.extra == 1 ? op.immediate : register(op.destination, size: size)
+        let other = op.kind == .imul3 ? op.immediate : register(op.destination, size: size)
         let product = Int64(Int32(bitPattern: signExtend(source, size: size)))
             * Int64(Int32(bitPattern: signExtend(other, size: size)))
         let low = UInt32(truncatingIfNeeded: product) & sizeMask(size)

@@ -10,14 +10,14 @@ extension Machine {
     }
 
     func movzx(_ op: Op) throws(CPUException) {
-        let address = try memoryAddress(op, size: Int(op.extra))
-        let value = try read(op.source, op, size: Int(op.extra), address: address)
+        let address = try memoryAddress(op, size: Int(op.sourceSize))
+        let value = try read(op.source, op, size: Int(op.sourceSize), address: address)
         try write(op.destination, size: Int(op.size), address: address, value)
     }
 
     func movsx(_ op: Op) throws(CPUException) {
-        let address = try memoryAddress(op, size: Int(op.extra))
-        let value = signExtend(try read(op.source, op, size: Int(op.extra), address: address), size: Int(op.extra))
+        let address = try memoryAddress(op, size: Int(op.sourceSize))
+        let value = signExtend(try read(op.source, op, size: Int(op.sourceSize), address: address), size: Int(op.sourceSize))
         try write(op.destination, size: Int(op.size), address: address, value & sizeMask(Int(op.size)))
     }
 
@@ -41,7 +41,7 @@ extension Machine {
         let destination = try read(op.destination, op, size: size, address: address)
         let source = try read(op.source, op, size: size, address: address)
         let sum = (destination &+ source) & sizeMask(size)
-        if op.destination == Op.memory { try memory.write(address, size: size, sum) }
+        if op.destination == Op.memory { try store(address, size: size, sum) }
         try write(op.source, size: size, address: address, destination)
         try write(op.destination, size: size, address: address, sum)
         setLazyFlags(.add, destination, source, sum, size: size)
@@ -57,7 +57,7 @@ extension Machine {
             try write(op.destination, size: size, address: address, try read(op.source, op, size: size, address: address))
         } else {
             // The destination is written back even when the comparison fails.
-            if op.destination == Op.memory { try memory.write(address, size: size, destination) }
+            if op.destination == Op.memory { try store(address, size: size, destination) }
             setRegister(0, size: size, destination)
         }
         setLazyFlags(.sub, accumulator, destination, difference, size: size)
@@ -66,15 +66,15 @@ extension Machine {
     func cmpxchg8b(_ op: Op) throws(CPUException) {
         guard op.destination == Op.memory else { throw .invalidOpcode(bytes: []) }
         let address = try linearAddress(op, size: 8)
-        let low = try memory.read32(address)
-        let high = try memory.read32(address &+ 4)
+        let low = try load32(address)
+        let high = try load32(address &+ 4)
         if low == registers[0] && high == registers[2] {
-            try memory.write32(address, registers[3])
-            try memory.write32(address &+ 4, registers[1])
+            try store32(address, registers[3])
+            try store32(address &+ 4, registers[1])
             setFlags(EFLAGS.zf, mask: EFLAGS.zf)
         } else {
-            try memory.write32(address, low)
-            try memory.write32(address &+ 4, high)
+            try store32(address, low)
+            try store32(address &+ 4, high)
             registers[0] = low
             registers[2] = high
             setFlags(0, mask: EFLAGS.zf)
@@ -114,18 +114,18 @@ extension Machine {
     func xlat(_ op: Op) throws(CPUException) {
         var offset = registers[3] &+ (registers[0] & 0xFF)
         if op.prefixes & Op.addressSize16 != 0 { offset &= 0xFFFF }
-        setRegister(0, size: 1, UInt32(try memory.read8(segmentBases[Int(op.segment)] &+ offset)))
+        setRegister(0, size: 1, UInt32(try load8(segments[Int(op.segment)].base &+ offset)))
     }
 
     func setcc(_ op: Op) throws(CPUException) {
         let address = try memoryAddress(op)
-        try write(op.destination, size: 1, address: address, condition(op.extra) ? 1 : 0)
+        try write(op.destination, size: 1, address: address, condition(op.condition) ? 1 : 0)
     }
 
     func cmovcc(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
         let address = try memoryAddress(op)
         let value = try read(op.source, op, size: size, address: address)  // read even when false
-        if condition(op.extra) { setRegister(op.destination, size: size, value) }
+        if condition(op.condition) { setRegister(op.destination, size: size, value) }
     }
 }

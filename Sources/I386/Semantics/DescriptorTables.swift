@@ -4,8 +4,8 @@ extension Machine {
     func loadTableRegister(_ op: Op) throws(CPUException) {
         try requirePrivilege()
         let address = try linearAddress(op, size: 6)
-        let limit = try memory.read16(address)
-        var base = try memory.read32(address &+ 2)
+        let limit = try load16(address)
+        var base = try load32(address &+ 2)
         if op.size == 2 { base &= 0x00FF_FFFF }  // a 16-bit operand loads 24 bits of base
         let table = TableRegister(base: base, limit: limit)
         if op.kind == .lgdt { gdtr = table } else { idtr = table }
@@ -14,15 +14,15 @@ extension Machine {
     func storeTableRegister(_ op: Op) throws(CPUException) {
         let address = try linearAddress(op, size: 6)
         let table = op.kind == .sgdt ? gdtr : idtr
-        try memory.write16(address, table.limit)
-        try memory.write32(address &+ 2, table.base)
+        try store16(address, table.limit)
+        try store32(address &+ 2, table.base)
     }
 
     /// sldt/str: a register destination gets the selector zero-extended.
     func storeSystemSelector(_ op: Op) throws(CPUException) {
-        let selector = UInt32(op.kind == .sldt ? ldtr : taskRegister)
+        let selector = UInt32(op.kind == .sldt ? state.pointee.ldtr.selector : state.pointee.taskRegister.selector)
         if op.destination == Op.memory {
-            try memory.write16(try linearAddress(op, size: 2), UInt16(selector))
+            try store16(try linearAddress(op, size: 2), UInt16(selector))
         } else {
             setRegister(op.destination, size: op.size == 2 ? 2 : 4, selector)
         }
@@ -32,14 +32,14 @@ extension Machine {
         try requirePrivilege()
         let selector = UInt16(truncatingIfNeeded: try read(op.source, op, size: 2, address: try memoryAddress(op, size: 2)))
         guard selector & 0xFFFC != 0 else {
-            ldtr = selector
+            state.pointee.ldtr = SegmentRegister(selector: selector, base: 0, limit: 0, attributes: 0)
             return
         }
         guard selector & 4 == 0 else { throw .generalProtection(errorCode: UInt32(selector & 0xFFFC)) }
         let descriptor = try readDescriptor(selector)
         guard descriptor.attributes & 0x1F == 0x02 else { throw .generalProtection(errorCode: UInt32(selector & 0xFFFC)) }
         guard descriptor.attributes & 0x80 != 0 else { throw .segmentNotPresent(errorCode: UInt32(selector & 0xFFFC)) }
-        ldtr = selector
+        state.pointee.ldtr = descriptor
     }
 
     func ltr(_ op: Op) throws(CPUException) {
@@ -53,13 +53,13 @@ extension Machine {
         try loadTaskRegister(selector: selector)
     }
 
-    /// lds/les/lfs/lgs/lss: offset then selector from memory; `extra` names the segment.
+    /// lds/les/lfs/lgs/lss: offset then selector from memory; `specialRegister` names the segment.
     func loadFarPointer(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
         let address = try linearAddress(op, size: size + 2)
-        let offset = try memory.read(address, size: size)
-        let selector = try memory.read16(address &+ UInt32(size))
-        try loadSegment(Int(op.extra), selector: selector)
+        let offset = try load(address, size: size)
+        let selector = try load16(address &+ UInt32(size))
+        try loadSegment(Int(op.specialRegister), selector: selector)
         setRegister(op.destination, size: size, offset)
     }
 
@@ -67,8 +67,8 @@ extension Machine {
         let size = Int(op.size)
         let address = try linearAddress(op, size: size * 2)
         let index = Int32(bitPattern: signExtend(register(op.destination, size: size), size: size))
-        let lower = Int32(bitPattern: signExtend(try memory.read(address, size: size), size: size))
-        let upper = Int32(bitPattern: signExtend(try memory.read(address &+ UInt32(size), size: size), size: size))
+        let lower = Int32(bitPattern: signExtend(try load(address, size: size), size: size))
+        let upper = Int32(bitPattern: signExtend(try load(address &+ UInt32(size), size: size), size: size))
         if index < lower || index > upper { throw .boundRangeExceeded }
     }
 

@@ -33,9 +33,9 @@ extension Machine {
         if op.source == Op.memory {
             let size = Int(op.size)
             let address = try linearAddress(op, size: size + 2)
-            return (try memory.read16(address &+ UInt32(size)), try memory.read(address, size: size))
+            return (try load16(address &+ UInt32(size)), try load(address, size: size))
         }
-        return (UInt16(truncatingIfNeeded: op.displacement), op.immediate)
+        return (UInt16(truncatingIfNeeded: op.immediate2), op.immediate)
     }
 
     func jmpFar(_ op: Op) throws(CPUException) {
@@ -94,7 +94,7 @@ extension Machine {
     func retFar(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
         let oldESP = registers[4]
-        let savedSegments = segments
+        let savedSegments = savedSegmentRegisters()
         do {
             let offset = try pop(size: size)
             let selector = UInt16(truncatingIfNeeded: try pop(size: size))
@@ -114,7 +114,7 @@ extension Machine {
             }
         } catch {
             registers[4] = oldESP
-            restoreSegments(savedSegments)
+            restoreSegmentRegisters(savedSegments)
             throw error
         }
     }
@@ -125,7 +125,7 @@ extension Machine {
             throw .generalProtection(errorCode: 0)  // a nested-task return: task switches are not modelled
         }
         let oldESP = registers[4]
-        let savedSegments = segments
+        let savedSegments = savedSegmentRegisters()
         let oldCPL = cpl
         do {
             let offset = try pop(size: size)
@@ -156,7 +156,7 @@ extension Machine {
             eflags = (eflags & ~changeable) | (poppedFlags & changeable)
         } catch {
             registers[4] = oldESP
-            restoreSegments(savedSegments)
+            restoreSegmentRegisters(savedSegments)
             throw error
         }
     }
@@ -175,9 +175,5 @@ extension Machine {
         setSegment(.ss, stack)
     }
 
-    private func restoreSegments(_ saved: [SegmentRegister]) {
-        segments = saved
-        for (index, segment) in saved.enumerated() { segmentBases[index] = segment.base }
-        segmentsChanged()
-    }
+
 }

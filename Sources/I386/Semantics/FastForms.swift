@@ -8,7 +8,7 @@ extension Machine {
         let offset = registers[Int(op.pointee.base)]
             &+ (registers[Int(op.pointee.index)] << UInt32(op.pointee.scaleShift)) &+ op.pointee.displacement
         if nonFlatSegments & (1 << op.pointee.segment) != 0 { try checkSegmentLimit(Int(op.pointee.segment), offset: offset, size: size) }
-        return segmentBases[Int(op.pointee.segment)] &+ offset
+        return segments[Int(op.pointee.segment)].base &+ offset
     }
 
     /// The 32-bit result of `operation`, recording its flags; nil for cmp/test (no write-back).
@@ -54,7 +54,7 @@ extension Machine {
     func fastALUMemory(_ operation: OpKind, _ op: UnsafePointer<Op>) throws(CPUException) {
         let address = try fastAddress(op)
         let source = registers[Int(op.pointee.source)]
-        let left = try memory.read32(address)
-        if let result = fastALU(operation, left, source) { try memory.write32(address, result) }
+        let left = try load32(address)
+        if let result = fastALU(operation, left, source) { try store32(address, result) }
     }
 }

@@ -1,9 +1,9 @@
 /// Segment register loads from the GDT/LDT, and moves to and from segment registers.
 extension Machine {
     func movFromSegment(_ op: Op) throws(CPUException) {
-        let selector = UInt32(segments[Int(op.extra)].selector)
+        let selector = UInt32(segments[Int(op.specialRegister)].selector)
         if op.destination == Op.memory {
-            try memory.write16(try linearAddress(op), UInt16(selector))  // always a 16-bit store
+            try store16(try linearAddress(op), UInt16(selector))  // always a 16-bit store
         } else {
             // A 32-bit register destination gets the selector zero-extended.
             setRegister(op.destination, size: op.size == 2 ? 2 : 4, selector)
@@ -13,23 +13,23 @@ extension Machine {
     func movToSegment(_ op: Op) throws(CPUException) {
         let address = try memoryAddress(op)
         let selector = UInt16(truncatingIfNeeded: try read(op.source, op, size: 2, address: address))
-        guard op.extra != UInt8(SegmentName.cs.rawValue) else {
-            throw .invalidOpcode(bytes: instructionBytes(eip, length: Int(op.length)))
+        guard op.specialRegister != UInt8(SegmentName.cs.rawValue) else {
+            throw .invalidOpcode(bytes: instructionBytes(op.address, length: Int(op.length)))
         }
-        try loadSegment(Int(op.extra), selector: selector)
+        try loadSegment(Int(op.specialRegister), selector: selector)
+        if op.specialRegister == UInt8(SegmentName.ss.rawValue) { beginInterruptShadow() }
     }
 
     /// Loads a data or stack segment register from its descriptor, with the
     /// SDM's checks: null selectors (allowed except for ss), table limit,
     /// descriptor type, privilege, presence.
     func loadSegment(_ number: Int, selector: UInt16) throws(CPUException) {
-        let isStack = number == SegmentName.ss.rawValue
+        let name = SegmentName(rawValue: number) ?? .ds
+        let isStack = name == .ss
         let errorCode = UInt32(selector & 0xFFFC)
         if selector & 0xFFFC == 0 {
             if isStack { throw .generalProtection(errorCode: 0) }
-            segments[number] = SegmentRegister(selector: selector, base: 0, limit: 0, attributes: 0)
-            segmentBases[number] = 0
-            segmentsChanged()
+            setSegment(name, SegmentRegister(selector: selector, base: 0, limit: 0, attributes: 0))
             return
         }
         let descriptor = try readDescriptor(selector)
@@ -53,21 +53,21 @@ extension Machine {
             guard attributes & 0x80 != 0 else { throw .segmentNotPresent(errorCode: errorCode) }
         }
         try markAccessed(selector)
-        segments[number] = SegmentRegister(selector: selector, base: descriptor.base,
-                                           limit: descriptor.limit, attributes: attributes | 1)
-        segmentBases[number] = descriptor.base
-        segmentsChanged()
+        setSegment(name, SegmentRegister(selector: selector, base: descriptor.base,
+                                         limit: descriptor.limit, attributes: attributes | 1))
     }
 
-    /// Reads the 8-byte descriptor a selector names; #GP(selector) past the table limit.
+    /// Reads the 8-byte descriptor a selector names (a supervisor access);
+    /// #GP(selector) past the table limit or for an LDT selector with no LDT.
     func readDescriptor(_ selector: UInt16) throws(CPUException) -> SegmentRegister {
         let offset = UInt32(selector & 0xFFF8)
-        let usesLDT = selector & 4 != 0
         let tableBase: UInt32
         let tableLimit: UInt32
-        if usesLDT {
-            guard ldtr & 0xFFFC != 0 else { throw .generalProtection(errorCode: UInt32(selector & 0xFFFC)) }
-            let ldt = try readDescriptor(ldtr)
+        if selector & 4 != 0 {
+            let ldt = state.pointee.ldtr
+            guard ldt.selector & 0xFFFC != 0, ldt.attributes & 0x80 != 0 else {
+                throw .generalProtection(errorCode: UInt32(selector & 0xFFFC))
+            }
             tableBase = ldt.base
             tableLimit = ldt.limit
         } else {
@@ -75,20 +75,24 @@ extension Machine {
             tableLimit = UInt32(gdtr.limit)
         }
         guard offset &+ 7 <= tableLimit else { throw .generalProtection(errorCode: UInt32(selector & 0xFFFC)) }
-        let low = try memory.read32(tableBase &+ offset)
-        let high = try memory.read32(tableBase &+ offset &+ 4)
-        let base = (low >> 16) | ((high & 0xFF) << 16) | (high & 0xFF00_0000)
-        var limit = (low & 0xFFFF) | (high & 0x000F_0000)
-        let attributes = UInt16((high >> 8) & 0xF0FF)
-        if attributes & 0x8000 != 0 { limit = (limit << 12) | 0xFFF }
-        return SegmentRegister(selector: selector, base: base, limit: limit, attributes: attributes)
+        let (low, high) = try asSupervisor { () throws(CPUException) -> (UInt32, UInt32) in
+            (try load32(tableBase &+ offset), try load32(tableBase &+ offset &+ 4))
+        }
+        return SegmentRegister(descriptorLow: low, high: high, selector: selector)
+    }
+
+    /// The linear address of the descriptor a selector names (GDT or LDT).
+    func descriptorAddress(_ selector: UInt16) -> UInt32 {
+        let base = selector & 4 != 0 ? state.pointee.ldtr.base : gdtr.base
+        return base &+ UInt32(selector & 0xFFF8)
     }
 
     /// Sets the accessed bit of a code/data descriptor (bit 40).
-    private func markAccessed(_ selector: UInt16) throws(CPUException) {
-        guard selector & 4 == 0 else { return }
-        let address = gdtr.base &+ UInt32(selector & 0xFFF8) &+ 5
-        let access = try memory.read8(address)
-        if access & 1 == 0 { try memory.write8(address, access | 1) }
+    func markAccessed(_ selector: UInt16) throws(CPUException) {
+        let address = descriptorAddress(selector) &+ 5
+        try asSupervisor { () throws(CPUException) in
+            let access = try load8(address)
+            if access & 1 == 0 { try store8(address, access | 1) }
+        }
     }
 }

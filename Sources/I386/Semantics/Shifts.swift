@@ -101,10 +101,10 @@ extension Machine {
         setFlags(carry | (overflow ? EFLAGS.of : 0), mask: EFLAGS.cf | EFLAGS.of)
     }
 
-    /// shld/shrd: the count location is in `extra`, the second register in `source`.
+    /// shld/shrd: the count location is in `countLocation`, the second register in `source`.
     func doubleShift(_ op: Op) throws(CPUException) {
         let size = Int(op.size)
-        let count = UInt64(shiftCount(op.extra, op))
+        let count = UInt64(shiftCount(op.countLocation, op))
         let address = try memoryAddress(op)
         let destination = UInt64(try read(op.destination, op, size: size, address: address))
         guard count != 0 else { return }

@@ -17,7 +17,7 @@ extension Machine {
         if op.destination == Op.memory {
             // A memory destination is addressed with the incremented esp.
             do {
-                try memory.write(try linearAddress(op), size: size, value)
+                try store(try linearAddress(op), size: size, value)
             } catch {
                 registers[4] = oldESP
                 throw error
@@ -75,11 +75,11 @@ extension Machine {
     }
 
     func pushSegment(_ op: Op) throws(CPUException) {
-        let selector = UInt32(segments[Int(op.extra)].selector)
+        let selector = UInt32(segments[Int(op.specialRegister)].selector)
         if op.size == 4 {
             // A 32-bit push of a segment register writes only the low word (as P6 and later do).
             let newESP = registers[4] &- 4
-            try memory.write16(segmentBases[2] &+ newESP, UInt16(selector))
+            try store16(segments[2].base &+ newESP, UInt16(selector))
             registers[4] = newESP
         } else {
             try push(selector, size: 2)
@@ -90,7 +90,7 @@ extension Machine {
         let oldESP = registers[4]
         let value = try pop(size: Int(op.size))
         do {
-            try loadSegment(Int(op.extra), selector: UInt16(truncatingIfNeeded: value))
+            try loadSegment(Int(op.specialRegister), selector: UInt16(truncatingIfNeeded: value))
         } catch {
             registers[4] = oldESP
             throw error
@@ -109,14 +109,14 @@ extension Machine {
                 var framePointer = oldEBP
                 for _ in 1..<max(level, 1) {
                     framePointer = framePointer &- UInt32(size)
-                    let linkAddress = segmentBases[2] &+ framePointer  // 32-bit stack: ebp, whatever the operand size
-                    try push(try memory.read(linkAddress, size: size), size: size)
+                    let linkAddress = segments[2].base &+ framePointer  // 32-bit stack: ebp, whatever the operand size
+                    try push(try load(linkAddress, size: size), size: size)
                 }
                 try push(frame, size: size)
             }
             // The CPU write-probes the new top of stack: an unwritable frame faults here.
             let newESP = registers[4] &- op.immediate
-            if op.immediate != 0 { try memory.probeWrite(segmentBases[2] &+ newESP, size: size) }
+            if op.immediate != 0 { try probeWrite(segments[2].base &+ newESP, size: size) }
             setRegister(5, size: size, frame)
             registers[4] = newESP
         } catch {

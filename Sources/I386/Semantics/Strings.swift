@@ -26,8 +26,8 @@ extension Machine {
         let size = Int(op.size)
         let step = stringDelta &* UInt32(size)
         try repeatString(op) { () throws(CPUException) -> Bool in
-            let value = try memory.read(segmentBases[Int(op.segment)] &+ registers[6], size: size)
-            try memory.write(segmentBases[0] &+ registers[7], size: size, value)
+            let value = try load(segments[Int(op.segment)].base &+ registers[6], size: size)
+            try store(segments[0].base &+ registers[7], size: size, value)
             registers[6] &+= step
             registers[7] &+= step
             return true
@@ -39,7 +39,7 @@ extension Machine {
         let step = stringDelta &* UInt32(size)
         let value = register(0, size: size)
         try repeatString(op) { () throws(CPUException) -> Bool in
-            try memory.write(segmentBases[0] &+ registers[7], size: size, value)
+            try store(segments[0].base &+ registers[7], size: size, value)
             registers[7] &+= step
             return true
         }
@@ -49,7 +49,7 @@ extension Machine {
         let size = Int(op.size)
         let step = stringDelta &* UInt32(size)
         try repeatString(op) { () throws(CPUException) -> Bool in
-            setRegister(0, size: size, try memory.read(segmentBases[Int(op.segment)] &+ registers[6], size: size))
+            setRegister(0, size: size, try load(segments[Int(op.segment)].base &+ registers[6], size: size))
             registers[6] &+= step
             return true
         }
@@ -60,8 +60,8 @@ extension Machine {
         let step = stringDelta &* UInt32(size)
         let whileEqual = op.prefixes & Op.repPrefix != 0
         try repeatString(op) { () throws(CPUException) -> Bool in
-            let left = try memory.read(segmentBases[Int(op.segment)] &+ registers[6], size: size)
-            let right = try memory.read(segmentBases[0] &+ registers[7], size: size)
+            let left = try load(segments[Int(op.segment)].base &+ registers[6], size: size)
+            let right = try load(segments[0].base &+ registers[7], size: size)
             setLazyFlags(.sub, left, right, (left &- right) & sizeMask(size), size: size)
             registers[6] &+= step
             registers[7] &+= step
@@ -75,7 +75,7 @@ extension Machine {
         let whileEqual = op.prefixes & Op.repPrefix != 0
         let left = register(0, size: size)
         try repeatString(op) { () throws(CPUException) -> Bool in
-            let right = try memory.read(segmentBases[0] &+ registers[7], size: size)
+            let right = try load(segments[0].base &+ registers[7], size: size)
             setLazyFlags(.sub, left, right, (left &- right) & sizeMask(size), size: size)
             registers[7] &+= step
             return (left == right) == whileEqual
@@ -88,7 +88,7 @@ extension Machine {
         let port = UInt16(registers[2] & 0xFFFF)
         try checkIOPermission(port: port, size: size)
         try repeatString(op) { () throws(CPUException) -> Bool in
-            try memory.write(segmentBases[0] &+ registers[7], size: size, readPort(port, size: size))
+            try store(segments[0].base &+ registers[7], size: size, readPort(port, size: size))
             registers[7] &+= step
             return true
         }
@@ -100,7 +100,7 @@ extension Machine {
         let port = UInt16(registers[2] & 0xFFFF)
         try checkIOPermission(port: port, size: size)
         try repeatString(op) { () throws(CPUException) -> Bool in
-            writePort(port, size: size, try memory.read(segmentBases[Int(op.segment)] &+ registers[6], size: size))
+            writePort(port, size: size, try load(segments[Int(op.segment)].base &+ registers[6], size: size))
             registers[6] &+= step
             return true
         }

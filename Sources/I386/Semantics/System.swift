@@ -16,6 +16,7 @@ extension Machine {
 
     func sti() throws(CPUException) {
         if cpl > iopl { throw .generalProtection(errorCode: 0) }
+        if storedFlags & EFLAGS.if == 0 { beginInterruptShadow() }
         storedFlags |= EFLAGS.if
     }
 
@@ -41,10 +42,12 @@ extension Machine {
         }
     }
 
-    /// The time-stamp counter is the number of instructions retired: runs are deterministic.
+    /// The time-stamp counter is the device time in ticks (one per
+    /// instruction, per extra `rep` iteration, per tick halted): runs are deterministic.
     func rdtsc() {
-        registers[0] = UInt32(truncatingIfNeeded: instructionCount)
-        registers[2] = UInt32(truncatingIfNeeded: instructionCount >> 32)
+        let time = state.pointee.time
+        registers[0] = UInt32(truncatingIfNeeded: time)
+        registers[2] = UInt32(truncatingIfNeeded: time >> 32)
     }
 
     // MARK: Port I/O
@@ -53,15 +56,20 @@ extension Machine {
     /// the TSS I/O permission bitmap must be clear and inside the TSS limit (#GP(0)).
     func checkIOPermission(port: UInt16, size: Int) throws(CPUException) {
         guard cpl > iopl else { return }
-        guard taskSegment.attributes & 0x80 != 0, taskSegment.attributes & 0x0D == 0x09, taskSegment.limit >= 103 else {
+        let task = state.pointee.taskRegister
+        guard task.attributes & 0x80 != 0, task.attributes & 0x0D == 0x09, task.limit >= 103 else {
             throw .generalProtection(errorCode: 0)
         }
-        let mapBase = UInt32(try memory.read16(taskSegment.base &+ 102))
-        let first = mapBase + UInt32(port) / 8
-        let last = mapBase + (UInt32(port) + UInt32(size) - 1) / 8
-        guard last <= taskSegment.limit else { throw .generalProtection(errorCode: 0) }
-        var bits = UInt32(try memory.read8(taskSegment.base &+ first))
-        if last != first { bits |= UInt32(try memory.read8(taskSegment.base &+ last)) << 8 }
+        let bits = try asSupervisor { () throws(CPUException) -> UInt32? in
+            let mapBase = UInt32(try load16(task.base &+ 102))
+            let first = mapBase + UInt32(port) / 8
+            let last = mapBase + (UInt32(port) + UInt32(size) - 1) / 8
+            guard last <= task.limit else { return nil }
+            var bits = UInt32(try load8(task.base &+ first))
+            if last != first { bits |= UInt32(try load8(task.base &+ last)) << 8 }
+            return bits
+        }
+        guard let bits else { throw .generalProtection(errorCode: 0) }
         let mask = ((UInt32(1) << UInt32(size)) - 1) << (UInt32(port) & 7)
         if bits & mask != 0 { throw .generalProtection(errorCode: 0) }
     }
@@ -71,10 +79,10 @@ extension Machine {
     func rdmsr() throws(CPUException) {
         try requirePrivilege()
         let value: UInt64 = switch registers[1] {
-        case 0x10: instructionCount
-        case 0x174: UInt64(sysenterCS)
-        case 0x175: UInt64(sysenterESP)
-        case 0x176: UInt64(sysenterEIP)
+        case 0x10: state.pointee.time
+        case 0x174: UInt64(state.pointee.sysenterCS)
+        case 0x175: UInt64(state.pointee.sysenterESP)
+        case 0x176: UInt64(state.pointee.sysenterEIP)
         default: throw .generalProtection(errorCode: 0)
         }
         registers[0] = UInt32(truncatingIfNeeded: value)
@@ -84,9 +92,9 @@ extension Machine {
     func wrmsr() throws(CPUException) {
         try requirePrivilege()
         switch registers[1] {
-        case 0x174: sysenterCS = registers[0]
-        case 0x175: sysenterESP = registers[0]
-        case 0x176: sysenterEIP = registers[0]
+        case 0x174: state.pointee.sysenterCS = registers[0]
+        case 0x175: state.pointee.sysenterESP = registers[0]
+        case 0x176: state.pointee.sysenterEIP = registers[0]
         default: throw .generalProtection(errorCode: 0)
         }
     }
@@ -98,17 +106,17 @@ extension Machine {
     }
 
     func sysenter() throws(CPUException) {
-        let selector = UInt16(truncatingIfNeeded: sysenterCS) & 0xFFFC
+        let selector = UInt16(truncatingIfNeeded: state.pointee.sysenterCS) & 0xFFFC
         guard selector != 0 else { throw .generalProtection(errorCode: 0) }
         eflags = eflags & ~(EFLAGS.vm | EFLAGS.if | EFLAGS.rf)
         setSegment(.cs, flatSegment(selector, isCode: true, level: 0))
         setSegment(.ss, flatSegment(selector &+ 8, isCode: false, level: 0))
-        registers[4] = sysenterESP
-        nextEIP = sysenterEIP
+        registers[4] = state.pointee.sysenterESP
+        nextEIP = state.pointee.sysenterEIP
     }
 
     func sysexit() throws(CPUException) {
-        let selector = UInt16(truncatingIfNeeded: sysenterCS) & 0xFFFC
+        let selector = UInt16(truncatingIfNeeded: state.pointee.sysenterCS) & 0xFFFC
         guard cpl == 0, selector != 0 else { throw .generalProtection(errorCode: 0) }
         setSegment(.cs, flatSegment((selector &+ 16) | 3, isCode: true, level: 3))
         setSegment(.ss, flatSegment((selector &+ 24) | 3, isCode: false, level: 3))
@@ -120,30 +128,32 @@ extension Machine {
     func lmsw(_ op: Op) throws(CPUException) {
         try requirePrivilege()
         let value = try read(op.source, op, size: 2, address: try memoryAddress(op, size: 2))
-        cr0 = (cr0 & ~0xE) | (value & 0xF) | (cr0 & 1)
+        let cr0 = state.pointee.cr0
+        setControlRegister(0, (cr0 & ~0xE) | (value & 0xF) | (cr0 & 1))
     }
 
     func smsw(_ op: Op) throws(CPUException) {
         let address = try memoryAddress(op, size: 2)
         if op.destination == Op.memory {
-            try memory.write16(address, UInt16(truncatingIfNeeded: cr0))
+            try store16(address, UInt16(truncatingIfNeeded: state.pointee.cr0))
         } else {
-            setRegister(op.destination, size: op.size == 2 ? 2 : 4, cr0)
+            setRegister(op.destination, size: op.size == 2 ? 2 : 4, state.pointee.cr0)
         }
     }
 
+    /// A port read by an instruction: the devices are brought to the exact
+    /// time first (port I/O instructions always end their block).
     func readPort(_ port: UInt16, size: Int) -> UInt32 {
-        let value = sizeMask(size)  // nothing is attached: the bus floats high
-        portLog.append((port, size, value, false))
+        timeline?.advance(to: state.pointee.time)
+        let value = ports.read(port, size: size)
+        refreshDeviceLimit()
         return value
     }
 
     func writePort(_ port: UInt16, size: Int, _ value: UInt32) {
-        if port == 0xE9 {
-            console.append(UInt8(truncatingIfNeeded: value))
-        } else {
-            portLog.append((port, size, value & sizeMask(size), true))
-        }
+        timeline?.advance(to: state.pointee.time)
+        ports.write(port, size: size, value: value)
+        refreshDeviceLimit()
     }
 
     private func portNumber(_ op: Op) -> UInt16 {
@@ -167,32 +177,30 @@ extension Machine {
     func movToControl(_ op: Op) throws(CPUException) {
         try requirePrivilege()
         let value = registers[Int(op.source)]
-        switch op.extra {
-        case 0: cr0 = value | 0x10  // ET is hard-wired to 1
-        case 2: cr2 = value
-        case 3: cr3 = value
-        case 4: cr4 = value
-        default: throw .invalidOpcode(bytes: instructionBytes(eip, length: Int(op.length)))
+        switch op.specialRegister {
+        case 0, 2, 3, 4: setControlRegister(Int(op.specialRegister), value)
+        default: throw .invalidOpcode(bytes: instructionBytes(op.address, length: Int(op.length)))
         }
     }
 
     func movFromControl(_ op: Op) throws(CPUException) {
         try requirePrivilege()
         let value: UInt32
-        switch op.extra {
-        case 0: value = cr0
-        case 2: value = cr2
-        case 3: value = cr3
-        case 4: value = cr4
-        default: throw .invalidOpcode(bytes: instructionBytes(eip, length: Int(op.length)))
+        switch op.specialRegister {
+        case 0: value = state.pointee.cr0
+        case 2: value = state.pointee.cr2
+        case 3: value = state.pointee.cr3
+        case 4: value = state.pointee.cr4
+        default: throw .invalidOpcode(bytes: instructionBytes(op.address, length: Int(op.length)))
         }
         registers[Int(op.destination)] = value
     }
 
     /// DR4 and DR5 alias DR6 and DR7 while CR4.DE is clear.
-    private func debugIndex(_ number: UInt8) throws(CPUException) -> Int {
+    private func debugIndex(_ op: Op) throws(CPUException) -> Int {
+        let number = op.specialRegister
         if number == 4 || number == 5 {
-            if cr4 & 0x8 != 0 { throw .invalidOpcode(bytes: []) }
+            if state.pointee.cr4 & CR4.de != 0 { throw .invalidOpcode(bytes: instructionBytes(op.address, length: Int(op.length))) }
             return Int(number) + 2
         }
         return Int(number)
@@ -200,16 +208,17 @@ extension Machine {
 
     func movToDebug(_ op: Op) throws(CPUException) {
         try requirePrivilege()
-        let index = try debugIndex(op.extra)
-        var value = registers[Int(op.source)]
-        if index == 6 { value = (value & 0x0000_E00F) | 0xFFFF_0FF0 }
-        if index == 7 { value = (value & 0xFFFF_2BFF) | 0x0000_0400 }
-        debugRegisters[index] = value
-        updateDebugArming()
+        setDebugRegister(try debugIndex(op), registers[Int(op.source)])
     }
 
     func movFromDebug(_ op: Op) throws(CPUException) {
         try requirePrivilege()
-        registers[Int(op.destination)] = debugRegisters[try debugIndex(op.extra)]
+        registers[Int(op.destination)] = debugRegisters[try debugIndex(op)]
+    }
+
+    /// invlpg: forgets the translation of the page holding the operand's address.
+    func invlpg(_ op: Op) throws(CPUException) {
+        try requirePrivilege()
+        invalidatePage(try linearAddress(op, size: 1))
     }
 }

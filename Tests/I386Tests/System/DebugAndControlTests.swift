@@ -26,8 +26,8 @@ import Testing
             """)
         #expect(program.run() == .halted)
         #expect(try program.word(program.symbol("nm_count")) == 1)
-        #expect(program.machine.gpr(6) & 0xFFFF == 0x037F)  // fninit's control word, saved by the retried fxsave
-        #expect(program.machine.cr0 & 8 == 0)
+        #expect(program.machine[.esi] & 0xFFFF == 0x037F)  // fninit's control word, saved by the retried fxsave
+        #expect(program.machine[.cr0] & 8 == 0)
         #expect(program.machine.deliveredEvents.first?.eip == program.symbol("save"))
     }
 
@@ -53,8 +53,8 @@ import Testing
             """)
         #expect(program.run() == .halted)
         #expect(try program.word(program.symbol("db_count")) == 1)
-        #expect(program.machine.gpr(7) & 0xF == 1)  // B0
-        #expect(program.machine.gpr(6) == 5)  // the instruction ran after the handler
+        #expect(program.machine[.edi] & 0xF == 1)  // B0
+        #expect(program.machine[.esi] == 5)  // the instruction ran after the handler
         #expect(program.machine.deliveredEvents.first?.eip == program.symbol("target"))
     }
 
@@ -79,9 +79,9 @@ import Testing
             watched: .long 0
             """)
         #expect(program.run() == .halted)
-        #expect(program.machine.gpr(7) & 0xF == 2)  // B1
-        #expect(program.machine.gpr(6) == program.symbol("after_write"))  // a trap: the next instruction
-        #expect(program.machine.gpr(5) == 7)  // the write happened first
+        #expect(program.machine[.edi] & 0xF == 2)  // B1
+        #expect(program.machine[.esi] == program.symbol("after_write"))  // a trap: the next instruction
+        #expect(program.machine[.ebp] == 7)  // the write happened first
         #expect(program.machine.deliveredEvents.count == 1)
     }
 
@@ -103,9 +103,9 @@ import Testing
                 iret
             """)
         #expect(program.run() == .halted)
-        #expect(program.machine.gpr(7) & (1 << 14) != 0)  // BS
-        #expect(program.machine.gpr(6) == program.symbol("stepped"))
-        #expect(program.machine.gpr(1) == 2)
+        #expect(program.machine[.edi] & (1 << 14) != 0)  // BS
+        #expect(program.machine[.esi] == program.symbol("stepped"))
+        #expect(program.machine[.ecx] == 2)
         #expect(program.machine.deliveredEvents.count == 1)
     }
 }

@@ -25,7 +25,7 @@ import Testing
             """)
         #expect(program.run() == .halted)
         let machine = program.machine
-        #expect(machine.gpr(4) == Self.stackTop - 12)
+        #expect(machine[.esp] == Self.stackTop - 12)
         // eip of the faulting div, cs, then EFLAGS as it was (IF, ZF, PF from the xor).
         #expect(try program.words(Self.stackTop - 12, count: 3) == [program.symbol("div_site"), 0x60, 0x246])
         #expect(try program.word(program.symbol("handler_flags")) & EFLAGS.if == 0)  // interrupt gate
@@ -45,7 +45,7 @@ import Testing
                 hlt
             """)
         #expect(program.run() == .halted)
-        #expect(program.machine.gpr(3) == 0x1234)  // the selector, past the GDT limit
+        #expect(program.machine[.ebx] == 0x1234)  // the selector, past the GDT limit
         #expect(try program.words(Self.stackTop - 12, count: 3).prefix(2) == [program.symbol("bad_load"), 0x60])
     }
 
@@ -67,10 +67,10 @@ import Testing
             1:  hlt
             """)
         #expect(program.run() == .halted)
-        #expect(program.machine.gpr(6) == 0x5000_0000)  // CR2 of the first fault
+        #expect(program.machine[.esi] == 0x5000_0000)  // CR2 of the first fault
         // The second fault: a write to read-only code, error code P|W = 3.
-        #expect(program.machine.gpr(3) == 3)
-        #expect(program.machine.cr2 == program.symbol("_start"))
+        #expect(program.machine[.ebx] == 3)
+        #expect(program.machine[.cr2] == program.symbol("_start"))
         #expect(program.machine.deliveredEvents.map(\.vector) == [14, 14])
         #expect(program.machine.deliveredEvents.map(\.errorCode) == [0, 3])
     }
@@ -111,15 +111,15 @@ import Testing
             returns: .long 0, 0, 0
             limits: .long 0, 4
             """)
-        program.machine.setGPR(1, 1)
+        program.machine[.ecx] = 1
         #expect(program.run() == .halted)
         let machine = program.machine
         #expect(try program.word(program.symbol("count")) == 3)
         #expect(try program.words(program.symbol("returns"), count: 3)
                 == [program.symbol("after_int"), program.symbol("after_int3"), program.symbol("after_into")])
-        #expect(machine.gpr(5) & EFLAGS.if != 0)  // a trap gate leaves IF set
-        #expect(machine.gpr(6) == 0)  // bound faulted before it
-        #expect(machine.gpr(7) == program.symbol("after_into") + 5)  // #BR is a fault: eip of bound
+        #expect(machine[.ebp] & EFLAGS.if != 0)  // a trap gate leaves IF set
+        #expect(machine[.esi] == 0)  // bound faulted before it
+        #expect(machine[.edi] == program.symbol("after_into") + 5)  // #BR is a fault: eip of bound
         #expect(machine.deliveredEvents.map(\.vector) == [0x30, 3, 4, 5])
     }
 
@@ -139,8 +139,8 @@ import Testing
                 hlt
             """)
         #expect(program.run() == .halted)
-        #expect(program.machine.gpr(6) == 0xDF)
-        #expect(program.machine.gpr(3) == 0)  // #DF pushes error code 0
+        #expect(program.machine[.esi] == 0xDF)
+        #expect(program.machine[.ebx] == 0)  // #DF pushes error code 0
         #expect(program.machine.deliveredEvents.map(\.vector) == [8])
     }
 
@@ -176,7 +176,7 @@ import Testing
                 .long 0x70000000
             """)
         #expect(program.run() == .tripleFault)
-        #expect(program.machine.cr2 >= 0x7000_0000)
+        #expect(program.machine[.cr2] >= 0x7000_0000)
     }
 
     @Test func aGDTInUnmappedMemoryFaultsOnTheDescriptorRead() throws {
@@ -196,6 +196,6 @@ import Testing
                 .long 0x70000000
             """)
         #expect(program.run() == .tripleFault)
-        #expect(program.machine.cr2 == 0x7000_0060)
+        #expect(program.machine[.cr2] == 0x7000_0060)
     }
 }

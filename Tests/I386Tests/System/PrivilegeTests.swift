@@ -57,7 +57,7 @@ import Testing
         #expect(try program.word(program.symbol("kernel_ss")) & 0xFFFF == 0x68)
         #expect(try program.word(program.symbol("kernel_cs")) & 0xFFFF == 0x60)
         // Back in ring 3, hlt is privileged: #GP(0) with an error code, again on the TSS stack.
-        #expect(program.machine.gpr(6) == Self.stackTop - 24)
+        #expect(program.machine[.esi] == Self.stackTop - 24)
         #expect(try program.words(Self.stackTop - 24, count: 6)
                 == [0, program.symbol("after_syscall"), 0x73, 0x202, top, 0x7B])
         #expect(program.machine.deliveredEvents.map(\.vector) == [0x80, 13])
@@ -79,8 +79,8 @@ import Testing
             \(Self.userStack)
             """)
         #expect(program.run() == .halted)
-        #expect(program.machine.gpr(3) == 0)  // error code 0
-        #expect(program.machine.gpr(6) == program.symbol("user_code"))
+        #expect(program.machine[.ebx] == 0)  // error code 0
+        #expect(program.machine[.esi] == program.symbol("user_code"))
         #expect(program.machine.cpl == 0)
     }
 
@@ -103,8 +103,8 @@ import Testing
             \(Self.userStack)
             """)
         #expect(program.run() == .halted)
-        #expect(String(decoding: program.machine.console, as: UTF8.self) == "K")
-        #expect(program.machine.gpr(6) == program.symbol("denied"))
+        #expect(String(decoding: program.image.console.text, as: UTF8.self) == "K")
+        #expect(program.machine[.esi] == program.symbol("denied"))
     }
 
     @Test func farReturnToAnOuterLevel() throws {
@@ -159,11 +159,11 @@ import Testing
             """)
         #expect(program.run() == .halted)
         let machine = program.machine
-        #expect(machine.gpr(3) & 0xFFFF == 0x73)  // cs in ring 3: SYSENTER_CS + 16, RPL 3
-        #expect(machine.gpr(6) & 0xFFFF == 0x7B)  // ss: SYSENTER_CS + 24, RPL 3
+        #expect(machine[.ebx] & 0xFFFF == 0x73)  // cs in ring 3: SYSENTER_CS + 16, RPL 3
+        #expect(machine[.esi] & 0xFFFF == 0x7B)  // ss: SYSENTER_CS + 24, RPL 3
         #expect(try machine.register(named: "cs") == 0x60)
         #expect(try machine.register(named: "ss") == 0x68)
-        #expect(machine.gpr(4) == Self.stackTop - 64)
+        #expect(machine[.esp] == Self.stackTop - 64)
         #expect(machine.eip == program.symbol("kernel_entry") + 1)
     }
 }

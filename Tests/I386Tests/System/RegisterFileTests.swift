@@ -1,14 +1,16 @@
 import I386
 import Testing
 
-/// `copyRegisterFile` (what tracers record) keeps a mirror of the selectors,
-/// control and debug registers: it must agree with the registers themselves
-/// after every instruction, whatever changed them.
+/// A `RegisterFile` kept the way tracers keep it — the general registers
+/// copied after every instruction, the selectors, control and debug
+/// registers only when `systemRegistersGeneration` moved — must agree with
+/// the registers themselves after every instruction, whatever changed them.
 struct RegisterFileTests {
     struct Checker: ExecutionObserver {
         var mismatches: [String] = []
         var checked = 0
-        let words = UnsafeMutablePointer<UInt32>.allocate(capacity: Machine.registerFileCount)
+        var file = RegisterFile()
+        var generation: UInt64 = .max
 
         mutating func didExecute(_ machine: Machine, instructionAddress: UInt32, writes: MemoryAccesses) {
             check(machine, at: instructionAddress)
@@ -20,10 +22,13 @@ struct RegisterFileTests {
         }
 
         mutating func check(_ machine: Machine, at address: UInt32) {
-            machine.copyRegisterFile(into: words)
-            for (index, name) in Machine.registerFileNames.enumerated() {
-                let actual = (try? machine.register(named: name)) ?? 0xDEAD_BEEF
-                if words[index] != actual { mismatches.append("\(name) after \(String(address, radix: 16))") }
+            file.updateGeneral(from: machine)
+            if machine.systemRegistersGeneration != generation {
+                file.updateSystem(from: machine)
+                generation = machine.systemRegistersGeneration
+            }
+            for register in Register.allCases where file[register] != machine[register] {
+                mismatches.append("\(register.name) after \(String(address, radix: 16))")
             }
             checked += 1
         }
@@ -70,11 +75,10 @@ struct RegisterFileTests {
             watched: .long 0
             """)
         var checker = Checker()
-        defer { checker.words.deallocate() }
         #expect(program.machine.run(maxSteps: 1000, until: nil, observer: &checker) == .halted)
         #expect(checker.mismatches.isEmpty, "\(checker.mismatches.prefix(5))")
         #expect(checker.checked > 25)
-        #expect(program.machine.debugRegisters[6] & 4 != 0)  // B2: the #DB was delivered
-        #expect(program.machine.cr3 == 0xc000_0000)
+        #expect(program.machine[.dr6] & 4 != 0)  // B2: the #DB was delivered
+        #expect(program.machine[.cr3] == 0xc000_0000)
     }
 }

@@ -24,11 +24,11 @@ import Testing
                 hlt
             """)
         #expect(program.run() == .halted)
-        #expect(program.machine.gpr(3) == 0x1234_5678)
-        #expect(program.machine.gpr(2) == 0)  // #GP(0)
-        #expect(program.machine.gpr(6) == program.symbol("over_limit"))
+        #expect(program.machine[.ebx] == 0x1234_5678)
+        #expect(program.machine[.edx] == 0)  // #GP(0)
+        #expect(program.machine[.esi] == program.symbol("over_limit"))
         #expect(try program.machine.read(0x10035, count: 1) == [0x93])  // accessed bit set
-        #expect(program.machine.segments[SegmentName.fs.rawValue].base == 0x015F_A000)
+        #expect(program.machine.segment(.fs).base == 0x015F_A000)
     }
 
     @Test(arguments: [
@@ -76,12 +76,12 @@ import Testing
         let gdt = try machine.read(program.symbol("saved_gdt"), count: 6)
         #expect(gdt == [0xFF, 0x00, 0x00, 0x00, 0x01, 0x00])  // limit 255, base 0x10000
         #expect(try machine.read(program.symbol("saved_idt"), count: 6) == [0xFF, 0x07, 0x56, 0x34, 0x12, 0x00])
-        #expect(machine.gpr(0) == 0x80)  // str: the TSS selector, zero-extended
-        #expect(machine.gpr(3) & 0xFFFF == 0x68)
-        #expect(machine.gpr(2) == 0x00CF_9A00)  // lar: access rights of __KERNEL_CS
-        #expect(machine.gpr(6) == 0xFFFF_FFFF)  // lsl: 4 GB
+        #expect(machine[.eax] == 0x80)  // str: the TSS selector, zero-extended
+        #expect(machine[.ebx] & 0xFFFF == 0x68)
+        #expect(machine[.edx] == 0x00CF_9A00)  // lar: access rights of __KERNEL_CS
+        #expect(machine[.esi] == 0xFFFF_FFFF)  // lsl: 4 GB
         #expect(try machine.read(program.symbol("verr_code"), count: 2) == [1, 0])  // readable, not writable
-        #expect(machine.gpr(7) & 0xFFFF == 0x6B)  // arpl raised the RPL to 3
+        #expect(machine[.edi] & 0xFFFF == 0x6B)  // arpl raised the RPL to 3
         #expect(machine.eflags & EFLAGS.zf != 0)
     }
 
@@ -99,9 +99,9 @@ import Testing
                 lret
             """)
         #expect(program.run() == .halted)
-        #expect(program.machine.gpr(7) == program.symbol("target") + 7)
-        #expect(program.machine.gpr(5) == 0x60)
-        #expect(program.machine.gpr(6) == 2)
+        #expect(program.machine[.edi] == program.symbol("target") + 7)
+        #expect(program.machine[.ebp] == 0x60)
+        #expect(program.machine[.esi] == 2)
     }
 
     @Test func farPointerLoadsAndSegmentPushPop() throws {
@@ -123,10 +123,10 @@ import Testing
         try program.machine.write([0x78, 0x56, 0x34, 0x12], at: 0x015F_A020)
         #expect(program.run() == .halted)
         let machine = program.machine
-        #expect(machine.gpr(3) == 0xABCD)
+        #expect(machine[.ebx] == 0xABCD)
         #expect(try machine.register(named: "fs") == 0x30)
         #expect(try machine.register(named: "gs") == 0x30)
-        #expect(machine.gpr(1) == 0x1234_5678)  // through gs's base, loaded by pop
-        #expect(machine.gpr(2) == 0x015F_B000)
+        #expect(machine[.ecx] == 0x1234_5678)  // through gs's base, loaded by pop
+        #expect(machine[.edx] == 0x015F_B000)
     }
 }

@@ -50,7 +50,7 @@ struct SystemProgram {
 
     func symbol(_ name: String) -> UInt32 { image.symbols.symbol(named: name)?.value ?? 0 }
 
-    func word(_ address: UInt32) throws -> UInt32 { try machine.memory.word(at: address) }
+    func word(_ address: UInt32) throws -> UInt32 { try machine.word(at: address) }
 
     /// `count` words from `address` upward.
     func words(_ address: UInt32, count: Int) throws -> [UInt32] {

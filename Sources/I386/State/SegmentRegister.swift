@@ -16,6 +16,21 @@ public struct SegmentRegister: Sendable, Equatable {
         self.attributes = attributes
     }
 
+    /// The segment a descriptor describes (granularity applied to the limit).
+    public init(descriptorLow low: UInt32, high: UInt32, selector: UInt16) {
+        self.selector = selector
+        base = (low >> 16) | ((high & 0xFF) << 16) | (high & 0xFF00_0000)
+        limit = (low & 0xFFFF) | (high & 0x000F_0000)
+        attributes = UInt16((high >> 8) & 0xF0FF)
+        if attributes & 0x8000 != 0 { limit = (limit << 12) | 0xFFF }
+    }
+
+    /// True for a present, expand-up data (or readable code) segment with base 0
+    /// and a 4 GB limit: accesses through it need no limit check.
+    public var isFlatData: Bool {
+        base == 0 && limit == 0xFFFF_FFFF && attributes & 0x0C != 0x04 && attributes & 0x80 != 0
+    }
+
     /// A flat 4 GB ring-0 segment: code (execute/read) or data (read/write).
     public static func flat(selector: UInt16, isCode: Bool) -> SegmentRegister {
         SegmentRegister(selector: selector, base: 0, limit: 0xFFFF_FFFF,

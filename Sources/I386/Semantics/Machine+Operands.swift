@@ -7,7 +7,7 @@ extension Machine {
         var offset = registers[Int(op.base)] &+ (registers[Int(op.index)] << UInt32(op.scaleShift)) &+ op.displacement
         if op.prefixes & Op.addressSize16 != 0 { offset &= 0xFFFF }
         if nonFlatSegments & (1 << op.segment) != 0 { try checkSegmentLimit(Int(op.segment), offset: offset, size: size ?? Int(op.size)) }
-        return segmentBases[Int(op.segment)] &+ offset
+        return segments[Int(op.segment)].base &+ offset
     }
 
     /// Faults an access of `size` bytes at `offset` outside segment `number`:
@@ -64,7 +64,7 @@ extension Machine {
     @inline(__always)
     func read(_ location: UInt8, _ op: Op, size: Int, address: UInt32) throws(CPUException) -> UInt32 {
         if location < 8 { return register(location, size: size) }
-        if location == Op.memory { return try memory.read(address, size: size) }
+        if location == Op.memory { return try load(address, size: size) }
         return op.immediate
     }
 
@@ -74,7 +74,7 @@ extension Machine {
         if location < 8 {
             setRegister(location, size: size, value)
         } else {
-            try memory.write(address, size: size, value)
+            try store(address, size: size, value)
         }
     }
 
@@ -96,27 +96,27 @@ extension Machine {
     @inline(__always)
     func push32(_ value: UInt32) throws(CPUException) {
         let newESP = registers[4] &- 4
-        try memory.write32(segmentBases[2] &+ newESP, value)
+        try store32(segments[2].base &+ newESP, value)
         registers[4] = newESP
     }
 
     @inline(__always)
     func push(_ value: UInt32, size: Int) throws(CPUException) {
         let newESP = registers[4] &- UInt32(size)
-        try memory.write(segmentBases[2] &+ newESP, size: size, value)
+        try store(segments[2].base &+ newESP, size: size, value)
         registers[4] = newESP
     }
 
     @inline(__always)
     func pop32() throws(CPUException) -> UInt32 {
-        let value = try memory.read32(segmentBases[2] &+ registers[4])
+        let value = try load32(segments[2].base &+ registers[4])
         registers[4] &+= 4
         return value
     }
 
     @inline(__always)
     func pop(size: Int) throws(CPUException) -> UInt32 {
-        let value = try memory.read(segmentBases[2] &+ registers[4], size: size)
+        let value = try load(segments[2].base &+ registers[4], size: size)
         registers[4] &+= UInt32(size)
         return value
     }

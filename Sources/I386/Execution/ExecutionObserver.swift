@@ -18,6 +18,9 @@ public protocol ExecutionObserver {
     /// through the IDT (`delivered`; `writes` then holds the pushed frame) or not.
     mutating func didRaise(_ machine: Machine, exception: CPUException, instructionAddress: UInt32,
                            delivered: Bool, writes: MemoryAccesses)
+    /// Called after an external interrupt was delivered through the IDT before
+    /// the instruction at `interruptedAddress`; `writes` holds the pushed frame.
+    mutating func didInterrupt(_ machine: Machine, vector: Int, interruptedAddress: UInt32, writes: MemoryAccesses)
 }
 
 extension ExecutionObserver {
@@ -29,6 +32,8 @@ extension ExecutionObserver {
     public mutating func didExecute(_ machine: Machine, instructionAddress: UInt32, writes: MemoryAccesses) {}
     public mutating func didRaise(_ machine: Machine, exception: CPUException, instructionAddress: UInt32,
                                   delivered: Bool, writes: MemoryAccesses) {}
+    public mutating func didInterrupt(_ machine: Machine, vector: Int, interruptedAddress: UInt32,
+                                      writes: MemoryAccesses) {}
 }
 
 /// The observer of an unobserved run: every hook is empty.

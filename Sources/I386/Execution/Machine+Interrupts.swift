@@ -33,7 +33,7 @@ extension Machine {
     /// Delivers a fault raised at `instructionAddress`; eip is restored there
     /// (or set past the instruction for traps) before delivery.
     func handleFault(_ exception: CPUException, instructionAddress: UInt32, nextAddress: UInt32) -> FaultOutcome {
-        if case .pageFault(let address, _) = exception { cr2 = address }
+        if case .pageFault(let address, _) = exception { setControlRegister(2, address) }
         guard hasIDT else { return .stop(.exception(exception)) }
         let returnAddress = Self.isTrap(exception) ? nextAddress : instructionAddress
         do {
@@ -41,7 +41,7 @@ extension Machine {
             return .delivered
         } catch {
             // A fault while delivering: #DF when both are contributory or page faults.
-            if case .pageFault(let address, _) = error { cr2 = address }
+            if case .pageFault(let address, _) = error { setControlRegister(2, address) }
             let first = Self.doubleFaultClass(exception)
             let second = Self.doubleFaultClass(error)
             if case .doubleFault = exception { return .stop(.tripleFault) }
@@ -51,7 +51,7 @@ extension Machine {
                 try deliver(next, returnAddress: returnAddress, isSoftware: false)
                 return .delivered
             } catch {
-                if case .pageFault(let address, _) = error { cr2 = address }
+                if case .pageFault(let address, _) = error { setControlRegister(2, address) }
                 if case .doubleFault = next { return .stop(.tripleFault) }
                 do {
                     try deliver(.doubleFault, returnAddress: returnAddress, isSoftware: false)
@@ -63,28 +63,45 @@ extension Machine {
         }
     }
 
+    /// Delivers external interrupt `vector` (acknowledged from the interrupt
+    /// controller) before the instruction at `returnAddress`; a fault while
+    /// delivering it is handled as that instruction's fault.
+    func handleInterrupt(_ vector: Int, returnAddress: UInt32) -> FaultOutcome {
+        guard hasIDT else { return .stop(.exception(.generalProtection(errorCode: UInt32(vector) << 3 | 3))) }
+        do {
+            try deliverVector(vector, errorCode: nil, returnAddress: returnAddress, isSoftware: false, external: true)
+            return .delivered
+        } catch {
+            return handleFault(error, instructionAddress: returnAddress, nextAddress: returnAddress)
+        }
+    }
+
     /// `int n`, `int3` and `into`: a software interrupt through gate `vector`,
     /// returning to the next instruction. Without an IDT, `fallback` stops the run.
     func softwareInterrupt(_ vector: Int, fallback: CPUException) throws(CPUException) {
         guard hasIDT else { throw fallback }
         let event: CPUException = vector == 3 ? .breakpoint : (vector == 4 ? .overflow : fallback)
-        try deliverVector(vector, errorCode: nil, returnAddress: nextEIP, isSoftware: true, record: event)
+        _ = event
+        try deliverVector(vector, errorCode: nil, returnAddress: nextEIP, isSoftware: true, external: false)
     }
 
     private func deliver(_ exception: CPUException, returnAddress: UInt32, isSoftware: Bool) throws(CPUException) {
         try deliverVector(exception.vector, errorCode: exception.errorCode, returnAddress: returnAddress,
-                          isSoftware: isSoftware, record: exception)
+                          isSoftware: isSoftware, external: !isSoftware)
     }
 
     /// Pushes the frame and jumps to the handler of `vector`.
+    /// `external` sets the EXT bit of error codes (an exception or hardware
+    /// interrupt, not an `int n`); `isSoftware` applies the gate's DPL check.
     private func deliverVector(_ vector: Int, errorCode: UInt32?, returnAddress: UInt32, isSoftware: Bool,
-                               record: CPUException) throws(CPUException) {
-        let external: UInt32 = isSoftware ? 0 : 1
+                               external isExternal: Bool) throws(CPUException) {
+        let external: UInt32 = isExternal ? 1 : 0
         let gateError = UInt32(vector) << 3 | 2 | external
         guard UInt32(vector) * 8 + 7 <= UInt32(idtr.limit) else { throw .generalProtection(errorCode: gateError) }
         let gateAddress = idtr.base &+ UInt32(vector) * 8
-        let low = try memory.read32(gateAddress)
-        let high = try memory.read32(gateAddress &+ 4)
+        let (low, high) = try asSupervisor { () throws(CPUException) -> (UInt32, UInt32) in
+            (try load32(gateAddress), try load32(gateAddress &+ 4))
+        }
         let type = (high >> 8) & 0x1F
         guard type == 0x0E || type == 0x0F else { throw .generalProtection(errorCode: gateError) }  // 32-bit interrupt/trap gates
         let gateDPL = Int((high >> 13) & 3)
@@ -107,25 +124,27 @@ extension Machine {
         let oldCS = UInt32(segments[SegmentName.cs.rawValue].selector)
         let oldSS = UInt32(segments[SegmentName.ss.rawValue].selector)
         let oldESP = registers[4]
-        let savedSegments = segments
+        let savedSegments = savedSegmentRegisters()
         let newCPL = conforming ? cpl : codeDPL
-        do {
-            if newCPL < cpl {
+        let pushFrame = { () throws(CPUException) in
+            if newCPL < self.cpl {
                 // Inner level: the new stack comes from the TSS.
-                let (stackSelector, stackPointer) = try stackFromTSS(level: newCPL)
-                try loadStackForLevel(stackSelector, level: newCPL)
-                registers[4] = stackPointer
-                try push32(oldSS)
-                try push32(oldESP)
+                let (stackSelector, stackPointer) = try self.stackFromTSS(level: newCPL)
+                try self.loadStackForLevel(stackSelector, level: newCPL)
+                self.registers[4] = stackPointer
+                try self.push32(oldSS)
+                try self.push32(oldESP)
             }
-            try push32(oldFlags)
-            try push32(oldCS)
-            try push32(returnAddress)
-            if let errorCode { try push32(errorCode) }
+            try self.push32(oldFlags)
+            try self.push32(oldCS)
+            try self.push32(returnAddress)
+            if let errorCode { try self.push32(errorCode) }
+        }
+        do {
+            // The frame of a handler below ring 3 is pushed by supervisor accesses.
+            if newCPL < 3 { try asSupervisor(pushFrame) } else { try pushFrame() }
         } catch {
-            segments = savedSegments
-            for (index, segment) in savedSegments.enumerated() { segmentBases[index] = segment.base }
-            segmentsChanged()
+            restoreSegmentRegisters(savedSegments)
             registers[4] = oldESP
             throw error
         }
@@ -138,18 +157,20 @@ extension Machine {
         nextEIP = offset
         eip = offset
         deliveredEvents.append((vector, errorCode, returnAddress))
-        _ = record
     }
 
     /// ss and esp for privilege `level` from the current TSS (#TS when the TSS is too short).
     func stackFromTSS(level: Int) throws(CPUException) -> (UInt16, UInt32) {
         let offset = UInt32(4 + level * 8)
-        guard taskSegment.attributes & 0x80 != 0, offset + 5 <= taskSegment.limit else {
-            throw .invalidTSS(errorCode: UInt32(taskRegister & 0xFFFC))
+        let task = state.pointee.taskRegister
+        guard task.attributes & 0x80 != 0, offset + 5 <= task.limit else {
+            throw .invalidTSS(errorCode: UInt32(task.selector & 0xFFFC))
         }
-        let esp = try memory.read32(taskSegment.base &+ offset)
-        let ss = try memory.read16(taskSegment.base &+ offset &+ 4)
-        return (ss, esp)
+        return try asSupervisor { () throws(CPUException) -> (UInt16, UInt32) in
+            let esp = try load32(task.base &+ offset)
+            let ss = try load16(task.base &+ offset &+ 4)
+            return (ss, esp)
+        }
     }
 
     /// Loads ss for an inner-level stack: a writable data segment with RPL = DPL = `level` (#TS otherwise).

@@ -17,10 +17,10 @@ extension Machine {
         let type = descriptor.attributes & 0x1F
         guard type == 0x09 || type == 0x01 else { throw .generalProtection(errorCode: UInt32(selector & 0xFFFC)) }
         let typeAddress = gdtr.base &+ UInt32(selector & 0xFFF8) &+ 5
-        try memory.write8(typeAddress, try memory.read8(typeAddress) | 0x02)  // busy
-        taskRegister = selector
+        try asSupervisor { () throws(CPUException) in try store8(typeAddress, try load8(typeAddress) | 0x02) }  // busy
         var busy = descriptor
         busy.attributes |= 0x02
-        taskSegment = busy
+        state.pointee.taskRegister = busy
+        systemRegistersGeneration &+= 1
     }
 }

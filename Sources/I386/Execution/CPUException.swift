@@ -27,6 +27,11 @@ public enum CPUException: Error, Sendable, Equatable, CustomStringConvertible {
     /// #PF, vector 14: `address` goes to CR2; the error code has P (bit 0),
     /// W/R (bit 1) and U/S (bit 2) as the SDM defines them.
     case pageFault(address: UInt32, errorCode: UInt32)
+    /// Not an architectural exception: an instruction in the middle of a
+    /// block reached a device, which must see the exact time, so the run loop
+    /// runs it again on its own (as QEMU re-translates an I/O instruction to
+    /// end its block). Never delivered to the guest and never reported.
+    case restartExactly
 
     /// The interrupt vector.
     public var vector: Int {
@@ -44,6 +49,7 @@ public enum CPUException: Error, Sendable, Equatable, CustomStringConvertible {
         case .stackFault: 12
         case .generalProtection: 13
         case .pageFault: 14
+        case .restartExactly: -1
         }
     }
 
@@ -63,6 +69,7 @@ public enum CPUException: Error, Sendable, Equatable, CustomStringConvertible {
         case .stackFault: "#SS"
         case .generalProtection: "#GP"
         case .pageFault: "#PF"
+        case .restartExactly: "restart"
         }
     }
 

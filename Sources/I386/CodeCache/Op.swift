@@ -1,10 +1,10 @@
 /// One instruction in the interpreter's executable form: everything a handler
-/// needs, decoded once from Capstone's view and cached per guest page.
+/// needs, decoded once from Capstone's view and kept in a block.
 ///
 /// Operand locations: 0–7 name a general register (for 8-bit operands
 /// 0–7 are al, cl, dl, bl, ah, ch, dh, bh), `Op.memory` the memory operand
 /// described by base/index/scale/segment/displacement, `Op.immediate` the
-/// immediate, `Op.none` nothing.
+/// immediate, `Op.none` nothing. 32 bytes: two ops per cache line.
 struct Op {
     static let memory: UInt8 = 8
     static let immediate: UInt8 = 9
@@ -31,15 +31,24 @@ struct Op {
     var scaleShift: UInt8 = 0
     /// Segment register number (es=0, cs, ss, ds, fs, gs=5) for the memory operand.
     var segment: UInt8 = 3
-    /// Condition code (jcc, setcc, cmovcc), source size (movzx/movsx),
-    /// or count location (shifts, shld/shrd).
-    var extra: UInt8 = 0
     /// Repeat, address-size and lock prefixes.
     var prefixes: UInt8 = 0
+    /// jcc, setcc, cmovcc: the condition code (the opcode's low nibble).
+    var condition: UInt8 = 0
+    /// movzx/movsx: the source operand's size in bytes.
+    var sourceSize: UInt8 = 0
+    /// shld/shrd: where the count is (cl, or `Op.immediate`).
+    var countLocation: UInt8 = 0
+    /// The segment, control or debug register an instruction names (mov to/from
+    /// sreg/CRn/DRn, lds…lss, push/pop sreg), or the x87 operation code.
+    var specialRegister: UInt8 = 0
+    /// The instruction's address (its eip).
+    var address: UInt32 = 0
     var displacement: UInt32 = 0
     /// Immediate, or the branch target of a relative jump or call.
     var immediate: UInt32 = 0
-    /// A second immediate (enter's nesting level, a far pointer's selector).
+    /// enter's nesting level; a direct far jump or call's selector; imul's
+    /// "multiply by the immediate" flag (1).
     var immediate2: UInt32 = 0
 }
 
@@ -52,6 +61,8 @@ enum OpKind: UInt8 {
     case undecodable
     /// An instruction kstep does not execute (stops the run, naming it).
     case unsupported
+    /// An op of a block whose code was rewritten: the instruction is fetched again.
+    case staleCode
 
     // Data movement
     case mov, movzx, movsx, lea, xchg, xadd, cmpxchg, cmpxchg8b, bswap
@@ -60,8 +71,8 @@ enum OpKind: UInt8 {
     // Arithmetic and logic
     case add, adc, sub, sbb, cmp, and, or, xor, test
     case inc, dec, neg, not
-    case mul, imul1, imul2, div, idiv
-    // Shifts and rotates (count in `extra`: a location)
+    case mul, imul1, imul2, imul3, div, idiv
+    // Shifts and rotates
     case shl, shr, sar, rol, ror, rcl, rcr, shld, shrd
     // Bit operations
     case bt, bts, btr, btc, bsf, bsr
@@ -76,21 +87,19 @@ enum OpKind: UInt8 {
     // Flags
     case clc, stc, cmc, cld, std, cli, sti
     // System and miscellaneous
-    case nop, hlt, cpuid, rdtsc, int3, int, into, ud2, `in`, out
-    case movToControl, movFromControl, movToDebug, movFromDebug, clts, fpuOpaque, wait
+    case nop, hlt, cpuid, rdtsc, int3, int, into, `in`, out
+    case movToControl, movFromControl, movToDebug, movFromDebug, clts, wait
+    case fninit, fnsave, frstor, fxsave, fxrstor, fnstsw, fnstcw, fldcw
 
     // System architecture
     case lgdt, lidt, sgdt, sidt, lldt, sldt, ltr, str, loadFarPointer, bound
     case verr, verw, lar, lsl, arpl
     case jmpFar, callFar, retFar, iret
-    case rdmsr, wrmsr, sysenter, sysexit, lmsw, smsw, privilegedNop
+    case rdmsr, wrmsr, sysenter, sysexit, lmsw, smsw, invlpg, privilegedNop
 
-    /// A stop address of the current run (`until`, a snippet's end): see `Machine+Run`.
-    case stop
-
-    // Specialised 32-bit forms of the hottest instructions (flat addressing, no
-    // prefixes): R = register, I = immediate, M = memory. The translator picks
-    // them; everything else goes through the generic handlers.
+    // Specialised 32-bit forms of the hottest instructions (no prefixes):
+    // R = register, I = immediate, M = memory. The translator picks them;
+    // everything else goes through the generic handlers.
     case movRR, movRI, movRM, movMR, movMI
     case addRR, addRI, addRM, addMR
     case subRR, subRI, subRM, subMR
@@ -101,4 +110,35 @@ enum OpKind: UInt8 {
     case testRR, testRI, testRM, testMR
     case incR, decR, pushR, popR, lea32, call32, ret32
     case pushM, movzxByteRM, movzxWordRM
+
+    /// True for instructions after which a block ends: control transfers,
+    /// anything that changes privilege, paging, IF/TF or the interrupt shadow,
+    /// reads time or reaches a device, and `rep` strings (which the run loop
+    /// may stop between iterations). See `Op.endsBlock` for the prefix rule.
+    var endsBlock: Bool { Self.blockEnders[Int(rawValue)] }
+
+    private static let blockEnders: [Bool] = {
+        let enders: Set<OpKind> = [
+            .undecoded, .invalid, .undecodable, .unsupported, .staleCode,
+            .movToSegment, .popSegment, .popf,
+            .jmp, .jmpIndirect, .call, .callIndirect, .ret, .jcc, .loop, .loope, .loopne, .jecxz,
+            .ins, .outs, .cli, .sti,
+            .hlt, .rdtsc, .int3, .int, .into, .in, .out, .movToControl, .movToDebug, .clts,
+            .jmpFar, .callFar, .retFar, .iret, .rdmsr, .wrmsr, .sysenter, .sysexit, .lmsw, .invlpg,
+            .call32, .ret32, .lgdt, .lidt, .lldt, .ltr,
+        ]
+        return (0...UInt8.max).map { raw in OpKind(rawValue: raw).map { enders.contains($0) } ?? true }
+    }()
+}
+
+extension Op {
+    /// True when a block must end after this op (its kind ends blocks, or it
+    /// is a string instruction with a rep prefix).
+    var endsBlock: Bool {
+        if kind.endsBlock { return true }
+        switch kind {
+        case .movs, .stos, .lods, .cmps, .scas: return prefixes & (Op.repPrefix | Op.repnePrefix) != 0
+        default: return false
+        }
+    }
 }

@@ -12,6 +12,8 @@ public enum StopReason: Sendable, Equatable, CustomStringConvertible {
     case exception(CPUException)
     /// An exception occurred while delivering #DF.
     case tripleFault
+    /// `Machine.requestStop()` was called (a debugger's or the user's interrupt).
+    case stopRequested
     /// The guest reached an instruction kstep does not execute.
     case unsupported(String)
 
@@ -24,6 +26,7 @@ public enum StopReason: Sendable, Equatable, CustomStringConvertible {
         case .stepLimit: "step-limit"
         case .exception: "exception"
         case .tripleFault: "triple-fault"
+        case .stopRequested: "stopped"
         case .unsupported: "unsupported"
         }
     }

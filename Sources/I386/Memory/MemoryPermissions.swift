@@ -7,6 +7,9 @@ public struct MemoryPermissions: OptionSet, Sendable, Hashable {
     public static let write = MemoryPermissions(rawValue: 2)
     public static let execute = MemoryPermissions(rawValue: 4)
     public static let all: MemoryPermissions = [.read, .write, .execute]
+
+    /// The bit `PhysicalMemory` keeps beside the permissions of a frame that is RAM or ROM.
+    static let mapped: UInt8 = 0x80
 }
 
 /// A guest memory write seen while an observer is attached.

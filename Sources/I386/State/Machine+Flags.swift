@@ -5,6 +5,36 @@
 /// when something reads it. Other instructions compute flags eagerly through
 /// `setFlags(_:mask:)`.
 extension Machine {
+    // The lazy-flag fields of `CPUState`, by the names the handlers use.
+    var storedFlags: UInt32 {
+        @inline(__always) get { state.pointee.flags.stored }
+        @inline(__always) set { state.pointee.flags.stored = newValue }
+    }
+    var flagsOperation: LazyFlags {
+        @inline(__always) get { state.pointee.flags.operation }
+        @inline(__always) set { state.pointee.flags.operation = newValue }
+    }
+    var flagsResult: UInt32 {
+        @inline(__always) get { state.pointee.flags.result }
+        @inline(__always) set { state.pointee.flags.result = newValue }
+    }
+    var flagsLeft: UInt32 {
+        @inline(__always) get { state.pointee.flags.left }
+        @inline(__always) set { state.pointee.flags.left = newValue }
+    }
+    var flagsRight: UInt32 {
+        @inline(__always) get { state.pointee.flags.right }
+        @inline(__always) set { state.pointee.flags.right = newValue }
+    }
+    var flagsSignBit: UInt32 {
+        @inline(__always) get { state.pointee.flags.signBit }
+        @inline(__always) set { state.pointee.flags.signBit = newValue }
+    }
+    var flagsCarry: UInt32 {
+        @inline(__always) get { state.pointee.flags.carry }
+        @inline(__always) set { state.pointee.flags.carry = newValue }
+    }
+
     @inline(__always)
     func setLazyFlags(_ operation: LazyFlags, _ left: UInt32, _ right: UInt32, _ result: UInt32, size: Int) {
         flagsOperation = operation
@@ -128,7 +158,7 @@ extension Machine {
             // Bit 1 is always 1; bits 3, 5, 15 and 22–31 are always 0.
             storedFlags = (newValue & 0x003F_7FD5) | EFLAGS.reserved1
             flagsOperation = .none
-            debugTrapsArmed = breakpointsArmed || newValue & EFLAGS.tf != 0
+            refreshDebugTraps()
         }
     }
 

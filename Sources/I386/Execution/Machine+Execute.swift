@@ -1,8 +1,8 @@
 /// Dispatch: one case per `OpKind`. Specialised forms are handled inline;
 /// the rest call their family's handler (Semantics/*.swift).
 extension Machine {
-    /// Executes the op at `pointer`. Returns false when the run must stop
-    /// before going on (hlt, or a stop marker).
+    /// Executes the op at `pointer`. Returns false when its block must end
+    /// here (`blockExit` says why: hlt retired, or the op is stale code).
     @inline(__always)
     func execute(_ pointer: UnsafeMutablePointer<Op>) throws(CPUException) -> Bool {
         let p = UnsafePointer(pointer)
@@ -10,38 +10,38 @@ extension Machine {
         // Specialised forms.
         case .movRR: registers[Int(p.pointee.destination)] = registers[Int(p.pointee.source)]
         case .movRI: registers[Int(p.pointee.destination)] = p.pointee.immediate
-        case .movRM: registers[Int(p.pointee.destination)] = try memory.read32(try fastAddress(p))
-        case .movMR: try memory.write32(try fastAddress(p), registers[Int(p.pointee.source)])
+        case .movRM: registers[Int(p.pointee.destination)] = try load32(try fastAddress(p))
+        case .movMR: try store32(try fastAddress(p), registers[Int(p.pointee.source)])
         case .movMI:
             let value = p.pointee.immediate
-            try memory.write32(try fastAddress(p), value)
+            try store32(try fastAddress(p), value)
         case .addRR: fastALURegister(.add, p, source: registers[Int(p.pointee.source)])
         case .addRI: fastALURegister(.add, p, source: p.pointee.immediate)
-        case .addRM: fastALURegister(.add, p, source: try memory.read32(try fastAddress(p)))
+        case .addRM: fastALURegister(.add, p, source: try load32(try fastAddress(p)))
         case .addMR: try fastALUMemory(.add, p)
         case .subRR: fastALURegister(.sub, p, source: registers[Int(p.pointee.source)])
         case .subRI: fastALURegister(.sub, p, source: p.pointee.immediate)
-        case .subRM: fastALURegister(.sub, p, source: try memory.read32(try fastAddress(p)))
+        case .subRM: fastALURegister(.sub, p, source: try load32(try fastAddress(p)))
         case .subMR: try fastALUMemory(.sub, p)
         case .andRR: fastALURegister(.and, p, source: registers[Int(p.pointee.source)])
         case .andRI: fastALURegister(.and, p, source: p.pointee.immediate)
-        case .andRM: fastALURegister(.and, p, source: try memory.read32(try fastAddress(p)))
+        case .andRM: fastALURegister(.and, p, source: try load32(try fastAddress(p)))
         case .andMR: try fastALUMemory(.and, p)
         case .orRR: fastALURegister(.or, p, source: registers[Int(p.pointee.source)])
         case .orRI: fastALURegister(.or, p, source: p.pointee.immediate)
-        case .orRM: fastALURegister(.or, p, source: try memory.read32(try fastAddress(p)))
+        case .orRM: fastALURegister(.or, p, source: try load32(try fastAddress(p)))
         case .orMR: try fastALUMemory(.or, p)
         case .xorRR: fastALURegister(.xor, p, source: registers[Int(p.pointee.source)])
         case .xorRI: fastALURegister(.xor, p, source: p.pointee.immediate)
-        case .xorRM: fastALURegister(.xor, p, source: try memory.read32(try fastAddress(p)))
+        case .xorRM: fastALURegister(.xor, p, source: try load32(try fastAddress(p)))
         case .xorMR: try fastALUMemory(.xor, p)
         case .cmpRR: fastALURegister(.cmp, p, source: registers[Int(p.pointee.source)])
         case .cmpRI: fastALURegister(.cmp, p, source: p.pointee.immediate)
-        case .cmpRM: fastALURegister(.cmp, p, source: try memory.read32(try fastAddress(p)))
+        case .cmpRM: fastALURegister(.cmp, p, source: try load32(try fastAddress(p)))
         case .cmpMR: try fastALUMemory(.cmp, p)
         case .testRR: fastALURegister(.test, p, source: registers[Int(p.pointee.source)])
         case .testRI: fastALURegister(.test, p, source: p.pointee.immediate)
-        case .testRM: fastALURegister(.test, p, source: try memory.read32(try fastAddress(p)))
+        case .testRM: fastALURegister(.test, p, source: try load32(try fastAddress(p)))
         case .testMR: try fastALUMemory(.test, p)
         case .incR:
             let number = Int(p.pointee.destination)
@@ -54,9 +54,9 @@ extension Machine {
             registers[number] = value &- 1
             setIncDecFlags(.dec, value, value &- 1, size: 4)
         case .pushR: try push32(registers[Int(p.pointee.source)])
-        case .pushM: try push32(try memory.read32(try fastAddress(p)))
-        case .movzxByteRM: registers[Int(p.pointee.destination)] = UInt32(try memory.read8(try fastAddress(p, size: 1)))
-        case .movzxWordRM: registers[Int(p.pointee.destination)] = UInt32(try memory.read16(try fastAddress(p, size: 2)))
+        case .pushM: try push32(try load32(try fastAddress(p)))
+        case .movzxByteRM: registers[Int(p.pointee.destination)] = UInt32(try load8(try fastAddress(p, size: 1)))
+        case .movzxWordRM: registers[Int(p.pointee.destination)] = UInt32(try load16(try fastAddress(p, size: 2)))
         case .popR: registers[Int(p.pointee.destination)] = try pop32()
         case .lea32:
             registers[Int(p.pointee.destination)] = registers[Int(p.pointee.base)]
@@ -66,7 +66,7 @@ extension Machine {
             try push32(nextEIP)
             nextEIP = target
         case .ret32: nextEIP = try pop32()
-        case .jcc: if condition(p.pointee.extra) { nextEIP = p.pointee.immediate }
+        case .jcc: if condition(p.pointee.condition) { nextEIP = p.pointee.immediate }
         case .jmp: nextEIP = p.pointee.immediate
 
         // Generic handlers.
@@ -102,7 +102,7 @@ extension Machine {
         case .not: try not(p.pointee)
         case .mul: try mul(p.pointee)
         case .imul1: try imul1(p.pointee)
-        case .imul2: try imul2(p.pointee)
+        case .imul2, .imul3: try imul2(p.pointee)
         case .div: try div(p.pointee)
         case .idiv: try idiv(p.pointee)
 
@@ -157,8 +157,11 @@ extension Machine {
         case .nop: break
         case .hlt:
             try requirePrivilege()
+            blockExit = .halted
             return false
-        case .stop: return false
+        case .staleCode:
+            blockExit = .notRetired
+            return false
         case .cpuid: cpuid()
         case .rdtsc: rdtsc()
         case .int3: try softwareInterrupt(3, fallback: .breakpoint)
@@ -174,8 +177,8 @@ extension Machine {
         case .movFromDebug: try movFromDebug(p.pointee)
         case .clts:
             try requirePrivilege()
-            cr0 &= ~UInt32(8)
-        case .fpuOpaque: try fpuOperation(p.pointee)
+            setControlRegister(0, state.pointee.cr0 & ~CR0.ts)
+        case .fninit, .fnsave, .frstor, .fxsave, .fxrstor, .fnstsw, .fnstcw, .fldcw, .wait: try fpuOperation(p.pointee)
         case .lgdt, .lidt: try loadTableRegister(p.pointee)
         case .sgdt, .sidt: try storeTableRegister(p.pointee)
         case .sldt, .str: try storeSystemSelector(p.pointee)
@@ -196,11 +199,12 @@ extension Machine {
         case .sysexit: try sysexit()
         case .lmsw: try lmsw(p.pointee)
         case .smsw: try smsw(p.pointee)
+        case .invlpg: try invlpg(p.pointee)
         case .privilegedNop: try requirePrivilege()
-        case .wait, .ud2, .invalid, .unsupported, .undecoded:
-            throw .invalidOpcode(bytes: instructionBytes(eip, length: Int(p.pointee.length)))
+        case .invalid, .unsupported, .undecoded:
+            throw .invalidOpcode(bytes: instructionBytes(p.pointee.address, length: Int(p.pointee.length)))
         case .undecodable:
-            throw .invalidOpcode(bytes: instructionBytes(eip, length: 8))
+            throw .invalidOpcode(bytes: instructionBytes(p.pointee.address, length: 8))
         }
         return true
     }

@@ -1,6 +1,7 @@
 /// Debug traps: DR0–DR3 breakpoints enabled in DR7 (execute breakpoints are
 /// faults, data breakpoints are traps) and single-stepping with TF. DR6
-/// reports what fired.
+/// reports what fired. While any is armed, the run loop executes one
+/// instruction at a time through `debugStep`.
 extension Machine {
     /// DR6 bits.
     static let dr6Reserved: UInt32 = 0xFFFF_0FF0
@@ -9,7 +10,7 @@ extension Machine {
     /// Re-derives the breakpoints and memory watches from DR7 (after a debug-register write).
     func updateDebugArming() {
         let dr7 = debugRegisters[7]
-        var watches: [GuestMemory.Watch] = []
+        var newWatches: [Watch] = []
         var executeArmed = false
         for index in 0..<4 where dr7 & (3 << (2 * UInt32(index))) != 0 {
             let kind = (dr7 >> (16 + 4 * UInt32(index))) & 3
@@ -19,13 +20,22 @@ extension Machine {
             case 0: executeArmed = true
             case 1, 3:
                 let start = debugRegisters[index] & ~(length - 1)
-                watches.append(.init(start: start, length: length, index: index, writesOnly: kind == 1))
+                newWatches.append(Watch(start: start, length: length, index: index, writesOnly: kind == 1))
             default: break  // I/O breakpoints need CR4.DE: not modelled
             }
         }
-        memory.setWatches(watches)
-        breakpointsArmed = executeArmed || !watches.isEmpty
-        debugTrapsArmed = storedFlags & EFLAGS.tf != 0 || breakpointsArmed
+        setWatches(newWatches)
+        breakpointsArmed = executeArmed || !newWatches.isEmpty
+        refreshDebugTraps()
+    }
+
+    /// Keeps the pending-events word's debug bit in step with TF and DR7.
+    func refreshDebugTraps() {
+        if breakpointsArmed || state.pointee.flags.stored & EFLAGS.tf != 0 {
+            state.pointee.pendingEvents.local |= PendingEvents.debugTraps
+        } else {
+            state.pointee.pendingEvents.local &= ~PendingEvents.debugTraps
+        }
     }
 
     /// The execute breakpoints matching `address` (bit n for DRn), ignoring RF.
@@ -42,8 +52,8 @@ extension Machine {
 
     /// One instruction with debug checks: an execute breakpoint faults before
     /// it (unless RF is set); data breakpoints and single-step trap after it.
-    func debugStep<Observer: ExecutionObserver>(until: UInt32?, observer: inout Observer) -> StopReason? {
-        let address = eip
+    func debugStep<Observer: ExecutionObserver>(observer: inout Observer) -> StopReason? {
+        let address = state.pointee.eip
         let resumeFlag = storedFlags & EFLAGS.rf != 0
         // RF suppresses this instruction's breakpoint only; it is cleared before
         // the instruction runs, so an iret that sets it keeps it for the next one.
@@ -52,19 +62,22 @@ extension Machine {
             let hits = executeBreakpointHits(at: address)
             if hits != 0 {
                 debugRegisters[6] = (debugRegisters[6] & ~0xF) | hits | Self.dr6Reserved
+                systemRegistersGeneration &+= 1
                 return raise(.debug, at: address, next: address, observer: &observer)
             }
         }
         let singleStep = storedFlags & EFLAGS.tf != 0
-        memory.watchHits = 0
-        let countBefore = instructionCount
-        if let reason = executeOne(until: until, observer: &observer) { return reason }
-        guard instructionCount != countBefore else { return nil }  // it faulted and was delivered
+        watchHits = 0
+        let countBefore = state.pointee.instructionCount
+        if let reason = runBlock(budget: 1, observer: &observer) { return reason }
+        guard state.pointee.instructionCount != countBefore else { return nil }  // it faulted and was delivered
         var status: UInt32 = 0
         if singleStep { status |= Self.dr6SingleStep }
-        status |= UInt32(memory.watchHits)
+        status |= UInt32(watchHits)
         guard status != 0 else { return nil }
         debugRegisters[6] = (debugRegisters[6] & ~(0xF | Self.dr6SingleStep)) | status | Self.dr6Reserved
+        systemRegistersGeneration &+= 1
+        let eip = state.pointee.eip
         return raise(.debug, at: eip, next: eip, observer: &observer)
     }
 }

@@ -12,6 +12,7 @@ enum OpTranslator {
 
     static func translate(_ instruction: DecodedInstruction) -> Op {
         var op = translateGeneric(instruction)
+        op.address = instruction.address
         specialize(&op)
         return op
     }
@@ -48,7 +49,7 @@ enum OpTranslator {
         case .push where op.source < 8: op.kind = .pushR
         case .push where op.source == Op.memory: op.kind = .pushM
         case .movzx where op.destination < 8 && op.source == Op.memory:
-            op.kind = op.extra == 1 ? .movzxByteRM : .movzxWordRM
+            op.kind = op.sourceSize == 1 ? .movzxByteRM : .movzxWordRM
         case .pop where op.destination < 8 && op.destination != 4: op.kind = .popR
         case .lea: op.kind = .lea32
         case .call: op.kind = .call32
@@ -118,32 +119,32 @@ enum OpTranslator {
             guard operands.count == 2 else { return unsupported(op) }
             if let register = operands[0].register, register.isSegment {
                 guard source() else { return unsupported(op) }
-                op.extra = UInt8(register.number ?? 0)
+                op.specialRegister = UInt8(register.number ?? 0)
                 op.size = 2
                 return simple(.movToSegment)
             }
             if let register = operands[1].register, register.isSegment {
                 guard destination() else { return unsupported(op) }
-                op.extra = UInt8(register.number ?? 0)
+                op.specialRegister = UInt8(register.number ?? 0)
                 op.size = UInt8(operands[0].size)
                 return simple(.movFromSegment)
             }
             if let register = operands[0].register, let number = register.number, register >= .cr0 {
                 guard let source = operands[1].register?.number else { return unsupported(op) }
-                op.extra = UInt8(number)
+                op.specialRegister = UInt8(number)
                 op.source = UInt8(source)
                 return simple(register <= .cr7 ? .movToControl : .movToDebug, size: 4)
             }
             if let register = operands[1].register, let number = register.number, register >= .cr0 {
                 guard let target = operands[0].register?.number else { return unsupported(op) }
-                op.extra = UInt8(number)
+                op.specialRegister = UInt8(number)
                 op.destination = UInt8(target)
                 return simple(register <= .cr7 ? .movFromControl : .movFromDebug, size: 4)
             }
             return binary(.mov)
         case .movzx, .movsx:
             guard destination(), source() else { return unsupported(op) }
-            op.extra = UInt8(operands[1].size)
+            op.sourceSize = UInt8(operands[1].size)
             return simple(instruction.mnemonic == .movzx ? .movzx : .movsx)
         case .lea:
             guard destination(), source() else { return unsupported(op) }
@@ -188,11 +189,9 @@ enum OpTranslator {
             case 2:
                 return binary(.imul2)
             default:
-                // imul dst, src, imm: extra = 1 selects "src * imm".
                 guard destination(), source(), let value = operands[2].immediate else { return unsupported(op) }
                 op.immediate = UInt32(truncatingIfNeeded: value) & sizeMask(Int(op.size))
-                op.extra = 1
-                return simple(.imul2)
+                return simple(.imul3)
             }
 
         case .shl, .sal, .shr, .sar, .rol, .ror, .rcl, .rcr:
@@ -212,9 +211,9 @@ enum OpTranslator {
         case .shld, .shrd:
             guard operands.count == 3, destination(), source() else { return unsupported(op) }
             if let register = operands[2].register {
-                op.extra = UInt8(register.number ?? 1)
+                op.countLocation = UInt8(register.number ?? 1)
             } else if let count = operands[2].immediate {
-                op.extra = Op.immediate
+                op.countLocation = Op.immediate
                 op.immediate = UInt32(truncatingIfNeeded: count) & 0xFF
             }
             return simple(instruction.mnemonic == .shld ? .shld : .shrd)
@@ -229,7 +228,7 @@ enum OpTranslator {
         case .push:
             guard operands.count == 1 else { return unsupported(op) }
             if let register = operands[0].register, register.isSegment {
-                op.extra = UInt8(register.number ?? 0)
+                op.specialRegister = UInt8(register.number ?? 0)
                 return simple(.pushSegment, size: operandSize)
             }
             guard source(0) else { return unsupported(op) }
@@ -238,7 +237,7 @@ enum OpTranslator {
         case .pop:
             guard operands.count == 1 else { return unsupported(op) }
             if let register = operands[0].register, register.isSegment {
-                op.extra = UInt8(register.number ?? 0)
+                op.specialRegister = UInt8(register.number ?? 0)
                 return simple(.popSegment, size: operandSize)
             }
             return unary(.pop)
@@ -276,7 +275,7 @@ enum OpTranslator {
             guard let target = operands.first?.immediate, let cc = condition("j") else { return unsupported(op) }
             op.immediate = UInt32(truncatingIfNeeded: target)
             if operandSize == 2 { op.immediate &= 0xFFFF }
-            op.extra = cc
+            op.condition = cc
             return simple(.jcc)
         case .loop, .loope, .loopne, .jecxz, .jcxz:
             guard let target = operands.first?.immediate else { return unsupported(op) }
@@ -287,12 +286,12 @@ enum OpTranslator {
         case .seta, .setae, .setb, .setbe, .sete, .setne, .setg, .setge, .setl, .setle,
              .seto, .setno, .setp, .setnp, .sets, .setns:
             guard destination(), let cc = condition("set") else { return unsupported(op) }
-            op.extra = cc
+            op.condition = cc
             return simple(.setcc, size: 1)
         case .cmova, .cmovae, .cmovb, .cmovbe, .cmove, .cmovne, .cmovg, .cmovge, .cmovl, .cmovle,
              .cmovo, .cmovno, .cmovp, .cmovnp, .cmovs, .cmovns:
             guard destination(), source(), let cc = condition("cmov") else { return unsupported(op) }
-            op.extra = cc
+            op.condition = cc
             return simple(.cmovcc)
 
         case .movsb, .movsw, .movsd, .cmpsb, .cmpsw, .cmpsd:
@@ -364,7 +363,7 @@ enum OpTranslator {
         case .lds, .les, .lfs, .lgs, .lss:
             guard destination(), source() else { return unsupported(op) }
             let segments: [X86Mnemonic: X86Register] = [.lds: .ds, .les: .es, .lfs: .fs, .lgs: .gs, .lss: .ss]
-            op.extra = UInt8(segments[instruction.mnemonic]?.number ?? 3)
+            op.specialRegister = UInt8(segments[instruction.mnemonic]?.number ?? 3)
             return simple(.loadFarPointer)
         case .bound:
             guard destination(), source() else { return unsupported(op) }
@@ -379,7 +378,7 @@ enum OpTranslator {
             op.size = operandSize
             if operands.count == 2, let selector = operands[0].immediate, let offset = operands[1].immediate {
                 op.source = Op.immediate
-                op.displacement = UInt32(truncatingIfNeeded: selector) & 0xFFFF
+                op.immediate2 = UInt32(truncatingIfNeeded: selector) & 0xFFFF
                 op.immediate = UInt32(truncatingIfNeeded: offset)
             } else {
                 guard operands.count == 1, operands[0].memory != nil, source(0) else { return unsupported(op) }
@@ -394,25 +393,23 @@ enum OpTranslator {
         case .wrmsr: return simple(.wrmsr)
         case .sysenter: return simple(.sysenter)
         case .sysexit: return simple(.sysexit)
-        case .invlpg, .wbinvd: return simple(.privilegedNop)
-        case .fninit, .fnclex, .wait:
-            op.extra = instruction.mnemonic == .wait ? 5 : 0
-            return simple(.fpuOpaque)
+        case .invlpg:
+            guard source(0), op.source == Op.memory else { return unsupported(op) }
+            return simple(.invlpg)
+        case .wbinvd: return simple(.privilegedNop)
+        case .fninit, .fnclex: return simple(.fninit)
+        case .wait: return simple(.wait)
         case .fnsave, .frstor, .fxsave, .fxrstor:
             guard destination(0) else { return unsupported(op) }
             op.source = op.destination
-            let codes: [X86Mnemonic: UInt8] = [.fnsave: 1, .frstor: 2, .fxsave: 3, .fxrstor: 4]
-            op.extra = codes[instruction.mnemonic] ?? 1
-            return simple(.fpuOpaque)
+            let kinds: [X86Mnemonic: OpKind] = [.fnsave: .fnsave, .frstor: .frstor, .fxsave: .fxsave, .fxrstor: .fxrstor]
+            return simple(kinds[instruction.mnemonic] ?? .fnsave)
         case .fnstsw, .fnstcw:
             guard destination(0) else { return unsupported(op) }
-            op.extra = 6
-            op.immediate = instruction.mnemonic == .fnstcw ? 1 : 0
-            return simple(.fpuOpaque, size: 2)
+            return simple(instruction.mnemonic == .fnstcw ? .fnstcw : .fnstsw, size: 2)
         case .fldcw:
             guard source(0) else { return unsupported(op) }
-            op.extra = 7
-            return simple(.fpuOpaque, size: 2)
+            return simple(.fldcw, size: 2)
         default:
             return unsupported(op)
         }

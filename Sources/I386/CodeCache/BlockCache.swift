@@ -1,0 +1,225 @@
+/// A straight-line run of decoded instructions: entered at `eip`, ending
+/// after a branch or any op that `endsBlock`, at a page end, or before a
+/// stop address. Its ops follow the header in the same allocation.
+struct Block {
+    /// The eip it is entered at (ops hold absolute branch targets in eip space).
+    var eip: UInt32
+    /// The physical address of its first byte.
+    var physicalAddress: UInt32
+    /// The frame holding the tail of an instruction that straddles into the
+    /// next page, or `Block.noFrame`: a lookup checks it still translates there.
+    var tailFrame: UInt32
+    /// The linear page of that tail.
+    var tailPage: UInt32
+    /// How many ops follow the header.
+    var count: UInt32
+    /// False once its code was written (it stays allocated until the cache is flushed).
+    var isValid: Bool
+    /// The next block in the same hash bucket.
+    var hashNext: UnsafeMutablePointer<Block>?
+
+    static let noFrame = UInt32.max
+}
+
+extension UnsafeMutablePointer where Pointee == Block {
+    /// The block's ops.
+    var ops: UnsafeMutablePointer<Op> { UnsafeMutableRawPointer(self + 1).assumingMemoryBound(to: Op.self) }
+}
+
+/// Decoded blocks keyed by physical address and eip, found through a small
+/// direct-mapped cache keyed by eip for each privilege class (flushed with
+/// the TLB, since which frame an eip reaches depends on the page tables).
+///
+/// Blocks live in an arena of chunks; an invalidated block stays there (its
+/// ops turned into `staleCode`, so a run inside it stops at the next op)
+/// until the whole cache is flushed, which happens when the arena grows past
+/// `arenaLimit` or the stop addresses change.
+final class BlockCache {
+    private static let bucketCount = 1 << 16
+    private static let jumpCacheSize = 1 << 12
+    private static let chunkSize = 1 << 20
+    private static let arenaLimit = 64 << 20
+    /// Longest block, in ops.
+    static let maxOps = 64
+
+    private var buckets: UnsafeMutablePointer<UnsafeMutablePointer<Block>?>
+    /// Per privilege class (supervisor 0, user 1): eip → block.
+    private var jumpEIPs: [UnsafeMutablePointer<UInt32>]
+    private var jumpBlocks: [UnsafeMutablePointer<UnsafeMutablePointer<Block>?>]
+    /// Blocks by every frame they hold bytes of, for invalidation.
+    private var blocksByFrame: [UInt32: [UnsafeMutablePointer<Block>]] = [:]
+    private var chunks: [UnsafeMutableRawPointer] = []
+    private var chunkUsed = BlockCache.chunkSize
+    private var arenaBytes = 0
+
+    /// Bumped whenever blocks are invalidated or flushed.
+    private(set) var invalidations: UInt64 = 0
+
+    // Stop addresses (`until`, a snippet's end): blocks end before them.
+    private(set) var hasStops = false
+    private var untilAddress: UInt32?
+    private var endAddress: UInt32?
+
+    init() {
+        buckets = .allocate(capacity: Self.bucketCount)
+        buckets.initialize(repeating: nil, count: Self.bucketCount)
+        jumpEIPs = (0..<2).map { _ in
+            let table = UnsafeMutablePointer<UInt32>.allocate(capacity: Self.jumpCacheSize)
+            table.initialize(repeating: 0, count: Self.jumpCacheSize)
+            return table
+        }
+        jumpBlocks = (0..<2).map { _ in
+            let table = UnsafeMutablePointer<UnsafeMutablePointer<Block>?>.allocate(capacity: Self.jumpCacheSize)
+            table.initialize(repeating: nil, count: Self.jumpCacheSize)
+            return table
+        }
+    }
+
+    deinit {
+        buckets.deallocate()
+        for table in jumpEIPs { table.deallocate() }
+        for table in jumpBlocks { table.deallocate() }
+        for chunk in chunks { chunk.deallocate() }
+    }
+
+    @inline(__always)
+    private static func jumpSlot(_ eip: UInt32) -> Int { Int((eip ^ (eip >> 12)) & UInt32(jumpCacheSize - 1)) }
+
+    @inline(__always)
+    private static func bucket(_ physical: UInt32, _ eip: UInt32) -> Int {
+        Int(((physical &* 0x9E37_79B1) ^ eip) >> 16) & (bucketCount - 1)
+    }
+
+    /// The block for `eip` from the jump cache of the privilege class, if there.
+    @inline(__always)
+    func lookup(eip: UInt32, user: Bool) -> UnsafeMutablePointer<Block>? {
+        let slot = Self.jumpSlot(eip)
+        let table = user ? 1 : 0
+        guard jumpEIPs[table][slot] == eip, let block = jumpBlocks[table][slot] else { return nil }
+        return block
+    }
+
+    /// The block for `eip` at `physical` from the hash table (after a jump-cache miss).
+    func find(physical: UInt32, eip: UInt32) -> UnsafeMutablePointer<Block>? {
+        var candidate = buckets[Self.bucket(physical, eip)]
+        while let block = candidate {
+            if block.pointee.physicalAddress == physical && block.pointee.eip == eip && block.pointee.isValid {
+                return block
+            }
+            candidate = block.pointee.hashNext
+        }
+        return nil
+    }
+
+    /// Puts `block` in the jump cache of the privilege class.
+    func remember(_ block: UnsafeMutablePointer<Block>, user: Bool) {
+        let slot = Self.jumpSlot(block.pointee.eip)
+        let table = user ? 1 : 0
+        jumpEIPs[table][slot] = block.pointee.eip
+        jumpBlocks[table][slot] = block
+    }
+
+    /// Copies `ops` into a new block and indexes it under the frames its bytes come from.
+    func insert(eip: UInt32, physical: UInt32, tailFrame: UInt32, tailPage: UInt32,
+                ops: UnsafeBufferPointer<Op>) -> UnsafeMutablePointer<Block> {
+        let bytes = MemoryLayout<Block>.stride + ops.count * MemoryLayout<Op>.stride
+        if chunkUsed + bytes > Self.chunkSize {
+            if arenaBytes + Self.chunkSize > Self.arenaLimit { flush() }
+            chunks.append(UnsafeMutableRawPointer.allocate(byteCount: Self.chunkSize, alignment: 64))
+            chunkUsed = 0
+            arenaBytes += Self.chunkSize
+        }
+        let raw = (chunks[chunks.count - 1] + chunkUsed)
+        chunkUsed += (bytes + 63) & ~63
+        let block = raw.bindMemory(to: Block.self, capacity: 1)
+        let bucket = Self.bucket(physical, eip)
+        block.initialize(to: Block(eip: eip, physicalAddress: physical, tailFrame: tailFrame, tailPage: tailPage,
+                                   count: UInt32(ops.count), isValid: true, hashNext: buckets[bucket]))
+        let target = (raw + MemoryLayout<Block>.stride).bindMemory(to: Op.self, capacity: ops.count)
+        if let source = ops.baseAddress { target.initialize(from: source, count: ops.count) }
+        buckets[bucket] = block
+        blocksByFrame[physical >> 12, default: []].append(block)
+        if tailFrame != Block.noFrame { blocksByFrame[tailFrame, default: []].append(block) }
+        return block
+    }
+
+    /// Invalidates every block holding bytes of `frame` (its code was written).
+    func invalidate(frame: UInt32) {
+        guard let affected = blocksByFrame.removeValue(forKey: frame) else { return }
+        invalidations &+= 1
+        for block in affected where block.pointee.isValid {
+            block.pointee.isValid = false
+            // A run inside it stops at its next op and fetches again.
+            let ops = block.ops
+            for index in 0..<Int(block.pointee.count) { ops[index].kind = .staleCode }
+            unlink(block)
+            let slot = Self.jumpSlot(block.pointee.eip)
+            for table in 0..<2 where jumpBlocks[table][slot] == block {
+                jumpBlocks[table][slot] = nil
+                jumpEIPs[table][slot] = 0
+            }
+        }
+    }
+
+    private func unlink(_ block: UnsafeMutablePointer<Block>) {
+        let bucket = Self.bucket(block.pointee.physicalAddress, block.pointee.eip)
+        var previous: UnsafeMutablePointer<Block>?
+        var candidate = buckets[bucket]
+        while let current = candidate {
+            if current == block {
+                if let previous {
+                    previous.pointee.hashNext = current.pointee.hashNext
+                } else {
+                    buckets[bucket] = current.pointee.hashNext
+                }
+                return
+            }
+            previous = current
+            candidate = current.pointee.hashNext
+        }
+    }
+
+    /// Forgets which block each eip reaches (the TLB was flushed, or CS's base changed).
+    func flushJumpCaches() {
+        for table in 0..<2 {
+            jumpBlocks[table].update(repeating: nil, count: Self.jumpCacheSize)
+            jumpEIPs[table].update(repeating: 0, count: Self.jumpCacheSize)
+        }
+    }
+
+    /// Drops every block. The frames stay marked as code in `PhysicalMemory`
+    /// (a write there just finds nothing to invalidate).
+    func flush() {
+        invalidations &+= 1
+        buckets.update(repeating: nil, count: Self.bucketCount)
+        flushJumpCaches()
+        blocksByFrame.removeAll()
+        for chunk in chunks { chunk.deallocate() }
+        chunks.removeAll()
+        chunkUsed = Self.chunkSize
+        arenaBytes = 0
+    }
+
+    // MARK: Stop addresses
+
+    /// Sets the run's stop addresses; blocks built for other ones are dropped.
+    func setStopAddresses(until: UInt32?, end: UInt32?) {
+        guard until != untilAddress || end != endAddress else { return }
+        untilAddress = until
+        endAddress = end
+        hasStops = until != nil || end != nil
+        flush()
+    }
+
+    /// True when `address` is a stop address (a block must end before it).
+    @inline(__always)
+    func isStop(_ address: UInt32) -> Bool { address == untilAddress || address == endAddress }
+
+    /// Why the run stops at `eip`, if it is a stop address.
+    @inline(__always)
+    func stopReason(at eip: UInt32) -> StopReason? {
+        if eip == untilAddress { return .reachedUntil }
+        if eip == endAddress { return .endOfCode }
+        return nil
+    }
+}

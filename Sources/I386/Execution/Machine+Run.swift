@@ -1,0 +1,303 @@
+/// The run loop: between blocks, look at the pending-events word and the
+/// limits (step limit, the devices' next deadline) once; then run a decoded
+/// block, at most as many instructions as the limits allow, so `--max-steps`
+/// and device interrupts land on exactly the same instruction however the
+/// code was split into blocks.
+extension Machine {
+    /// Executes one instruction (or delivers the exception or interrupt due
+    /// first). Returns nil, or why execution cannot go on.
+    @discardableResult
+    public func step() -> StopReason? {
+        var observer = NoObserver()
+        let reason = run(maxSteps: 1, until: nil, observer: &observer)
+        return reason == .stepLimit ? nil : reason
+    }
+
+    /// Runs until a stop reason: hlt with interrupts off, `until`,
+    /// `endAddress`, an exception no IDT takes, or `maxSteps` instructions.
+    public func run(maxSteps: Int = .max, until: UInt32? = nil) -> StopReason {
+        var observer = NoObserver()
+        return run(maxSteps: maxSteps, until: until, observer: &observer)
+    }
+
+    /// Runs with an observer that sees every instruction (and, if it asks, every memory access).
+    public func run<Observer: ExecutionObserver>(maxSteps: Int = .max, until: UInt32? = nil,
+                                                 observer: inout Observer) -> StopReason {
+        let logsWrites = observer.observesMemoryWrites
+        let logsReads = observer.observesMemoryReads
+        if logsWrites { setLoggingWrites(true) }
+        if logsReads { setLoggingReads(true) }
+        defer {
+            if logsWrites { setLoggingWrites(false) }
+            if logsReads { setLoggingReads(false) }
+        }
+        blocks.setStopAddresses(until: until, end: endAddress)
+        let (sum, overflow) = state.pointee.instructionCount.addingReportingOverflow(UInt64(max(maxSteps, 0)))
+        let limit = overflow ? UInt64.max : sum
+        refreshDeviceLimit()
+
+        while true {
+            let count = state.pointee.instructionCount
+            let eip = state.pointee.eip
+            if blocks.hasStops, let reason = blocks.stopReason(at: eip) { return reason }
+            if count >= limit { return .stepLimit }
+            var budget = min(limit, deviceLimit) &- count
+            if !state.pointee.pendingEvents.isEmpty || budget == 0 || deviceLimit <= count {
+                switch handleEvents(observer: &observer) {
+                case .stop(let reason): return reason
+                case .again: continue
+                case .debugStep:
+                    if let reason = debugStep(observer: &observer) { return reason }
+                    continue
+                case .singleInstruction: budget = 1
+                case .proceed: budget = min(limit, deviceLimit) &- state.pointee.instructionCount
+                }
+                if budget == 0 { continue }
+            }
+            if let reason = runBlock(budget: budget, observer: &observer) { return reason }
+        }
+    }
+
+    /// What the run loop does after looking at the pending events.
+    enum EventOutcome {
+        case stop(StopReason)
+        /// Something changed (an interrupt was delivered, time jumped): look again.
+        case again
+        /// Debug traps are armed: one instruction with debug checks.
+        case debugStep
+        /// An interrupt shadow covers the next instruction: run exactly one.
+        case singleInstruction
+        case proceed
+    }
+
+    /// Handles what is pending at an instruction boundary, in the SDM's
+    /// priority order: a stop request, device time, the interrupt shadow,
+    /// debug traps, then a maskable interrupt if IF allows.
+    @inline(never)
+    func handleEvents<Observer: ExecutionObserver>(observer: inout Observer) -> EventOutcome {
+        if state.pointee.pendingEvents.external & PendingEvents.stopRequest != 0 {
+            state.pointee.pendingEvents.external &= ~PendingEvents.stopRequest
+            return .stop(.stopRequested)
+        }
+        if let timeline, state.pointee.instructionCount >= deviceLimit {
+            timeline.advance(to: state.pointee.time)
+            refreshDeviceLimit()
+        }
+        if state.pointee.pendingEvents.local & PendingEvents.shadow != 0 {
+            state.pointee.pendingEvents.local &= ~PendingEvents.shadow
+            state.pointee.interruptShadow = false
+            return state.pointee.pendingEvents.local & PendingEvents.debugTraps != 0 ? .debugStep : .singleInstruction
+        }
+        if state.pointee.pendingEvents.local & PendingEvents.interruptRequest != 0 && storedFlags & EFLAGS.if != 0 {
+            if let vector = interruptController?.acknowledgeInterrupt() {
+                if let reason = deliverExternalInterrupt(vector, observer: &observer) { return .stop(reason) }
+                return .again
+            }
+        }
+        if state.pointee.pendingEvents.local & PendingEvents.debugTraps != 0 { return .debugStep }
+        return .proceed
+    }
+
+    /// Recomputes when the devices next need the CPU, in instruction-count units.
+    func refreshDeviceLimit() {
+        guard let timeline else {
+            deviceLimit = .max
+            return
+        }
+        let deadline = timeline.nextDeadline
+        let beyond = state.pointee.ticksBeyondInstructions
+        deviceLimit = deadline == .max ? .max : (deadline > beyond ? deadline - beyond : 0)
+    }
+
+    /// Runs the block at eip (building it first if needed) for at most `budget` instructions.
+    @inline(__always)
+    func runBlock<Observer: ExecutionObserver>(budget: UInt64, observer: inout Observer) -> StopReason? {
+        let eip = state.pointee.eip
+        let block: UnsafeMutablePointer<Block>
+        if let cached = blocks.lookup(eip: eip, user: cpl == 3) {
+            block = cached
+        } else {
+            do {
+                block = try buildBlock(at: eip)
+            } catch {
+                return raise(error, at: eip, next: eip, observer: &observer)
+            }
+        }
+        return execute(block, budget: budget, observer: &observer)
+    }
+
+    /// Executes up to `budget` ops of `block`. The instruction count and eip
+    /// are stored once per block; before the last op runs they are exact,
+    /// for the ops that read time or talk to devices (which always end a block).
+    @inline(__always)
+    func execute<Observer: ExecutionObserver>(_ block: UnsafeMutablePointer<Block>, budget: UInt64,
+                                              observer: inout Observer) -> StopReason? {
+        let ops = block.ops
+        let count = Int(min(UInt64(block.pointee.count), budget))
+        let last = count - 1
+        var index = 0
+        var counted = 0  // ops already added to instructionCount
+        do throws(CPUException) {
+            if Observer.isActive {
+                while index < count {
+                    let op = ops + index
+                    let address = op.pointee.address
+                    state.pointee.eip = address
+                    nextEIP = address &+ UInt32(op.pointee.length)
+                    if op.pointee.kind != .staleCode && observer.wantsWillExecute { observer.willExecute(self) }
+                    guard try execute(op) else { return exitBlock(at: op, uncounted: 0, observer: &observer) }
+                    state.pointee.eip = nextEIP
+                    state.pointee.instructionCount &+= 1
+                    counted = index + 1
+                    observer.didExecute(self, instructionAddress: address, writes: writeLogView)
+                    clearAccessLogs()
+                    index += 1
+                }
+                return nil
+            }
+            timeIsExact = false
+            while index < last {
+                guard try execute(ops + index) else {
+                    timeIsExact = true
+                    return exitBlock(at: ops + index, uncounted: index, observer: &observer)
+                }
+                index += 1
+            }
+            timeIsExact = true
+            let op = ops + last
+            state.pointee.instructionCount &+= UInt64(last)
+            counted = last
+            nextEIP = op.pointee.address &+ UInt32(op.pointee.length)
+            guard try execute(op) else { return exitBlock(at: op, uncounted: 0, observer: &observer) }
+            state.pointee.instructionCount &+= 1
+            state.pointee.eip = nextEIP
+            return nil
+        } catch {
+            timeIsExact = true
+            let op = ops + index
+            state.pointee.instructionCount &+= UInt64(index - counted)
+            if case .restartExactly = error { return executeExactly(op, observer: &observer) }
+            let address = op.pointee.address
+            if op.pointee.kind == .unsupported {
+                state.pointee.eip = address
+                return .unsupported(describe(address))
+            }
+            return raise(error, at: address, next: address &+ UInt32(op.pointee.length), observer: &observer)
+        }
+    }
+
+    /// An op returned false: hlt retired, the block's code was rewritten
+    /// under it, or a `rep` instruction stopped between iterations for an
+    /// event. `uncounted` ops before it retired without being counted yet.
+    @inline(never)
+    func exitBlock<Observer: ExecutionObserver>(at op: UnsafeMutablePointer<Op>, uncounted: Int,
+                                                observer: inout Observer) -> StopReason? {
+        state.pointee.instructionCount &+= UInt64(uncounted)
+        let exit = blockExit
+        blockExit = .none
+        switch exit {
+        case .halted:
+            let address = op.pointee.address
+            state.pointee.eip = nextEIP
+            state.pointee.instructionCount &+= 1
+            if Observer.isActive {
+                observer.didExecute(self, instructionAddress: address, writes: writeLogView)
+                clearAccessLogs()
+            }
+            return waitForInterrupt()
+        case .notRetired, .none:
+            state.pointee.eip = op.pointee.address
+            return nil
+        }
+    }
+
+    /// The op raised `restartExactly` (it reached a device in the middle of a
+    /// block): run it again alone, with the instruction count exact.
+    @inline(never)
+    func executeExactly<Observer: ExecutionObserver>(_ op: UnsafeMutablePointer<Op>,
+                                                     observer: inout Observer) -> StopReason? {
+        let address = op.pointee.address
+        state.pointee.eip = address
+        nextEIP = address &+ UInt32(op.pointee.length)
+        do {
+            guard try execute(op) else { return exitBlock(at: op, uncounted: 0, observer: &observer) }
+        } catch {
+            return raise(error, at: address, next: nextEIP, observer: &observer)
+        }
+        state.pointee.eip = nextEIP
+        state.pointee.instructionCount &+= 1
+        if Observer.isActive {
+            observer.didExecute(self, instructionAddress: address, writes: writeLogView)
+            clearAccessLogs()
+        }
+        return nil
+    }
+
+    /// hlt retired: with interrupts enabled and a device that will interrupt,
+    /// time jumps to the device's next deadline (idle costs nothing);
+    /// otherwise the run stops.
+    func waitForInterrupt() -> StopReason? {
+        guard storedFlags & EFLAGS.if != 0, let timeline else { return .halted }
+        if state.pointee.pendingEvents.local & PendingEvents.interruptRequest != 0 { return nil }
+        let deadline = timeline.nextDeadline
+        guard deadline != .max else { return .halted }
+        if deadline > state.pointee.time { state.pointee.ticksBeyondInstructions &+= deadline - state.pointee.time }
+        refreshDeviceLimit()
+        return nil
+    }
+
+    /// Delivers a fault (or gives the reason the run stops) and tells the observer.
+    @inline(never)
+    func raise<Observer: ExecutionObserver>(_ error: CPUException, at address: UInt32, next: UInt32,
+                                            observer: inout Observer) -> StopReason? {
+        writeLog.removeAll()  // a faulting instruction's partial writes
+        state.pointee.eip = address
+        let outcome = handleFault(error, instructionAddress: address, nextAddress: next)
+        let delivered = if case .delivered = outcome { true } else { false }
+        observer.didRaise(self, exception: error, instructionAddress: address, delivered: delivered,
+                          writes: writeLogView)
+        clearAccessLogs()
+        switch outcome {
+        case .delivered: return nil
+        case .stop(let reason): return reason
+        }
+    }
+
+    /// Delivers an external interrupt acknowledged from the controller.
+    func deliverExternalInterrupt<Observer: ExecutionObserver>(_ vector: UInt8,
+                                                               observer: inout Observer) -> StopReason? {
+        let address = state.pointee.eip
+        writeLog.removeAll()
+        switch handleInterrupt(Int(vector), returnAddress: address) {
+        case .delivered:
+            observer.didInterrupt(self, vector: Int(vector), interruptedAddress: address, writes: writeLogView)
+            clearAccessLogs()
+            return nil
+        case .stop(let reason):
+            clearAccessLogs()
+            return reason
+        }
+    }
+
+    /// Asks the run loop to stop at the next instruction boundary (safe from
+    /// another thread or a signal handler: a debugger's Ctrl-C).
+    public func requestStop() {
+        let external = UnsafeMutableRawPointer(state) + Self.externalEventsOffset
+        external.storeBytes(of: PendingEvents.stopRequest, as: UInt32.self)
+    }
+
+    private static let externalEventsOffset: Int = {
+        guard let events = MemoryLayout<CPUState>.offset(of: \.pendingEvents),
+              let external = MemoryLayout<PendingEvents>.offset(of: \.external) else { return 0 }
+        return events + external
+    }()
+
+    /// Asserts or deasserts INTR (the interrupt controller's output).
+    public func setInterruptRequest(_ asserted: Bool) {
+        if asserted {
+            state.pointee.pendingEvents.local |= PendingEvents.interruptRequest
+        } else {
+            state.pointee.pendingEvents.local &= ~PendingEvents.interruptRequest
+        }
+    }
+}
