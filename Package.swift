@@ -20,19 +20,11 @@ let package = Package(
             providers: [.apt(["libcapstone-dev"]), .brew(["capstone"])]
         ),
         .target(name: "X86Decoding", dependencies: ["CCapstone"]),
-        .target(
-            name: "I386",
-            dependencies: ["X86Decoding"],
-            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked", "-cross-module-optimization"], .when(configuration: .release))]
-        ),
+        .target(name: "I386", dependencies: ["X86Decoding"]),
         .target(name: "PC", dependencies: ["I386"]),
         .target(name: "KernelModel"),
         .target(name: "Images", dependencies: ["I386", "PC", "KernelModel"]),
-        .target(
-            name: "Tracing",
-            dependencies: ["Images", "I386", "KernelModel", "X86Decoding"],
-            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked", "-cross-module-optimization"], .when(configuration: .release))]
-        ),
+        .target(name: "Tracing", dependencies: ["Images", "I386", "KernelModel", "X86Decoding"]),
         .executableTarget(
             name: "kstep",
             dependencies: [

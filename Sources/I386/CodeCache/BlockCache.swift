@@ -21,6 +21,12 @@ struct Block {
     static let noFrame = UInt32.max
 }
 
+/// A jump-cache slot: the eip last looked up there and its block (nil: empty).
+struct JumpEntry {
+    var eip: UInt32 = 0
+    var block: UnsafeMutablePointer<Block>?
+}
+
 extension UnsafeMutablePointer where Pointee == Block {
     /// The block's ops.
     var ops: UnsafeMutablePointer<Op> { UnsafeMutableRawPointer(self + 1).assumingMemoryBound(to: Op.self) }
@@ -43,9 +49,8 @@ final class BlockCache {
     static let maxOps = 64
 
     private var buckets: UnsafeMutablePointer<UnsafeMutablePointer<Block>?>
-    /// Per privilege class (supervisor 0, user 1): eip → block.
-    private var jumpEIPs: [UnsafeMutablePointer<UInt32>]
-    private var jumpBlocks: [UnsafeMutablePointer<UnsafeMutablePointer<Block>?>]
+    /// The jump caches, supervisor then user: eip → block.
+    private let jumpEntries: UnsafeMutablePointer<JumpEntry>
     /// Blocks by every frame they hold bytes of, for invalidation.
     private var blocksByFrame: [UInt32: [UnsafeMutablePointer<Block>]] = [:]
     private var chunks: [UnsafeMutableRawPointer] = []
@@ -63,40 +68,25 @@ final class BlockCache {
     init() {
         buckets = .allocate(capacity: Self.bucketCount)
         buckets.initialize(repeating: nil, count: Self.bucketCount)
-        jumpEIPs = (0..<2).map { _ in
-            let table = UnsafeMutablePointer<UInt32>.allocate(capacity: Self.jumpCacheSize)
-            table.initialize(repeating: 0, count: Self.jumpCacheSize)
-            return table
-        }
-        jumpBlocks = (0..<2).map { _ in
-            let table = UnsafeMutablePointer<UnsafeMutablePointer<Block>?>.allocate(capacity: Self.jumpCacheSize)
-            table.initialize(repeating: nil, count: Self.jumpCacheSize)
-            return table
-        }
+        jumpEntries = .allocate(capacity: 2 * Self.jumpCacheSize)
+        jumpEntries.initialize(repeating: JumpEntry(), count: 2 * Self.jumpCacheSize)
     }
 
     deinit {
         buckets.deallocate()
-        for table in jumpEIPs { table.deallocate() }
-        for table in jumpBlocks { table.deallocate() }
+        jumpEntries.deallocate()
         for chunk in chunks { chunk.deallocate() }
     }
 
     @inline(__always)
-    private static func jumpSlot(_ eip: UInt32) -> Int { Int((eip ^ (eip >> 12)) & UInt32(jumpCacheSize - 1)) }
+    static func jumpSlot(_ eip: UInt32) -> Int { Int((eip ^ (eip >> 12)) & UInt32(jumpCacheSize - 1)) }
+
+    /// The jump cache of a privilege class (what `Machine.jumpTable` points at).
+    func jumpTable(user: Bool) -> UnsafeMutablePointer<JumpEntry> { jumpEntries + (user ? Self.jumpCacheSize : 0) }
 
     @inline(__always)
     private static func bucket(_ physical: UInt32, _ eip: UInt32) -> Int {
         Int(((physical &* 0x9E37_79B1) ^ eip) >> 16) & (bucketCount - 1)
-    }
-
-    /// The block for `eip` from the jump cache of the privilege class, if there.
-    @inline(__always)
-    func lookup(eip: UInt32, user: Bool) -> UnsafeMutablePointer<Block>? {
-        let slot = Self.jumpSlot(eip)
-        let table = user ? 1 : 0
-        guard jumpEIPs[table][slot] == eip, let block = jumpBlocks[table][slot] else { return nil }
-        return block
     }
 
     /// The block for `eip` at `physical` from the hash table (after a jump-cache miss).
@@ -113,10 +103,7 @@ final class BlockCache {
 
     /// Puts `block` in the jump cache of the privilege class.
     func remember(_ block: UnsafeMutablePointer<Block>, user: Bool) {
-        let slot = Self.jumpSlot(block.pointee.eip)
-        let table = user ? 1 : 0
-        jumpEIPs[table][slot] = block.pointee.eip
-        jumpBlocks[table][slot] = block
+        jumpTable(user: user)[Self.jumpSlot(block.pointee.eip)] = JumpEntry(eip: block.pointee.eip, block: block)
     }
 
     /// Copies `ops` into a new block and indexes it under the frames its bytes come from.
@@ -154,9 +141,8 @@ final class BlockCache {
             for index in 0..<Int(block.pointee.count) { ops[index].kind = .staleCode }
             unlink(block)
             let slot = Self.jumpSlot(block.pointee.eip)
-            for table in 0..<2 where jumpBlocks[table][slot] == block {
-                jumpBlocks[table][slot] = nil
-                jumpEIPs[table][slot] = 0
+            for user in [false, true] where jumpTable(user: user)[slot].block == block {
+                jumpTable(user: user)[slot] = JumpEntry()
             }
         }
     }
@@ -181,10 +167,7 @@ final class BlockCache {
 
     /// Forgets which block each eip reaches (the TLB was flushed, or CS's base changed).
     func flushJumpCaches() {
-        for table in 0..<2 {
-            jumpBlocks[table].update(repeating: nil, count: Self.jumpCacheSize)
-            jumpEIPs[table].update(repeating: 0, count: Self.jumpCacheSize)
-        }
+        jumpEntries.update(repeating: JumpEntry(), count: 2 * Self.jumpCacheSize)
     }
 
     /// Drops every block. The frames stay marked as code in `PhysicalMemory`

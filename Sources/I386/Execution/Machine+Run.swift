@@ -33,28 +33,32 @@ extension Machine {
         }
         blocks.setStopAddresses(until: until, end: endAddress)
         let (sum, overflow) = state.pointee.instructionCount.addingReportingOverflow(UInt64(max(maxSteps, 0)))
-        let limit = overflow ? UInt64.max : sum
+        let stepLimit = overflow ? UInt64.max : sum
         refreshDeviceLimit()
+        let hasStops = blocks.hasStops
 
         while true {
             let count = state.pointee.instructionCount
-            let eip = state.pointee.eip
-            if blocks.hasStops, let reason = blocks.stopReason(at: eip) { return reason }
-            if count >= limit { return .stepLimit }
-            var budget = min(limit, deviceLimit) &- count
-            if !state.pointee.pendingEvents.isEmpty || budget == 0 || deviceLimit <= count {
-                switch handleEvents(observer: &observer) {
-                case .stop(let reason): return reason
-                case .again: continue
-                case .debugStep:
-                    if let reason = debugStep(observer: &observer) { return reason }
-                    continue
-                case .singleInstruction: budget = 1
-                case .proceed: budget = min(limit, deviceLimit) &- state.pointee.instructionCount
+            var limit = min(stepLimit, deviceLimit)
+            // One test for everything that is not "run the next block": the
+            // limits, pending events, stop addresses.
+            if count >= limit || !state.pointee.pendingEvents.isEmpty || hasStops {
+                if hasStops, let reason = blocks.stopReason(at: state.pointee.eip) { return reason }
+                if count >= stepLimit { return .stepLimit }
+                if count >= deviceLimit || !state.pointee.pendingEvents.isEmpty {
+                    switch handleEvents(observer: &observer) {
+                    case .stop(let reason): return reason
+                    case .again: continue
+                    case .debugStep:
+                        if let reason = debugStep(observer: &observer) { return reason }
+                        continue
+                    case .singleInstruction: limit = count &+ 1
+                    case .proceed: limit = min(stepLimit, deviceLimit)
+                    }
+                    if count >= limit { continue }
                 }
-                if budget == 0 { continue }
             }
-            if let reason = runBlock(budget: budget, observer: &observer) { return reason }
+            if let reason = runBlock(budget: limit &- count, observer: &observer) { return reason }
         }
     }
 
@@ -113,8 +117,9 @@ extension Machine {
     @inline(__always)
     func runBlock<Observer: ExecutionObserver>(budget: UInt64, observer: inout Observer) -> StopReason? {
         let eip = state.pointee.eip
+        let entry = jumpTable + BlockCache.jumpSlot(eip)
         let block: UnsafeMutablePointer<Block>
-        if let cached = blocks.lookup(eip: eip, user: cpl == 3) {
+        if entry.pointee.eip == eip, let cached = entry.pointee.block {
             block = cached
         } else {
             do {
@@ -133,14 +138,14 @@ extension Machine {
     func execute<Observer: ExecutionObserver>(_ block: UnsafeMutablePointer<Block>, budget: UInt64,
                                               observer: inout Observer) -> StopReason? {
         let ops = block.ops
-        let count = Int(min(UInt64(block.pointee.count), budget))
-        let last = count - 1
-        var index = 0
+        let blockCount = UInt64(block.pointee.count)
+        let count = Int(truncatingIfNeeded: budget < blockCount ? budget : blockCount)
+        let last = ops + (count - 1)
+        var op = ops
         var counted = 0  // ops already added to instructionCount
         do throws(CPUException) {
             if Observer.isActive {
-                while index < count {
-                    let op = ops + index
+                while op <= last {
                     let address = op.pointee.address
                     state.pointee.eip = address
                     nextEIP = address &+ UInt32(op.pointee.length)
@@ -148,34 +153,32 @@ extension Machine {
                     guard try execute(op) else { return exitBlock(at: op, uncounted: 0, observer: &observer) }
                     state.pointee.eip = nextEIP
                     state.pointee.instructionCount &+= 1
-                    counted = index + 1
+                    counted &+= 1
                     observer.didExecute(self, instructionAddress: address, writes: writeLogView)
                     clearAccessLogs()
-                    index += 1
+                    op += 1
                 }
                 return nil
             }
             timeIsExact = false
-            while index < last {
-                guard try execute(ops + index) else {
+            while op < last {
+                guard try execute(op) else {
                     timeIsExact = true
-                    return exitBlock(at: ops + index, uncounted: index, observer: &observer)
+                    return exitBlock(at: op, uncounted: op - ops, observer: &observer)
                 }
-                index += 1
+                op += 1
             }
             timeIsExact = true
-            let op = ops + last
-            state.pointee.instructionCount &+= UInt64(last)
-            counted = last
-            nextEIP = op.pointee.address &+ UInt32(op.pointee.length)
-            guard try execute(op) else { return exitBlock(at: op, uncounted: 0, observer: &observer) }
+            state.pointee.instructionCount &+= UInt64(count &- 1)
+            counted = count &- 1
+            nextEIP = last.pointee.address &+ UInt32(last.pointee.length)
+            guard try execute(last) else { return exitBlock(at: last, uncounted: 0, observer: &observer) }
             state.pointee.instructionCount &+= 1
             state.pointee.eip = nextEIP
             return nil
         } catch {
             timeIsExact = true
-            let op = ops + index
-            state.pointee.instructionCount &+= UInt64(index - counted)
+            state.pointee.instructionCount &+= UInt64((op - ops) &- counted)
             if case .restartExactly = error { return executeExactly(op, observer: &observer) }
             let address = op.pointee.address
             if op.pointee.kind == .unsupported {

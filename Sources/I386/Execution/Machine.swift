@@ -21,6 +21,8 @@ public final class Machine {
     /// Linear-to-host translations for the current privilege class (the TLB's fast tables).
     var readTable: UnsafeMutablePointer<UnsafeMutableRawPointer?>
     var writeTable: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    /// The jump cache of the current privilege class (eip → block).
+    var jumpTable: UnsafeMutablePointer<JumpEntry>
     /// The TLB: both privilege classes' tables and what fills and flushes them.
     let tlb: TranslationBuffer
     /// Decoded blocks by physical address.
@@ -89,6 +91,7 @@ public final class Machine {
         readTable = tlb.readTable(user: false)
         writeTable = tlb.writeTable(user: false)
         blocks = BlockCache()
+        jumpTable = blocks.jumpTable(user: false)
         physicalMemory.codeWriteHandler = { [unowned self] frame in self.codeFrameWritten(frame) }
         physicalMemory.codeMarkHandler = { [unowned self] frame in
             if let host = self.physicalMemory.frames[frame] { self.tlb.forgetWrites(toHost: host) }

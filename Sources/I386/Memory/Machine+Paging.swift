@@ -190,6 +190,7 @@ extension Machine {
         userAccess = user
         readTable = tlb.readTable(user: user)
         writeTable = tlb.writeTable(user: user)
+        jumpTable = blocks.jumpTable(user: cpl == 3)
     }
 
     /// Runs `body` with memory accesses checked as supervisor accesses

@@ -1,7 +1,8 @@
 /// add, adc, sub, sbb, cmp, inc, dec, neg, mul, imul, div, idiv.
 extension Machine {
     @inline(__always)
-    func add(_ op: Op) throws(CPUException) {
+    func add(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let address = try memoryAddress(op)
         let left = try read(op.destination, op, size: size, address: address)
@@ -11,7 +12,8 @@ extension Machine {
         setLazyFlags(.add, left, right, result, size: size)
     }
 
-    func adc(_ op: Op) throws(CPUException) {
+    func adc(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let address = try memoryAddress(op)
         let left = try read(op.destination, op, size: size, address: address)
@@ -23,7 +25,8 @@ extension Machine {
     }
 
     @inline(__always)
-    func sub(_ op: Op) throws(CPUException) {
+    func sub(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let address = try memoryAddress(op)
         let left = try read(op.destination, op, size: size, address: address)
@@ -33,7 +36,8 @@ extension Machine {
         setLazyFlags(.sub, left, right, result, size: size)
     }
 
-    func sbb(_ op: Op) throws(CPUException) {
+    func sbb(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let address = try memoryAddress(op)
         let left = try read(op.destination, op, size: size, address: address)
@@ -45,7 +49,8 @@ extension Machine {
     }
 
     @inline(__always)
-    func cmp(_ op: Op) throws(CPUException) {
+    func cmp(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let address = try memoryAddress(op)
         let left = try read(op.destination, op, size: size, address: address)
@@ -54,7 +59,8 @@ extension Machine {
     }
 
     @inline(__always)
-    func inc(_ op: Op) throws(CPUException) {
+    func inc(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let address = try memoryAddress(op)
         let value = try read(op.destination, op, size: size, address: address)
@@ -64,7 +70,8 @@ extension Machine {
     }
 
     @inline(__always)
-    func dec(_ op: Op) throws(CPUException) {
+    func dec(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let address = try memoryAddress(op)
         let value = try read(op.destination, op, size: size, address: address)
@@ -73,7 +80,8 @@ extension Machine {
         setIncDecFlags(.dec, value, result, size: size)
     }
 
-    func neg(_ op: Op) throws(CPUException) {
+    func neg(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let address = try memoryAddress(op)
         let value = try read(op.destination, op, size: size, address: address)
@@ -88,7 +96,8 @@ extension Machine {
     // from the low half of the product and clears AF. div/idiv leave all six
     // undefined: kstep leaves them unchanged.
 
-    func mul(_ op: Op) throws(CPUException) {
+    func mul(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let address = try memoryAddress(op)
         let factor = UInt64(try read(op.source, op, size: size, address: address))
@@ -116,7 +125,8 @@ extension Machine {
         setMultiplyFlags(low: low, size: size, overflow: overflow)
     }
 
-    func imul1(_ op: Op) throws(CPUException) {
+    func imul1(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let address = try memoryAddress(op)
         let factor = Int64(Int32(bitPattern: signExtend(try read(op.source, op, size: size, address: address), size: size)))
@@ -142,7 +152,8 @@ extension Machine {
     }
 
     /// imul r, r/m (`imul2`) and imul r, r/m, imm (`imul3`).
-    func imul2(_ op: Op) throws(CPUException) {
+    func imul2(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let address = try memoryAddress(op)
         let source = try read(op.source, op, size: size, address: address)
@@ -161,7 +172,8 @@ extension Machine {
         setFlags(flags, mask: EFLAGS.arithmetic)
     }
 
-    func div(_ op: Op) throws(CPUException) {
+    func div(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let address = try memoryAddress(op)
         let divisor = UInt64(try read(op.source, op, size: size, address: address))
@@ -188,7 +200,8 @@ extension Machine {
         }
     }
 
-    func idiv(_ op: Op) throws(CPUException) {
+    func idiv(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let address = try memoryAddress(op)
         let divisor = Int64(Int32(bitPattern: signExtend(try read(op.source, op, size: size, address: address), size: size)))

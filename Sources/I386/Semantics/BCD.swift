@@ -70,7 +70,8 @@ extension Machine {
         setFlags(resultFlags(ax & 0xFF, size: 1) | flags, mask: EFLAGS.arithmetic)
     }
 
-    func aam(_ op: Op) throws(CPUException) {
+    func aam(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let base = op.immediate & 0xFF
         guard base != 0 else { throw .divideError }
         let al = registers[0] & 0xFF
@@ -79,7 +80,8 @@ extension Machine {
         setFlags(resultFlags(result & 0xFF, size: 1), mask: EFLAGS.arithmetic)
     }
 
-    func aad(_ op: Op) {
+    func aad(_ pointer: UnsafePointer<Op>) {
+        let op = pointer.pointee
         let base = op.immediate & 0xFF
         let al = ((registers[0] & 0xFF) &+ ((registers[0] >> 8) & 0xFF) &* base) & 0xFF
         setRegister(0, size: 2, al)

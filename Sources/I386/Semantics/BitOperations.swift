@@ -4,7 +4,8 @@
 /// undefined and kstep leaves them unchanged. bsf/bsr set ZF; with a zero
 /// source the destination keeps its value (what Intel and AMD parts do).
 extension Machine {
-    func bitTest(_ op: Op) throws(CPUException) {
+    func bitTest(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let bits = UInt32(size * 8)
         let offset = op.source == Op.immediate ? op.immediate : register(op.source, size: size)
@@ -37,7 +38,8 @@ extension Machine {
         setFlags(selected, mask: EFLAGS.cf)
     }
 
-    func bitScan(_ op: Op) throws(CPUException) {
+    func bitScan(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let address = try memoryAddress(op)
         let value = try read(op.source, op, size: size, address: address)

@@ -2,31 +2,36 @@
 /// cwd/cdq, lahf, sahf, xlat, setcc, cmovcc.
 extension Machine {
     @inline(__always)
-    func mov(_ op: Op) throws(CPUException) {
+    func mov(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let address = try memoryAddress(op)
         let value = try read(op.source, op, size: size, address: address)
         try write(op.destination, size: size, address: address, value)
     }
 
-    func movzx(_ op: Op) throws(CPUException) {
+    func movzx(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let address = try memoryAddress(op, size: Int(op.sourceSize))
         let value = try read(op.source, op, size: Int(op.sourceSize), address: address)
         try write(op.destination, size: Int(op.size), address: address, value)
     }
 
-    func movsx(_ op: Op) throws(CPUException) {
+    func movsx(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let address = try memoryAddress(op, size: Int(op.sourceSize))
         let value = signExtend(try read(op.source, op, size: Int(op.sourceSize), address: address), size: Int(op.sourceSize))
         try write(op.destination, size: Int(op.size), address: address, value & sizeMask(Int(op.size)))
     }
 
     @inline(__always)
-    func lea(_ op: Op) {
+    func lea(_ pointer: UnsafePointer<Op>) {
+        let op = pointer.pointee
         setRegister(op.destination, size: Int(op.size), effectiveAddress(op))
     }
 
-    func xchg(_ op: Op) throws(CPUException) {
+    func xchg(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let address = try memoryAddress(op)
         let first = try read(op.destination, op, size: size, address: address)
@@ -35,7 +40,8 @@ extension Machine {
         try write(op.source, size: size, address: address, first)
     }
 
-    func xadd(_ op: Op) throws(CPUException) {
+    func xadd(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let address = try memoryAddress(op)
         let destination = try read(op.destination, op, size: size, address: address)
@@ -47,7 +53,8 @@ extension Machine {
         setLazyFlags(.add, destination, source, sum, size: size)
     }
 
-    func cmpxchg(_ op: Op) throws(CPUException) {
+    func cmpxchg(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let address = try memoryAddress(op)
         let destination = try read(op.destination, op, size: size, address: address)
@@ -63,7 +70,8 @@ extension Machine {
         setLazyFlags(.sub, accumulator, destination, difference, size: size)
     }
 
-    func cmpxchg8b(_ op: Op) throws(CPUException) {
+    func cmpxchg8b(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         guard op.destination == Op.memory else { throw .invalidOpcode(bytes: []) }
         let address = try linearAddress(op, size: 8)
         let low = try load32(address)
@@ -81,12 +89,14 @@ extension Machine {
         }
     }
 
-    func bswap(_ op: Op) {
+    func bswap(_ pointer: UnsafePointer<Op>) {
+        let op = pointer.pointee
         let value = registers[Int(op.destination)]
         registers[Int(op.destination)] = op.size == 4 ? value.byteSwapped : value & 0xFFFF_0000
     }
 
-    func cbw(_ op: Op) {
+    func cbw(_ pointer: UnsafePointer<Op>) {
+        let op = pointer.pointee
         if op.size == 2 {
             setRegister(0, size: 2, signExtend(registers[0], size: 1))
         } else {
@@ -94,7 +104,8 @@ extension Machine {
         }
     }
 
-    func cwd(_ op: Op) {
+    func cwd(_ pointer: UnsafePointer<Op>) {
+        let op = pointer.pointee
         if op.size == 2 {
             setRegister(2, size: 2, registers[0] & 0x8000 != 0 ? 0xFFFF : 0)
         } else {
@@ -111,18 +122,21 @@ extension Machine {
         setFlags(register(4, size: 1), mask: EFLAGS.sf | EFLAGS.zf | EFLAGS.af | EFLAGS.pf | EFLAGS.cf)
     }
 
-    func xlat(_ op: Op) throws(CPUException) {
+    func xlat(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         var offset = registers[3] &+ (registers[0] & 0xFF)
         if op.prefixes & Op.addressSize16 != 0 { offset &= 0xFFFF }
         setRegister(0, size: 1, UInt32(try load8(segments[Int(op.segment)].base &+ offset)))
     }
 
-    func setcc(_ op: Op) throws(CPUException) {
+    func setcc(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let address = try memoryAddress(op)
         try write(op.destination, size: 1, address: address, condition(op.condition) ? 1 : 0)
     }
 
-    func cmovcc(_ op: Op) throws(CPUException) {
+    func cmovcc(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let address = try memoryAddress(op)
         let value = try read(op.source, op, size: size, address: address)  // read even when false

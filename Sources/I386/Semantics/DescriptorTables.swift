@@ -1,7 +1,8 @@
 /// lgdt/sgdt, lidt/sidt, lldt/sldt, ltr/str, far-pointer loads, bound,
 /// and the descriptor queries verr/verw/lar/lsl/arpl.
 extension Machine {
-    func loadTableRegister(_ op: Op) throws(CPUException) {
+    func loadTableRegister(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         try requirePrivilege()
         let address = try linearAddress(op, size: 6)
         let limit = try load16(address)
@@ -11,7 +12,8 @@ extension Machine {
         if op.kind == .lgdt { gdtr = table } else { idtr = table }
     }
 
-    func storeTableRegister(_ op: Op) throws(CPUException) {
+    func storeTableRegister(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let address = try linearAddress(op, size: 6)
         let table = op.kind == .sgdt ? gdtr : idtr
         try store16(address, table.limit)
@@ -19,7 +21,8 @@ extension Machine {
     }
 
     /// sldt/str: a register destination gets the selector zero-extended.
-    func storeSystemSelector(_ op: Op) throws(CPUException) {
+    func storeSystemSelector(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let selector = UInt32(op.kind == .sldt ? state.pointee.ldtr.selector : state.pointee.taskRegister.selector)
         if op.destination == Op.memory {
             try store16(try linearAddress(op, size: 2), UInt16(selector))
@@ -28,7 +31,8 @@ extension Machine {
         }
     }
 
-    func lldt(_ op: Op) throws(CPUException) {
+    func lldt(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         try requirePrivilege()
         let selector = UInt16(truncatingIfNeeded: try read(op.source, op, size: 2, address: try memoryAddress(op, size: 2)))
         guard selector & 0xFFFC != 0 else {
@@ -42,7 +46,8 @@ extension Machine {
         state.pointee.ldtr = descriptor
     }
 
-    func ltr(_ op: Op) throws(CPUException) {
+    func ltr(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         try requirePrivilege()
         let selector = UInt16(truncatingIfNeeded: try read(op.source, op, size: 2, address: try memoryAddress(op, size: 2)))
         guard selector & 0xFFFC != 0, selector & 4 == 0 else {
@@ -54,7 +59,8 @@ extension Machine {
     }
 
     /// lds/les/lfs/lgs/lss: offset then selector from memory; `specialRegister` names the segment.
-    func loadFarPointer(_ op: Op) throws(CPUException) {
+    func loadFarPointer(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let address = try linearAddress(op, size: size + 2)
         let offset = try load(address, size: size)
@@ -63,7 +69,8 @@ extension Machine {
         setRegister(op.destination, size: size, offset)
     }
 
-    func bound(_ op: Op) throws(CPUException) {
+    func bound(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let address = try linearAddress(op, size: size * 2)
         let index = Int32(bitPattern: signExtend(register(op.destination, size: size), size: size))
@@ -87,7 +94,8 @@ extension Machine {
     }
 
     /// verr/verw: ZF = the segment is readable/writable at the current privilege.
-    func verify(_ op: Op) throws(CPUException) {
+    func verify(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let selector = try selectorOperand(op)
         var accessible = false
         if let descriptor = visibleDescriptor(selector), descriptor.attributes & 0x10 != 0 {
@@ -99,7 +107,8 @@ extension Machine {
     }
 
     /// lar/lsl: the access rights or the limit of a visible descriptor; ZF says whether it was.
-    func loadDescriptorField(_ op: Op) throws(CPUException) {
+    func loadDescriptorField(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let selector = try selectorOperand(op)
         guard let descriptor = visibleDescriptor(selector) else {
             setFlags(0, mask: EFLAGS.zf)
@@ -121,7 +130,8 @@ extension Machine {
     }
 
     /// arpl r/m16, r16: raise the destination selector's RPL to the source's.
-    func arpl(_ op: Op) throws(CPUException) {
+    func arpl(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let address = try memoryAddress(op, size: 2)
         let destination = try read(op.destination, op, size: 2, address: address)
         let source = register(op.source, size: 2)

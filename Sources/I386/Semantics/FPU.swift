@@ -28,7 +28,8 @@ extension Machine {
     }
 
     /// fninit/fnclex, fnsave, frstor, fxsave, fxrstor, wait, fnstsw, fnstcw, fldcw.
-    func fpuOperation(_ op: Op) throws(CPUException) {
+    func fpuOperation(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         try checkFPUAvailable(isWait: op.kind == .wait)
         switch op.kind {
         case .fninit:

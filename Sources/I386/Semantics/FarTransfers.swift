@@ -38,13 +38,15 @@ extension Machine {
         return (UInt16(truncatingIfNeeded: op.immediate2), op.immediate)
     }
 
-    func jmpFar(_ op: Op) throws(CPUException) {
+    func jmpFar(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let (selector, offset) = try farPointer(op)
         let descriptor = try codeSegmentForTransfer(selector)
         try enterCodeSegment(descriptor, selector: selector, level: cpl, offset: offset)
     }
 
-    func callFar(_ op: Op) throws(CPUException) {
+    func callFar(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let (selector, offset) = try farPointer(op)
         let descriptor = try codeSegmentForTransfer(selector)
         let size = Int(op.size)
@@ -91,7 +93,8 @@ extension Machine {
         }
     }
 
-    func retFar(_ op: Op) throws(CPUException) {
+    func retFar(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let oldESP = registers[4]
         let savedSegments = savedSegmentRegisters()
@@ -119,7 +122,8 @@ extension Machine {
         }
     }
 
-    func iret(_ op: Op) throws(CPUException) {
+    func iret(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         guard storedFlags & EFLAGS.nt == 0 else {
             throw .generalProtection(errorCode: 0)  // a nested-task return: task switches are not modelled

@@ -1,7 +1,8 @@
 /// and, or, xor, test, not.
 extension Machine {
     @inline(__always)
-    func logic(_ op: Op) throws(CPUException) {
+    func logic(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let address = try memoryAddress(op)
         let left = try read(op.destination, op, size: size, address: address)
@@ -16,7 +17,8 @@ extension Machine {
     }
 
     @inline(__always)
-    func test(_ op: Op) throws(CPUException) {
+    func test(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let address = try memoryAddress(op)
         let left = try read(op.destination, op, size: size, address: address)
@@ -24,7 +26,8 @@ extension Machine {
         setLazyFlags(.logic, left, right, left & right, size: size)
     }
 
-    func not(_ op: Op) throws(CPUException) {
+    func not(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let address = try memoryAddress(op)
         let value = try read(op.destination, op, size: size, address: address)

@@ -1,6 +1,7 @@
 /// Segment register loads from the GDT/LDT, and moves to and from segment registers.
 extension Machine {
-    func movFromSegment(_ op: Op) throws(CPUException) {
+    func movFromSegment(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let selector = UInt32(segments[Int(op.specialRegister)].selector)
         if op.destination == Op.memory {
             try store16(try linearAddress(op), UInt16(selector))  // always a 16-bit store
@@ -10,7 +11,8 @@ extension Machine {
         }
     }
 
-    func movToSegment(_ op: Op) throws(CPUException) {
+    func movToSegment(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let address = try memoryAddress(op)
         let selector = UInt16(truncatingIfNeeded: try read(op.source, op, size: 2, address: address))
         guard op.specialRegister != UInt8(SegmentName.cs.rawValue) else {

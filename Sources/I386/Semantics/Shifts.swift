@@ -12,7 +12,8 @@ extension Machine {
         (location == Op.immediate ? op.immediate : registers[Int(location & 3)]) & 0x1F
     }
 
-    func shift(_ op: Op) throws(CPUException) {
+    func shift(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let count = shiftCount(op.source, op)
         let address = try memoryAddress(op)
@@ -46,7 +47,8 @@ extension Machine {
         setFlags(flags, mask: EFLAGS.arithmetic)
     }
 
-    func rotate(_ op: Op) throws(CPUException) {
+    func rotate(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let count = shiftCount(op.source, op)
         let address = try memoryAddress(op)
@@ -71,7 +73,8 @@ extension Machine {
         setFlags(carry | (overflow ? EFLAGS.of : 0), mask: EFLAGS.cf | EFLAGS.of)
     }
 
-    func rotateThroughCarry(_ op: Op) throws(CPUException) {
+    func rotateThroughCarry(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let bits = UInt64(size * 8)
         let masked = shiftCount(op.source, op)
@@ -102,7 +105,8 @@ extension Machine {
     }
 
     /// shld/shrd: the count location is in `countLocation`, the second register in `source`.
-    func doubleShift(_ op: Op) throws(CPUException) {
+    func doubleShift(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let count = UInt64(shiftCount(op.countLocation, op))
         let address = try memoryAddress(op)

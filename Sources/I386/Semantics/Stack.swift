@@ -1,7 +1,8 @@
 /// push, pop, pusha, popa, pushf, popf, push/pop of segment registers, enter, leave.
 extension Machine {
     @inline(__always)
-    func push(_ op: Op) throws(CPUException) {
+    func push(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         // The memory operand is addressed, and `push %esp` reads esp, before the decrement.
         let address = op.source == Op.memory ? try linearAddress(op) : 0
@@ -10,7 +11,8 @@ extension Machine {
     }
 
     @inline(__always)
-    func pop(_ op: Op) throws(CPUException) {
+    func pop(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let oldESP = registers[4]
         let value = try pop(size: size)
@@ -27,7 +29,8 @@ extension Machine {
         }
     }
 
-    func pusha(_ op: Op) throws(CPUException) {
+    func pusha(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let oldESP = registers[4]
         let values = [registers[0], registers[1], registers[2], registers[3], oldESP,
@@ -40,7 +43,8 @@ extension Machine {
         }
     }
 
-    func popa(_ op: Op) throws(CPUException) {
+    func popa(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let oldESP = registers[4]
         var values: [UInt32] = []
@@ -56,12 +60,14 @@ extension Machine {
         }
     }
 
-    func pushf(_ op: Op) throws(CPUException) {
+    func pushf(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         // VM and RF are cleared in the pushed image.
         try push(eflags & ~(EFLAGS.vm | EFLAGS.rf), size: Int(op.size))
     }
 
-    func popf(_ op: Op) throws(CPUException) {
+    func popf(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let value = try pop(size: size)
         var changeable = EFLAGS.arithmetic | EFLAGS.tf | EFLAGS.df | EFLAGS.nt | EFLAGS.ac | EFLAGS.id
@@ -74,7 +80,8 @@ extension Machine {
         storedFlags &= ~EFLAGS.rf
     }
 
-    func pushSegment(_ op: Op) throws(CPUException) {
+    func pushSegment(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let selector = UInt32(segments[Int(op.specialRegister)].selector)
         if op.size == 4 {
             // A 32-bit push of a segment register writes only the low word (as P6 and later do).
@@ -86,7 +93,8 @@ extension Machine {
         }
     }
 
-    func popSegment(_ op: Op) throws(CPUException) {
+    func popSegment(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let oldESP = registers[4]
         let value = try pop(size: Int(op.size))
         do {
@@ -97,7 +105,8 @@ extension Machine {
         }
     }
 
-    func enter(_ op: Op) throws(CPUException) {
+    func enter(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let oldESP = registers[4]
         let oldEBP = registers[5]
@@ -126,7 +135,8 @@ extension Machine {
         }
     }
 
-    func leave(_ op: Op) throws(CPUException) {
+    func leave(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let oldESP = registers[4]
         registers[4] = registers[5]

@@ -22,7 +22,8 @@ extension Machine {
         }
     }
 
-    func movs(_ op: Op) throws(CPUException) {
+    func movs(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let step = stringDelta &* UInt32(size)
         try repeatString(op) { () throws(CPUException) -> Bool in
@@ -34,7 +35,8 @@ extension Machine {
         }
     }
 
-    func stos(_ op: Op) throws(CPUException) {
+    func stos(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let step = stringDelta &* UInt32(size)
         let value = register(0, size: size)
@@ -45,7 +47,8 @@ extension Machine {
         }
     }
 
-    func lods(_ op: Op) throws(CPUException) {
+    func lods(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let step = stringDelta &* UInt32(size)
         try repeatString(op) { () throws(CPUException) -> Bool in
@@ -55,7 +58,8 @@ extension Machine {
         }
     }
 
-    func cmps(_ op: Op) throws(CPUException) {
+    func cmps(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let step = stringDelta &* UInt32(size)
         let whileEqual = op.prefixes & Op.repPrefix != 0
@@ -69,7 +73,8 @@ extension Machine {
         }
     }
 
-    func scas(_ op: Op) throws(CPUException) {
+    func scas(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let step = stringDelta &* UInt32(size)
         let whileEqual = op.prefixes & Op.repPrefix != 0
@@ -82,7 +87,8 @@ extension Machine {
         }
     }
 
-    func ins(_ op: Op) throws(CPUException) {
+    func ins(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let step = stringDelta &* UInt32(size)
         let port = UInt16(registers[2] & 0xFFFF)
@@ -94,7 +100,8 @@ extension Machine {
         }
     }
 
-    func outs(_ op: Op) throws(CPUException) {
+    func outs(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let size = Int(op.size)
         let step = stringDelta &* UInt32(size)
         let port = UInt16(registers[2] & 0xFFFF)

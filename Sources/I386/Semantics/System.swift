@@ -125,14 +125,16 @@ extension Machine {
     }
 
     /// lmsw loads PE, MP, EM, TS (and cannot clear PE); smsw stores CR0's low word.
-    func lmsw(_ op: Op) throws(CPUException) {
+    func lmsw(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         try requirePrivilege()
         let value = try read(op.source, op, size: 2, address: try memoryAddress(op, size: 2))
         let cr0 = state.pointee.cr0
         setControlRegister(0, (cr0 & ~0xE) | (value & 0xF) | (cr0 & 1))
     }
 
-    func smsw(_ op: Op) throws(CPUException) {
+    func smsw(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let address = try memoryAddress(op, size: 2)
         if op.destination == Op.memory {
             try store16(address, UInt16(truncatingIfNeeded: state.pointee.cr0))
@@ -160,13 +162,15 @@ extension Machine {
         op.source == Op.immediate ? UInt16(op.immediate & 0xFF) : UInt16(registers[2] & 0xFFFF)
     }
 
-    func portIn(_ op: Op) throws(CPUException) {
+    func portIn(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let port = portNumber(op)
         try checkIOPermission(port: port, size: Int(op.size))
         setRegister(0, size: Int(op.size), readPort(port, size: Int(op.size)))
     }
 
-    func portOut(_ op: Op) throws(CPUException) {
+    func portOut(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         let port = portNumber(op)
         try checkIOPermission(port: port, size: Int(op.size))
         writePort(port, size: Int(op.size), register(0, size: Int(op.size)))
@@ -174,7 +178,8 @@ extension Machine {
 
     // MARK: Control and debug registers
 
-    func movToControl(_ op: Op) throws(CPUException) {
+    func movToControl(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         try requirePrivilege()
         let value = registers[Int(op.source)]
         switch op.specialRegister {
@@ -183,7 +188,8 @@ extension Machine {
         }
     }
 
-    func movFromControl(_ op: Op) throws(CPUException) {
+    func movFromControl(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         try requirePrivilege()
         let value: UInt32
         switch op.specialRegister {
@@ -206,18 +212,21 @@ extension Machine {
         return Int(number)
     }
 
-    func movToDebug(_ op: Op) throws(CPUException) {
+    func movToDebug(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         try requirePrivilege()
         setDebugRegister(try debugIndex(op), registers[Int(op.source)])
     }
 
-    func movFromDebug(_ op: Op) throws(CPUException) {
+    func movFromDebug(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         try requirePrivilege()
         registers[Int(op.destination)] = debugRegisters[try debugIndex(op)]
     }
 
     /// invlpg: forgets the translation of the page holding the operand's address.
-    func invlpg(_ op: Op) throws(CPUException) {
+    func invlpg(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+        let op = pointer.pointee
         try requirePrivilege()
         invalidatePage(try linearAddress(op, size: 1))
     }

@@ -162,27 +162,51 @@ extension Machine {
         }
     }
 
-    /// Evaluates condition code `cc` (the low nibble of a jcc/setcc/cmovcc opcode).
+    /// Evaluates condition code `cc` (the low nibble of a jcc/setcc/cmovcc
+    /// opcode) straight from the pending operation where that is cheap: after
+    /// cmp/sub, after logic ops (CF = OF = 0), and for ZF/SF alone.
     @inline(__always)
     func condition(_ cc: UInt8) -> Bool {
-        // cmp/sub then jcc is the commonest pair: compare the operands directly.
-        if flagsOperation == .sub && flagsSignBit == 0x8000_0000 {
+        let operation = flagsOperation
+        let result: Bool
+        switch operation {
+        case .sub:
             let left = flagsLeft, right = flagsRight
-            let result: Bool
             switch cc >> 1 {
             case 1: result = left < right
             case 2: result = left == right
             case 3: result = left <= right
-            case 6: result = Int32(bitPattern: left) < Int32(bitPattern: right)
-            case 7: result = Int32(bitPattern: left) <= Int32(bitPattern: right)
+            case 4: result = flagsResult & flagsSignBit != 0
+            case 6, 7:
+                // Signed compare at the operand size: shift both so the sign bit is bit 31.
+                let shift = UInt32(flagsSignBit.leadingZeroBitCount)
+                let a = Int32(bitPattern: left << shift), b = Int32(bitPattern: right << shift)
+                result = cc >> 1 == 6 ? a < b : a <= b
             default: return slowCondition(cc)
             }
-            return cc & 1 == 0 ? result : !result
+        case .logic, .inc, .dec:
+            let value = flagsResult
+            switch cc >> 1 {
+            case 2: result = value == 0
+            case 4: result = value & flagsSignBit != 0
+            case 6 where operation == .logic: result = value & flagsSignBit != 0  // l: SF != OF, OF = 0
+            case 7 where operation == .logic: result = value == 0 || value & flagsSignBit != 0
+            default: return slowCondition(cc)
+            }
+        case .none:
+            let flags = storedFlags
+            switch cc >> 1 {
+            case 2: result = flags & EFLAGS.zf != 0
+            case 1: result = flags & EFLAGS.cf != 0
+            default: return slowCondition(cc)
+            }
+        default:
+            return slowCondition(cc)
         }
-        return slowCondition(cc)
+        return cc & 1 == 0 ? result : !result
     }
 
-    @inline(__always)
+    @inline(never)
     private func slowCondition(_ cc: UInt8) -> Bool {
         let result: Bool
         switch cc >> 1 {
