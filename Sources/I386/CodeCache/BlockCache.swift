@@ -13,6 +13,8 @@ struct Block {
     var tailPage: UInt32
     /// How many ops follow the header.
     var count: UInt32
+    /// The eip after its last op (where execution goes on unless that op branches).
+    var fallThrough: UInt32
     /// False once its code was written (it stays allocated until the cache is flushed).
     var isValid: Bool
     /// The next block in the same hash bucket.
@@ -120,8 +122,10 @@ final class BlockCache {
         chunkUsed += (bytes + 63) & ~63
         let block = raw.bindMemory(to: Block.self, capacity: 1)
         let bucket = Self.bucket(physical, eip)
+        let fallThrough = ops.last.map { $0.address &+ UInt32($0.length) } ?? eip
         block.initialize(to: Block(eip: eip, physicalAddress: physical, tailFrame: tailFrame, tailPage: tailPage,
-                                   count: UInt32(ops.count), isValid: true, hashNext: buckets[bucket]))
+                                   count: UInt32(ops.count), fallThrough: fallThrough, isValid: true,
+                                   hashNext: buckets[bucket]))
         let target = (raw + MemoryLayout<Block>.stride).bindMemory(to: Op.self, capacity: ops.count)
         if let source = ops.baseAddress { target.initialize(from: source, count: ops.count) }
         buckets[bucket] = block

@@ -17,11 +17,18 @@ extension Machine {
         }
         var ops: [Op] = []
         ops.reserveCapacity(16)
+        if blocks.isStop(eip) {
+            // A stop address: its block is one op that ends the run there.
+            var stop = Op()
+            stop.kind = .stop
+            stop.address = eip
+            ops.append(stop)
+        }
         var address = eip
         var tailFrame = Block.noFrame
         var tailPage: UInt32 = 0
         let firstPage = linear >> 12
-        while ops.count < BlockCache.maxOps {
+        while ops.count < BlockCache.maxOps && ops.first?.kind != .stop {
             let instructionLinear = codeBase &+ address
             guard instructionLinear >> 12 == firstPage else { break }  // the next page starts a new block
             if address != eip && blocks.isStop(address) { break }
@@ -48,6 +55,8 @@ extension Machine {
                 op.length = 1
                 op.address = address
             }
+            // An instruction that needs the exact time runs as a block of its own.
+            if op.needsExactTime && !ops.isEmpty { break }
             let length = Int(op.length)
             let offset = Int(instructionLinear & 0xFFF)
             let physicalAddress = (physical & ~0xFFF) | UInt32(offset)
@@ -59,7 +68,7 @@ extension Machine {
             }
             ops.append(op)
             address = address &+ UInt32(max(length, 1))
-            if op.endsBlock || offset + length >= 4096 { break }
+            if op.endsBlock || op.needsExactTime || offset + length >= 4096 { break }
         }
         let block = ops.withUnsafeBufferPointer { buffer in
             blocks.insert(eip: eip, physical: physical, tailFrame: tailFrame, tailPage: tailPage, ops: buffer)

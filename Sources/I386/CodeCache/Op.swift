@@ -63,6 +63,8 @@ enum OpKind: UInt8 {
     case unsupported
     /// An op of a block whose code was rewritten: the instruction is fetched again.
     case staleCode
+    /// A stop address of the run (`until`, a snippet's end): the block there is this one op.
+    case stop
 
     // Data movement
     case mov, movzx, movsx, lea, xchg, xadd, cmpxchg, cmpxchg8b, bswap
@@ -108,8 +110,19 @@ enum OpKind: UInt8 {
     case xorRR, xorRI, xorRM, xorMR
     case cmpRR, cmpRI, cmpRM, cmpMR
     case testRR, testRI, testRM, testMR
-    case incR, decR, pushR, popR, lea32, call32, ret32
-    case pushM, movzxByteRM, movzxWordRM
+    case incR, decR, pushR, popR, lea32, call32, ret32, jz, jnz
+    case pushM, movzxByteRM, movzxWordRM, movzxByteRR, movzxWordRR
+    case movsxByteRM, movsxWordRM, movsxByteRR, movsxWordRR, cmovRR, cmovRM
+
+    /// True for instructions that need the exact time (they talk to devices
+    /// or read the clock): they run as blocks of their own, so the instruction
+    /// count is exact when they start.
+    var needsExactTime: Bool {
+        switch self {
+        case .in, .out, .ins, .outs, .rdtsc, .rdmsr, .hlt: true
+        default: false
+        }
+    }
 
     /// True for instructions after which a block ends: control transfers,
     /// anything that changes privilege, paging, IF/TF or the interrupt shadow,
@@ -119,13 +132,13 @@ enum OpKind: UInt8 {
 
     private static let blockEnders: [Bool] = {
         let enders: Set<OpKind> = [
-            .undecoded, .invalid, .undecodable, .unsupported, .staleCode,
+            .undecoded, .invalid, .undecodable, .unsupported, .staleCode, .stop,
             .movToSegment, .popSegment, .popf,
             .jmp, .jmpIndirect, .call, .callIndirect, .ret, .jcc, .loop, .loope, .loopne, .jecxz,
             .ins, .outs, .cli, .sti,
             .hlt, .rdtsc, .int3, .int, .into, .in, .out, .movToControl, .movToDebug, .clts,
             .jmpFar, .callFar, .retFar, .iret, .rdmsr, .wrmsr, .sysenter, .sysexit, .lmsw, .invlpg,
-            .call32, .ret32, .lgdt, .lidt, .lldt, .ltr,
+            .call32, .ret32, .jz, .jnz, .lgdt, .lidt, .lldt, .ltr,
         ]
         return (0...UInt8.max).map { raw in OpKind(rawValue: raw).map { enders.contains($0) } ?? true }
     }()
@@ -136,9 +149,18 @@ extension Op {
     /// is a string instruction with a rep prefix).
     var endsBlock: Bool {
         if kind.endsBlock { return true }
+        return isRepeatedString
+    }
+
+    /// True when this op runs as a block of its own (see `OpKind.needsExactTime`);
+    /// `rep` strings too, since the run loop may stop them between iterations.
+    var needsExactTime: Bool { kind.needsExactTime || isRepeatedString }
+
+    /// A string instruction with a rep prefix.
+    var isRepeatedString: Bool {
         switch kind {
-        case .movs, .stos, .lods, .cmps, .scas: return prefixes & (Op.repPrefix | Op.repnePrefix) != 0
-        default: return false
+        case .movs, .stos, .lods, .cmps, .scas: prefixes & (Op.repPrefix | Op.repnePrefix) != 0
+        default: false
         }
     }
 }

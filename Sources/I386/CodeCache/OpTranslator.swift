@@ -19,6 +19,7 @@ enum OpTranslator {
 
     /// Picks a specialised kind for 32-bit register/immediate/memory forms.
     private static func specialize(_ op: inout Op) {
+        if op.kind == .jcc && (op.condition == 4 || op.condition == 5) { op.kind = op.condition == 4 ? .jz : .jnz }
         guard op.size == 4, op.prefixes & (Op.addressSize16 | Op.lockPrefix) == 0 else { return }
         func form(_ destination: UInt8, _ source: UInt8) -> Int? {
             switch (destination, source) {
@@ -50,6 +51,14 @@ enum OpTranslator {
         case .push where op.source == Op.memory: op.kind = .pushM
         case .movzx where op.destination < 8 && op.source == Op.memory:
             op.kind = op.sourceSize == 1 ? .movzxByteRM : .movzxWordRM
+        case .movzx where op.destination < 8 && op.source < 8:
+            op.kind = op.sourceSize == 1 ? .movzxByteRR : .movzxWordRR
+        case .movsx where op.destination < 8 && op.source == Op.memory:
+            op.kind = op.sourceSize == 1 ? .movsxByteRM : .movsxWordRM
+        case .movsx where op.destination < 8 && op.source < 8:
+            op.kind = op.sourceSize == 1 ? .movsxByteRR : .movsxWordRR
+        case .cmovcc where op.destination < 8 && op.source < 8: op.kind = .cmovRR
+        case .cmovcc where op.destination < 8 && op.source == Op.memory: op.kind = .cmovRM
         case .pop where op.destination < 8 && op.destination != 4: op.kind = .popR
         case .lea: op.kind = .lea32
         case .call: op.kind = .call32

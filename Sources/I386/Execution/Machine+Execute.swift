@@ -57,6 +57,21 @@ extension Machine {
         case .pushM: try push32(try load32(try fastAddress(p)))
         case .movzxByteRM: registers[Int(p.pointee.destination)] = UInt32(try load8(try fastAddress(p, size: 1)))
         case .movzxWordRM: registers[Int(p.pointee.destination)] = UInt32(try load16(try fastAddress(p, size: 2)))
+        case .movzxByteRR: registers[Int(p.pointee.destination)] = register(p.pointee.source, size: 1)
+        case .movzxWordRR: registers[Int(p.pointee.destination)] = registers[Int(p.pointee.source)] & 0xFFFF
+        case .movsxByteRM:
+            let byte = try load8(try fastAddress(p, size: 1))
+            registers[Int(p.pointee.destination)] = UInt32(bitPattern: Int32(Int8(bitPattern: byte)))
+        case .movsxWordRM:
+            let word = try load16(try fastAddress(p, size: 2))
+            registers[Int(p.pointee.destination)] = UInt32(bitPattern: Int32(Int16(bitPattern: word)))
+        case .movsxByteRR: registers[Int(p.pointee.destination)] = signExtend(register(p.pointee.source, size: 1), size: 1)
+        case .movsxWordRR: registers[Int(p.pointee.destination)] = signExtend(registers[Int(p.pointee.source)], size: 2)
+        case .cmovRR:
+            if condition(p.pointee.condition) { registers[Int(p.pointee.destination)] = registers[Int(p.pointee.source)] }
+        case .cmovRM:
+            let value = try load32(try fastAddress(p))  // read even when the condition is false
+            if condition(p.pointee.condition) { registers[Int(p.pointee.destination)] = value }
         case .popR: registers[Int(p.pointee.destination)] = try pop32()
         case .lea32:
             registers[Int(p.pointee.destination)] = registers[Int(p.pointee.base)]
@@ -68,6 +83,8 @@ extension Machine {
         case .ret32: nextEIP = try pop32()
         case .jcc: if condition(p.pointee.condition) { nextEIP = p.pointee.immediate }
         case .jmp: nextEIP = p.pointee.immediate
+        case .jz: if isZero { nextEIP = p.pointee.immediate }
+        case .jnz: if !isZero { nextEIP = p.pointee.immediate }
 
         // Generic handlers.
         case .mov: try mov(p)
@@ -161,6 +178,9 @@ extension Machine {
             return false
         case .staleCode:
             blockExit = .notRetired
+            return false
+        case .stop:
+            blockExit = .stop
             return false
         case .cpuid: cpuid()
         case .rdtsc: rdtsc()

@@ -35,28 +35,28 @@ extension Machine {
         let (sum, overflow) = state.pointee.instructionCount.addingReportingOverflow(UInt64(max(maxSteps, 0)))
         let stepLimit = overflow ? UInt64.max : sum
         refreshDeviceLimit()
-        let hasStops = blocks.hasStops
 
         while true {
             let count = state.pointee.instructionCount
             var limit = min(stepLimit, deviceLimit)
             // One test for everything that is not "run the next block": the
-            // limits, pending events, stop addresses.
-            if count >= limit || !state.pointee.pendingEvents.isEmpty || hasStops {
-                if hasStops, let reason = blocks.stopReason(at: state.pointee.eip) { return reason }
-                if count >= stepLimit { return .stepLimit }
-                if count >= deviceLimit || !state.pointee.pendingEvents.isEmpty {
-                    switch handleEvents(observer: &observer) {
-                    case .stop(let reason): return reason
-                    case .again: continue
-                    case .debugStep:
-                        if let reason = debugStep(observer: &observer) { return reason }
-                        continue
-                    case .singleInstruction: limit = count &+ 1
-                    case .proceed: limit = min(stepLimit, deviceLimit)
-                    }
-                    if count >= limit { continue }
+            // limits and pending events. (Stop addresses have blocks of their own.)
+            if count >= limit || !state.pointee.pendingEvents.isEmpty {
+                if count >= stepLimit {
+                    // At the limit on a stop address, the stop is the better answer.
+                    if blocks.hasStops, let reason = blocks.stopReason(at: state.pointee.eip) { return reason }
+                    return .stepLimit
                 }
+                switch handleEvents(observer: &observer) {
+                case .stop(let reason): return reason
+                case .again: continue
+                case .debugStep:
+                    if let reason = debugStep(observer: &observer) { return reason }
+                    continue
+                case .singleInstruction: limit = count &+ 1
+                case .proceed: limit = min(stepLimit, deviceLimit)
+                }
+                if count >= limit { continue }
             }
             if let reason = runBlock(budget: limit &- count, observer: &observer) { return reason }
         }
@@ -131,56 +131,47 @@ extension Machine {
         return execute(block, budget: budget, observer: &observer)
     }
 
-    /// Executes up to `budget` ops of `block`. The instruction count and eip
-    /// are stored once per block; before the last op runs they are exact,
-    /// for the ops that read time or talk to devices (which always end a block).
+    /// Executes up to `budget` ops of `block`. eip is set once, to where the
+    /// block falls through (the last op may branch instead), and the
+    /// instruction count is added once, at the end: the ops that read time or
+    /// talk to devices run as blocks of their own, so the count is exact for them.
     @inline(__always)
     func execute<Observer: ExecutionObserver>(_ block: UnsafeMutablePointer<Block>, budget: UInt64,
                                               observer: inout Observer) -> StopReason? {
         let ops = block.ops
         let blockCount = UInt64(block.pointee.count)
         let count = Int(truncatingIfNeeded: budget < blockCount ? budget : blockCount)
-        let last = ops + (count - 1)
+        let end = ops + count
         var op = ops
-        var counted = 0  // ops already added to instructionCount
         do throws(CPUException) {
             if Observer.isActive {
-                while op <= last {
+                repeat {
                     let address = op.pointee.address
                     state.pointee.eip = address
-                    nextEIP = address &+ UInt32(op.pointee.length)
-                    if op.pointee.kind != .staleCode && observer.wantsWillExecute { observer.willExecute(self) }
+                    if op.pointee.kind != .staleCode && op.pointee.kind != .stop && observer.wantsWillExecute {
+                        observer.willExecute(self)
+                    }
+                    state.pointee.eip = address &+ UInt32(op.pointee.length)
                     guard try execute(op) else { return exitBlock(at: op, uncounted: 0, observer: &observer) }
-                    state.pointee.eip = nextEIP
                     state.pointee.instructionCount &+= 1
-                    counted &+= 1
                     observer.didExecute(self, instructionAddress: address, writes: writeLogView)
                     clearAccessLogs()
                     op += 1
-                }
+                } while op != end
                 return nil
             }
-            timeIsExact = false
-            while op < last {
-                guard try execute(op) else {
-                    timeIsExact = true
-                    return exitBlock(at: op, uncounted: op - ops, observer: &observer)
-                }
+            // A partial run stops before the block's last op, so eip is the next op's address.
+            state.pointee.eip = UInt64(count) == blockCount ? block.pointee.fallThrough : end.pointee.address
+            repeat {
+                guard try execute(op) else { return exitBlock(at: op, uncounted: op - ops, observer: &observer) }
                 op += 1
-            }
-            timeIsExact = true
-            state.pointee.instructionCount &+= UInt64(count &- 1)
-            counted = count &- 1
-            nextEIP = last.pointee.address &+ UInt32(last.pointee.length)
-            guard try execute(last) else { return exitBlock(at: last, uncounted: 0, observer: &observer) }
-            state.pointee.instructionCount &+= 1
-            state.pointee.eip = nextEIP
+            } while op != end
+            state.pointee.instructionCount &+= UInt64(count)
             return nil
         } catch {
-            timeIsExact = true
-            state.pointee.instructionCount &+= UInt64((op - ops) &- counted)
-            if case .restartExactly = error { return executeExactly(op, observer: &observer) }
             let address = op.pointee.address
+            if !Observer.isActive { state.pointee.instructionCount &+= UInt64(op - ops) }
+            if case .restartExactly = error { return executeExactly(op, observer: &observer) }
             if op.pointee.kind == .unsupported {
                 state.pointee.eip = address
                 return .unsupported(describe(address))
@@ -199,9 +190,11 @@ extension Machine {
         let exit = blockExit
         blockExit = .none
         switch exit {
+        case .stop:
+            return blocks.stopReason(at: op.pointee.address) ?? .reachedUntil
         case .halted:
             let address = op.pointee.address
-            state.pointee.eip = nextEIP
+            state.pointee.eip = address &+ UInt32(op.pointee.length)
             state.pointee.instructionCount &+= 1
             if Observer.isActive {
                 observer.didExecute(self, instructionAddress: address, writes: writeLogView)
@@ -221,7 +214,10 @@ extension Machine {
                                                      observer: inout Observer) -> StopReason? {
         let address = op.pointee.address
         state.pointee.eip = address
+        if Observer.isActive && observer.wantsWillExecute { observer.willExecute(self) }
         nextEIP = address &+ UInt32(op.pointee.length)
+        timeIsExact = true
+        defer { timeIsExact = false }
         do {
             guard try execute(op) else { return exitBlock(at: op, uncounted: 0, observer: &observer) }
         } catch {

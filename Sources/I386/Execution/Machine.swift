@@ -12,7 +12,9 @@ public final class Machine {
     let state: UnsafeMutablePointer<CPUState>
     /// Views into `state`: the nine general-register slots, the six segment
     /// registers by hardware number, DR0–DR7.
-    let registers: UnsafeMutablePointer<UInt32>
+    var registers: UnsafeMutablePointer<UInt32> {
+        @inline(__always) get { UnsafeMutableRawPointer(state).assumingMemoryBound(to: UInt32.self) }
+    }
     let segments: UnsafeMutablePointer<SegmentRegister>
     let debugRegisters: UnsafeMutablePointer<UInt32>
 
@@ -49,15 +51,20 @@ public final class Machine {
     /// Exceptions and interrupts delivered through the IDT, in order (vector, error code, return eip).
     public internal(set) var deliveredEvents: [(vector: Int, errorCode: UInt32?, eip: UInt32)] = []
 
-    /// The next instruction's address while the last op of a block executes;
-    /// branch handlers overwrite it.
-    var nextEIP: UInt32 = 0
+    /// The address of the instruction after the one executing: eip itself,
+    /// which the run loop sets to a block's fall-through address before its
+    /// ops run (only a block's last op reads or branches it).
+    var nextEIP: UInt32 {
+        @inline(__always) get { state.pointee.eip }
+        @inline(__always) set { state.pointee.eip = newValue }
+    }
     /// Set by an op that ends the run loop's block early (hlt, an invalidated
     /// block's stale op): why.
     var blockExit: BlockExit = .none
-    /// False while the ops of a block before its last run without counting:
-    /// a device reached then would see a stale time (see `CPUException.restartExactly`).
-    var timeIsExact = true
+    /// True while an instruction runs alone with the instruction count
+    /// exact; a device reached from the middle of a block would see a stale
+    /// time (see `CPUException.restartExactly`).
+    var timeIsExact = false
     /// When the devices next need the CPU, in instruction-count units.
     var deviceLimit: UInt64 = .max
     /// Accesses are checked as user accesses (CPL 3 and no supervisor access in progress).
@@ -83,7 +90,7 @@ public final class Machine {
         state = .allocate(capacity: 1)
         state.initialize(to: CPUState())
         let base = UnsafeMutableRawPointer(state)
-        registers = (base + Self.offset(\.generalRegisters)).assumingMemoryBound(to: UInt32.self)
+        precondition(Self.offset(\.generalRegisters) == 0, "kstep: the general registers must open CPUState")
         segments = (base + Self.offset(\.segmentRegisters)).assumingMemoryBound(to: SegmentRegister.self)
         debugRegisters = (base + Self.offset(\.debugRegisters)).assumingMemoryBound(to: UInt32.self)
         physicalMemory = PhysicalMemory()
@@ -191,6 +198,8 @@ enum BlockExit {
     case none
     /// hlt retired.
     case halted
+    /// A stop address (`until`, a snippet's end) was reached.
+    case stop
     /// The instruction did not retire: its block was invalidated (its code was written), or a `rep` stopped between iterations for an event. Execution resumes at its address.
     case notRetired
 }

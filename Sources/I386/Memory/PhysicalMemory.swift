@@ -26,6 +26,8 @@ public final class PhysicalMemory {
     let codeMaps: UnsafeMutablePointer<UnsafeMutablePointer<UInt64>?>
     /// Memory-mapped devices by their page-aligned ranges.
     private var devices: [(first: UInt32, last: UInt32, base: UInt32, device: any MemoryMappedDevice)] = []
+    /// Frames with a code map, to release in deinit.
+    private var codeFrames: [Int] = []
     /// Regions obtained with mmap, to release in deinit.
     private var regions: [(pointer: UnsafeMutableRawPointer, size: Int)] = []
 
@@ -57,7 +59,10 @@ public final class PhysicalMemory {
     }
 
     deinit {
-        for frame in 0..<Self.frameCount where codeMaps[frame] != nil { codeMaps[frame]?.deallocate() }
+        for frame in codeFrames {
+            codeMaps[frame]?.deallocate()
+            codeMaps[frame] = nil
+        }
         for region in regions { munmap(region.pointer, region.size) }
         free(frames)
         free(permissions)
@@ -183,6 +188,8 @@ public final class PhysicalMemory {
             map = .allocate(capacity: 64)
             map.initialize(repeating: 0, count: 64)
             codeMaps[frame] = map
+            if codeFrames.count >= 1 << 16 { codeFrames = Array(Set(codeFrames.filter { codeMaps[$0] != nil })) }
+            codeFrames.append(frame)
             codeMarkHandler?(frame)
         }
         for byte in offset..<min(offset + length, 4096) { map[byte >> 6] |= 1 << UInt64(byte & 63) }

@@ -12,6 +12,8 @@ extension Machine {
         (location == Op.immediate ? op.immediate : registers[Int(location & 3)]) & 0x1F
     }
 
+    /// shl/sal, shr, sar: the flags are left pending (`LazyFlags.shl`…) and
+    /// evaluated only if something reads them.
     func shift(_ pointer: UnsafePointer<Op>) throws(CPUException) {
         let op = pointer.pointee
         let size = Int(op.size)
@@ -19,32 +21,23 @@ extension Machine {
         let address = try memoryAddress(op)
         let value = try read(op.destination, op, size: size, address: address)
         guard count != 0 else { return }
-        let bits = UInt32(size * 8)
         let mask = sizeMask(size)
-        let signBit = UInt32(1) << (bits - 1)
         let result: UInt32
-        let carry: UInt32
-        let overflow: Bool
+        let operation: LazyFlags
         switch op.kind {
         case .shl:
-            let wide = UInt64(value) << UInt64(count)
-            result = UInt32(truncatingIfNeeded: wide) & mask
-            carry = UInt32((wide >> UInt64(bits)) & 1)
-            overflow = (result & signBit != 0) != (carry != 0)
+            result = UInt32(truncatingIfNeeded: UInt64(value) << UInt64(count)) & mask
+            operation = .shl
         case .shr:
             result = UInt32(UInt64(value) >> UInt64(count)) & mask
-            carry = UInt32((UInt64(value) >> UInt64(count - 1)) & 1)
-            overflow = value & signBit != 0
+            operation = .shr
         default:  // sar
             let signed = Int64(Int32(bitPattern: signExtend(value, size: size)))
             result = UInt32(truncatingIfNeeded: signed >> Int64(count)) & mask
-            carry = UInt32(truncatingIfNeeded: signed >> Int64(count - 1)) & 1
-            overflow = false
+            operation = .sar
         }
         try write(op.destination, size: size, address: address, result)
-        var flags = resultFlags(result, size: size) | carry
-        if overflow { flags |= EFLAGS.of }
-        setFlags(flags, mask: EFLAGS.arithmetic)
+        setLazyFlags(operation, value, count, result, size: size)
     }
 
     func rotate(_ pointer: UnsafePointer<Op>) throws(CPUException) {

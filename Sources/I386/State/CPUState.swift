@@ -99,5 +99,7 @@ struct PendingEvents: Sendable {
     static let stopRequest: UInt32 = 1 << 0
 
     /// True when any request is pending.
-    var isEmpty: Bool { local | external == 0 }
+    var isEmpty: Bool {
+        @inline(__always) get { local | external == 0 }
+    }
 }

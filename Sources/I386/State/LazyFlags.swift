@@ -16,6 +16,13 @@ enum LazyFlags: UInt8 {
     case inc
     /// dec: sub flags with CF preserved in `flagsCarry`.
     case dec
+    /// shl/sal by a count of 1–31 (`right`) of `left`: CF is the last bit
+    /// shifted out, OF = CF xor the result's sign, AF = 0 (see `Shifts.swift`).
+    case shl
+    /// shr by a count of 1–31: CF is the last bit shifted out, OF = the old sign, AF = 0.
+    case shr
+    /// sar by a count of 1–31: CF is the last bit shifted out, OF = 0, AF = 0.
+    case sar
 }
 
 /// EFLAGS bit masks.

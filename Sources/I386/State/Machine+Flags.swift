@@ -60,6 +60,31 @@ extension Machine {
         case .sbbWithBorrow: flagsLeft <= flagsRight ? 1 : 0
         case .logic: 0
         case .inc, .dec: flagsCarry
+        case .shl, .shr, .sar: shiftCarry
+        }
+    }
+
+    /// CF of the pending shift: the last bit shifted out of the operand (for
+    /// shl, of a 64-bit intermediate, so counts above the width give 0).
+    private var shiftCarry: UInt32 {
+        let value = UInt64(flagsLeft), count = UInt64(flagsRight & 0x1F)
+        switch flagsOperation {
+        case .shl:
+            let bits = UInt64(flagsSignBit.trailingZeroBitCount + 1)
+            return UInt32(truncatingIfNeeded: (value << count) >> bits) & 1
+        case .shr:
+            return UInt32(truncatingIfNeeded: value >> (count &- 1)) & 1
+        default:  // sar: the sign-extended operand
+            let unused = UInt32(flagsSignBit.leadingZeroBitCount)
+            let signed = Int64(Int32(bitPattern: flagsLeft << unused) >> Int32(unused))
+            return UInt32(truncatingIfNeeded: signed >> Int64(count &- 1)) & 1
+        }
+    }
+
+    /// ZF, inline for jz/jnz: every pending operation leaves it as "the result is zero".
+    var isZero: Bool {
+        @inline(__always) get {
+            flagsOperation == .none ? storedFlags & EFLAGS.zf != 0 : flagsResult == 0
         }
     }
 
@@ -78,7 +103,9 @@ extension Machine {
             return (flagsLeft ^ flagsResult) & (flagsRight ^ flagsResult) & flagsSignBit != 0
         case .sub, .sbbWithBorrow, .dec:
             return (flagsLeft ^ flagsRight) & (flagsLeft ^ flagsResult) & flagsSignBit != 0
-        case .logic: return false
+        case .logic, .sar: return false
+        case .shl: return (flagsResult & flagsSignBit != 0) != (carryFlag != 0)
+        case .shr: return flagsLeft & flagsSignBit != 0
         }
     }
 
@@ -89,7 +116,7 @@ extension Machine {
     var auxiliaryFlag: Bool {
         switch flagsOperation {
         case .none: storedFlags & EFLAGS.af != 0
-        case .logic: false
+        case .logic, .shl, .shr, .sar: false
         default: (flagsLeft ^ flagsRight ^ flagsResult) & 0x10 != 0
         }
     }
@@ -119,7 +146,11 @@ extension Machine {
         case .sub, .sbbWithBorrow, .dec:
             if (left ^ right) & (left ^ result) & sign != 0 { flags |= EFLAGS.of }
             if (left ^ right ^ result) & 0x10 != 0 { flags |= EFLAGS.af }
-        case .logic, .none:
+        case .shl:
+            if (result & sign != 0) != (carryFlag != 0) { flags |= EFLAGS.of }
+        case .shr:
+            if left & sign != 0 { flags |= EFLAGS.of }
+        case .logic, .sar, .none:
             break
         }
         flags |= carryFlag
@@ -133,7 +164,11 @@ extension Machine {
     /// Sets the flags in `mask` to the corresponding bits of `values`, keeping the others.
     @inline(__always)
     func setFlags(_ values: UInt32, mask: UInt32) {
-        materializeFlags()
+        if mask & EFLAGS.arithmetic == EFLAGS.arithmetic {
+            flagsOperation = .none  // every pending flag is overwritten: nothing to evaluate
+        } else {
+            materializeFlags()
+        }
         storedFlags = (storedFlags & ~mask) | (values & mask)
     }
 
@@ -184,7 +219,7 @@ extension Machine {
                 result = cc >> 1 == 6 ? a < b : a <= b
             default: return slowCondition(cc)
             }
-        case .logic, .inc, .dec:
+        case .logic, .inc, .dec, .shl, .shr, .sar:
             let value = flagsResult
             switch cc >> 1 {
             case 2: result = value == 0
