@@ -1,7 +1,8 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Layers point one way: kstep → Tracing → Images → (I386 → X86Decoding → CCapstone, KernelModel).
+// Layers point one way: kstep → Tracing → Images → (I386 → X86Decoding → CCapstone, KernelModel);
+// PC (the platform's devices) sees I386 only through its bus protocols.
 let package = Package(
     name: "kstep",
     platforms: [.macOS(.v15)],
@@ -26,6 +27,7 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked", "-cross-module-optimization"], .when(configuration: .release))]
         ),
         .target(name: "KernelModel"),
+        .target(name: "PC", dependencies: ["I386"]),
         .target(name: "Images", dependencies: ["I386", "KernelModel"]),
         .target(
             name: "Tracing",
@@ -44,5 +46,6 @@ let package = Package(
         .testTarget(name: "ImagesTests", dependencies: ["Images"], exclude: ["Fixtures"]),  // read by path
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "I386", "Images"]),
         .testTarget(name: "kstepTests", dependencies: ["kstep"]),
+        .testTarget(name: "PCTests", dependencies: ["PC"]),
     ]
 )
