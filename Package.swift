@@ -46,6 +46,6 @@ let package = Package(
         .testTarget(name: "ImagesTests", dependencies: ["Images"], exclude: ["Fixtures"]),  // read by path
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "I386", "Images"]),
         .testTarget(name: "kstepTests", dependencies: ["kstep"]),
-        .testTarget(name: "PCTests", dependencies: ["PC"]),
+        .testTarget(name: "PCTests", dependencies: ["PC", "I386"]),
     ]
 )
