@@ -1,7 +1,8 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Layers point one way: kstep → Tracing → Images → (PC → I386 → X86Decoding → CCapstone, KernelModel).
+// Layers point one way: kstep → Tracing → Images → (PC → I386 → X86Decoding → CCapstone, KernelModel);
+// PC (the platform's devices) sees I386 only through its bus protocols.
 let package = Package(
     name: "kstep",
     platforms: [.macOS(.v15)],
@@ -37,5 +38,6 @@ let package = Package(
         .testTarget(name: "ImagesTests", dependencies: ["Images"], exclude: ["Fixtures"]),  // read by path
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "I386", "Images", "PC"]),
         .testTarget(name: "kstepTests", dependencies: ["kstep"]),
+        .testTarget(name: "PCTests", dependencies: ["PC", "I386"]),
     ]
 )

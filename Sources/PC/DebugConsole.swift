@@ -1,20 +1,25 @@
-import I386
-
-/// Port 0xE9, the Bochs/QEMU debug console: every byte written is appended
-/// to `text`. A read returns 0xE9, as Bochs answers, so a guest can detect it.
-public final class DebugConsole: PortDevice {
-    /// The port it answers on.
+/// The Bochs/QEMU debug console at port 0xE9: a byte written is appended to `text`.
+///
+/// A read returns 0xE9, the value Bochs returns so a guest can detect the port.
+/// A wider write is split like any byte-wide device's, so only its low byte
+/// reaches port 0xE9 and is appended.
+public final class DebugConsole: ByteWidePortDevice {
+    /// Port 0xE9.
     public static let port: UInt16 = 0xE9
+    /// The ports it answers: 0xE9.
+    public let ports: [ClosedRange<UInt16>] = [port...port]
 
-    /// Every byte written so far.
+    /// Every byte the guest has written, in order.
     public private(set) var text: [UInt8] = []
 
-    /// An empty console.
+    /// Creates an empty console.
     public init() {}
 
-    public func readPort(_ port: UInt16, size: Int) -> UInt32 { 0xE9 }
+    /// Returns 0xE9.
+    public func readByte(at port: UInt16) -> UInt8 { 0xE9 }
 
-    public func writePort(_ port: UInt16, size: Int, value: UInt32) {
-        text.append(UInt8(truncatingIfNeeded: value))
+    /// Appends `value` to `text`.
+    public func writeByte(_ value: UInt8, at port: UInt16) {
+        text.append(value)
     }
 }
