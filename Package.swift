@@ -20,9 +20,11 @@ let package = Package(
             providers: [.apt(["libcapstone-dev"]), .brew(["capstone"])]
         ),
         .target(name: "X86Decoding", dependencies: ["CCapstone"]),
+        // The host's x87, one instruction at a time (x86 hosts only; see include/cx87.h).
+        .target(name: "CX87"),
         .target(
             name: "I386",
-            dependencies: ["X86Decoding"],
+            dependencies: ["X86Decoding", "CX87"],
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked", "-cross-module-optimization"], .when(configuration: .release))]
         ),
         .target(name: "KernelModel"),
