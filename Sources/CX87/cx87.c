@@ -12,23 +12,28 @@
 /// Instructions that write the memory result.
 #define WRITE(text) __asm__ volatile(text " %0" : "+m"(stored) :: "memory")
 
-/// EFLAGS, read with pushf (below the x86-64 red zone, and with lea, which
-/// leaves the flags alone, to move the stack pointer).
+/// fcomi/fucomi: EFLAGS' arithmetic flags are set from `eflags_in` first and
+/// read back after, with pushf/popf below the x86-64 red zone (lea moves the
+/// stack pointer without touching the flags). The host's other flags stay.
+#define CX87_ARITHMETIC_FLAGS 0x8D5u
 #if defined(__x86_64__)
-#define RUN_READING_FLAGS(text)                                                     \
-    do {                                                                            \
-        uint64_t flags;                                                             \
-        __asm__ volatile(text "\n\tlea -128(%%rsp), %%rsp\n\tpushfq\n\tpopq %0\n\t" \
-                         "lea 128(%%rsp), %%rsp"                                    \
-                         : "=r"(flags)::"memory");                                  \
-        eflags = (uint32_t)flags;                                                   \
+#define RUN_WITH_FLAGS(text)                                                              \
+    do {                                                                                  \
+        uint64_t flags = eflags_in & CX87_ARITHMETIC_FLAGS, scratch;                      \
+        __asm__ volatile("lea -128(%%rsp), %%rsp\n\tpushfq\n\tpopq %1\n\t"              \
+                         "andq $~0x8D5, %1\n\torq %1, %0\n\tpushq %0\n\tpopfq\n\t"       \
+                         text "\n\tpushfq\n\tpopq %0\n\tlea 128(%%rsp), %%rsp"            \
+                         : "+r"(flags), "=&r"(scratch)::"memory", "cc");                  \
+        eflags = (uint32_t)flags;                                                         \
     } while (0)
 #else
-#define RUN_READING_FLAGS(text)                                                     \
-    do {                                                                            \
-        uint32_t flags;                                                             \
-        __asm__ volatile(text "\n\tpushfl\n\tpopl %0" : "=r"(flags)::"memory");     \
-        eflags = flags;                                                             \
+#define RUN_WITH_FLAGS(text)                                                              \
+    do {                                                                                  \
+        uint32_t flags = eflags_in & CX87_ARITHMETIC_FLAGS, scratch;                      \
+        __asm__ volatile("pushfl\n\tpopl %1\n\tandl $~0x8D5, %1\n\torl %1, %0\n\t"      \
+                         "pushl %0\n\tpopfl\n\t" text "\n\tpushfl\n\tpopl %0"             \
+                         : "+r"(flags), "=&r"(scratch)::"memory", "cc");                  \
+        eflags = flags;                                                                   \
     } while (0)
 #endif
 
@@ -43,7 +48,7 @@ unsigned cx87_operand_count(cx87_operation operation) {
 }
 
 void cx87_execute(cx87_operation operation, cx87_value st0, cx87_value st1, cx87_value memory,
-                  uint16_t control_word, uint16_t status_word, cx87_outcome *outcome) {
+                  uint16_t control_word, uint16_t status_word, uint32_t eflags_in, cx87_outcome *outcome) {
     const cx87_value source = memory;
     cx87_value stored = {0, 0};
     uint32_t eflags = 0;
@@ -107,8 +112,8 @@ void cx87_execute(cx87_operation operation, cx87_value st0, cx87_value st1, cx87
     case CX87_FIDIVR_M32: READ("fidivrl"); break;
     case CX87_FCOM_ST1: RUN(".byte 0xd8, 0xd1"); break;
     case CX87_FUCOM_ST1: RUN(".byte 0xdd, 0xe1"); break;
-    case CX87_FCOMI_ST1: RUN_READING_FLAGS(".byte 0xdb, 0xf1"); break;
-    case CX87_FUCOMI_ST1: RUN_READING_FLAGS(".byte 0xdb, 0xe9"); break;
+    case CX87_FCOMI_ST1: RUN_WITH_FLAGS(".byte 0xdb, 0xf1"); break;
+    case CX87_FUCOMI_ST1: RUN_WITH_FLAGS(".byte 0xdb, 0xe9"); break;
     case CX87_FCOM_M32: READ("fcoms"); break;
     case CX87_FCOM_M64: READ("fcoml"); break;
     case CX87_FICOM_M16: READ("ficoms"); break;

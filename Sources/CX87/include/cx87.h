@@ -100,7 +100,8 @@ typedef struct cx87_outcome {
     uint16_t status_word;
     /// How many registers the instruction left on the host stack.
     uint16_t depth;
-    /// EFLAGS right after the instruction (meaningful for fcomi and fucomi).
+    /// EFLAGS right after the instruction (only fcomi and fucomi set it; its
+    /// arithmetic flags are the guest's).
     uint32_t eflags;
 } cx87_outcome;
 
@@ -111,6 +112,7 @@ unsigned cx87_operand_count(cx87_operation operation);
 /// Runs `operation` on the host x87 with operands `st0` and `st1` (read as
 /// cx87_operand_count says), the 10-byte memory operand `memory` (for m16/m32/
 /// m64 forms, the low bytes), under `control_word` and starting from the
-/// condition codes C0–C3 of `status_word`.
+/// condition codes C0–C3 of `status_word`; fcomi and fucomi start from the
+/// arithmetic flags (CF, PF, AF, ZF, SF, OF) of `eflags`.
 void cx87_execute(cx87_operation operation, cx87_value st0, cx87_value st1, cx87_value memory,
-                  uint16_t control_word, uint16_t status_word, cx87_outcome *outcome);
+                  uint16_t control_word, uint16_t status_word, uint32_t eflags, cx87_outcome *outcome);

@@ -12,7 +12,7 @@ enum HostX87 {
         var memory: ExtendedReal
         /// The status word after the instruction: its exception flags, C0–C3, ES.
         var status: X87StatusWord
-        /// EFLAGS after fcomi/fucomi.
+        /// EFLAGS after fcomi/fucomi (from the flags passed in).
         var eflags: UInt32
 
         /// The host register `index` after the instruction, or the indefinite
@@ -23,12 +23,14 @@ enum HostX87 {
     }
 
     /// Runs `operation` with `st0`/`st1` as the host's ST(0)/ST(1) (as many as
-    /// the form reads) and `memory` as its memory operand.
+    /// the form reads), `memory` as its memory operand, and (for fcomi and
+    /// fucomi) `eflags` as EFLAGS before.
     static func execute(_ operation: cx87_operation, st0: ExtendedReal = .zero, st1: ExtendedReal = .zero,
                         memory: ExtendedReal = .zero, control: X87ControlWord,
-                        status: X87StatusWord) -> Outcome {
+                        status: X87StatusWord, eflags: UInt32 = 0) -> Outcome {
         var outcome = cx87_outcome()
-        cx87_execute(operation, value(st0), value(st1), value(memory), control.rawValue, status.rawValue, &outcome)
+        cx87_execute(operation, value(st0), value(st1), value(memory), control.rawValue, status.rawValue, eflags,
+                     &outcome)
         let stack = withUnsafeBytes(of: outcome.stack) { raw in
             (0..<min(Int(outcome.depth), 4)).map { index in
                 ExtendedReal(significand: raw.loadUnaligned(fromByteOffset: index * 16, as: UInt64.self),

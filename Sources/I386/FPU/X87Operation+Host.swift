@@ -27,6 +27,15 @@ extension X87Operation {
         }
     }
 
+    /// True for the operations whose C2 means something (out of range for
+    /// the trigonometric ones, incomplete for the remainders).
+    var definesC2: Bool {
+        switch self {
+        case .sine, .cosine, .sineAndCosine, .partialTangent, .partialRemainder, .ieeePartialRemainder: true
+        default: false
+        }
+    }
+
     /// The host instruction.
     var hostForm: cx87_operation {
         switch self {

@@ -12,15 +12,13 @@ extension X87State {
     /// (`unordered` true): compares ST(0) with ST(`index`), then pops
     /// `pops` times (0, 1, or 2 for fcompp and fucompp).
     ///
-    /// An empty operand is a stack underflow; masked, the result is
-    /// unordered and the pops happen.
+    /// An empty operand is a stack underflow: the result is unordered
+    /// (masked or not, as on the host) and, masked, the pops happen.
     public mutating func compare(st0WithST index: Int, unordered: Bool = false, pops: Int = 0) {
         let source = index & 7
         guard !isEmpty(st: 0), !isEmpty(st: source) else {
-            if signalStackUnderflow() {
-                setUnorderedConditionCodes()
-                popStack(times: pops)
-            }
+            setUnorderedConditionCodes()
+            if signalStackUnderflow() { popStack(times: pops) }
             return
         }
         let (_, unmasked) = executeOnHost(unordered ? .CX87_FUCOM_ST1 : .CX87_FCOM_ST1, st0: st(0), st1: st(source))
@@ -32,10 +30,8 @@ extension X87State {
     /// have no encoding; kstep compares as if the operand were in a register.
     public mutating func compare(st0With operand: X87MemoryOperand, popping: Bool = false) {
         guard !isEmpty(st: 0) else {
-            if signalStackUnderflow() {
-                setUnorderedConditionCodes()
-                if popping { popStack() }
-            }
+            setUnorderedConditionCodes()
+            if signalStackUnderflow(), popping { popStack() }
             return
         }
         let form: cx87_operation?
@@ -57,28 +53,33 @@ extension X87State {
 
     /// fcomi, fcomip (`unordered` false) and fucomi, fucomip (`unordered`
     /// true): compares ST(0) with ST(`index`), pops when `popping`, and
-    /// returns the EFLAGS result, or nil when an unmasked invalid operation
-    /// leaves EFLAGS unchanged. C1 is cleared; C0, C2, C3 stay.
-    public mutating func compareSettingFlags(st0WithST index: Int, unordered: Bool = false,
-                                             popping: Bool = false) -> X87ComparisonFlags? {
+    /// returns EFLAGS after the instruction given `eflags` before: ZF, PF, CF
+    /// as the comparison sets them (`X87ComparisonFlags`), OF, SF, AF clear,
+    /// the other bits as they were. C1 is cleared; C0, C2, C3 stay.
+    ///
+    /// An empty operand is a stack underflow: the flags say unordered
+    /// (masked or not, as on the host) and, masked, the pop happens. An
+    /// unmasked invalid operation from a NaN operand leaves EFLAGS as the host
+    /// leaves them and does not pop.
+    public mutating func compareSettingFlags(st0WithST index: Int, unordered: Bool = false, popping: Bool = false,
+                                             eflags: UInt32) -> UInt32 {
         let source = index & 7
         guard !isEmpty(st: 0), !isEmpty(st: source) else {
-            guard signalStackUnderflow() else { return nil }
-            if popping { popStack() }
-            return .unordered
+            if signalStackUnderflow(), popping { popStack() }
+            return (eflags & ~X87ComparisonFlags.writtenMask) | X87ComparisonFlags.unordered.eflagsBits
         }
         let (outcome, unmasked) = executeOnHost(unordered ? .CX87_FUCOMI_ST1 : .CX87_FCOMI_ST1,
-                                                st0: st(0), st1: st(source))
-        guard unmasked.isDisjoint(with: .preventingRegisterResult) else { return nil }
-        if popping { popStack() }
-        return X87ComparisonFlags(zero: outcome.eflags & 0x40 != 0, parity: outcome.eflags & 0x04 != 0,
-                                  carry: outcome.eflags & 0x01 != 0)
+                                                st0: st(0), st1: st(source), eflags: eflags)
+        if unmasked.isDisjoint(with: .preventingRegisterResult), popping { popStack() }
+        return (eflags & ~X87ComparisonFlags.writtenMask) | (outcome.eflags & X87ComparisonFlags.writtenMask)
     }
 
-    /// ftst: compares ST(0) with +0.0.
+    /// ftst: compares ST(0) with +0.0. An empty ST(0) is a stack
+    /// underflow with an unordered result.
     public mutating func test() {
         guard !isEmpty(st: 0) else {
-            if signalStackUnderflow() { setUnorderedConditionCodes() }
+            setUnorderedConditionCodes()
+            _ = signalStackUnderflow()
             return
         }
         _ = executeOnHost(.CX87_FTST, st0: st(0))

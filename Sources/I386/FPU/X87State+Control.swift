@@ -22,13 +22,13 @@ extension X87State {
     /// fcmovb, fcmove, fcmovbe, fcmovu and their negations: ST(0) ←
     /// ST(`index`) when `condition` (evaluated by the integrator from
     /// EFLAGS) holds. An empty ST(0) or ST(`index`) is a stack underflow
-    /// whatever the condition; masked, ST(0) becomes the indefinite.
+    /// whatever the condition; masked, ST(0) becomes the indefinite. C1 is
+    /// otherwise left alone (the host leaves it).
     public mutating func conditionalMove(fromST index: Int, if condition: Bool) {
         guard !isEmpty(st: 0), !isEmpty(st: index) else {
             if signalStackUnderflow() { setST(0, .indefinite) }
             return
         }
-        statusWord.c1 = false
         if condition { setST(0, st(index)) }
     }
 

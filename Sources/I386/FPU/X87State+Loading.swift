@@ -8,11 +8,15 @@ internal import CX87
 extension X87State {
     /// fld m32fp/m64fp/m80fp, fild m16int/m32int/m64int, fbld m80bcd.
     ///
-    /// m32fp and m64fp are converted on the host (an SNaN raises an invalid
-    /// operation and loads as a QNaN, a denormal raises the denormal-operand
-    /// exception; unmasked, nothing is pushed). m80fp is copied bit for bit
-    /// and raises nothing; the integer and BCD formats convert exactly (an
-    /// invalid BCD digit gives what the host gives: the SDM leaves it undefined).
+    /// m32fp and m64fp are converted on the host: an SNaN raises an invalid
+    /// operation and loads as a QNaN (unmasked, nothing is pushed); a
+    /// denormal raises the denormal-operand exception and, unlike in
+    /// arithmetic, is pushed even when that exception is unmasked. That last
+    /// point is the host's (AMD's) behaviour where the SDM's general rule says
+    /// otherwise, so kstep pushes exactly when the host pushed. m80fp is
+    /// copied bit for bit and raises nothing; the integer and BCD formats
+    /// convert exactly (an invalid BCD digit gives what the host gives: the
+    /// SDM leaves it undefined).
     public mutating func load(_ operand: X87MemoryOperand) {
         guard canPush else {
             if signalStackOverflow() { push(.indefinite) }
@@ -23,20 +27,21 @@ extension X87State {
             push(operand.bits)
             return
         }
-        let (outcome, unmasked) = executeOnHost(form, memory: operand.bits)
-        if unmasked.isDisjoint(with: .preventingRegisterResult) { push(outcome.register(0)) }
+        let (outcome, _) = executeOnHost(form, memory: operand.bits)
+        if outcome.stack.count == 1 { push(outcome.register(0)) }
     }
 
     /// fld st(i): pushes a copy of ST(`index`) (as numbered before the push).
-    /// An empty ST(`index`) is a stack underflow; masked, the indefinite is
-    /// pushed. A full stack is checked first.
+    /// An empty ST(`index`) is a stack underflow, checked before a full
+    /// stack (so C1 is 0 when both apply, as on the host); either way the
+    /// masked response pushes the indefinite.
     public mutating func load(st index: Int) {
-        guard canPush else {
-            if signalStackOverflow() { push(.indefinite) }
-            return
-        }
         guard !isEmpty(st: index) else {
             if signalStackUnderflow() { push(.indefinite) }
+            return
+        }
+        guard canPush else {
+            if signalStackOverflow() { push(.indefinite) }
             return
         }
         statusWord.c1 = false

@@ -12,8 +12,14 @@ extension X87State {
     /// is popped). fsincos, fptan and fxtract also need ST(7) empty for their
     /// push; a full stack is a stack overflow with the same masked response.
     /// fsin, fcos, fsincos and fptan leave everything but C2 alone when the
-    /// operand is out of range (C2 set).
+    /// operand is out of range (C2 set). A stack fault clears C2 for these
+    /// and for fprem and fprem1 (as the host does).
     public mutating func perform(_ operation: X87Operation) {
+        // A stack fault clears the "incomplete"/"out of range" C2 these define.
+        if operation.definesC2, isEmpty(st: 0) || (operation.shape == .st0FromST0AndST1 && isEmpty(st: 1))
+            || (operation.shape == .st0ThenPush && !canPush) {
+            statusWord.c2 = false
+        }
         switch operation.shape {
         case .st0InPlace:
             guard !isEmpty(st: 0) else {

@@ -179,9 +179,10 @@ public struct X87State: Hashable, Sendable {
     /// condition codes, takes its condition codes and exception flags, and
     /// returns the outcome with the exceptions that were unmasked.
     mutating func executeOnHost(_ operation: cx87_operation, st0: ExtendedReal = .zero, st1: ExtendedReal = .zero,
-                                memory: ExtendedReal = .zero) -> (outcome: HostX87.Outcome, unmasked: X87Exceptions) {
+                                memory: ExtendedReal = .zero,
+                                eflags: UInt32 = 0) -> (outcome: HostX87.Outcome, unmasked: X87Exceptions) {
         let outcome = HostX87.execute(operation, st0: st0, st1: st1, memory: memory,
-                                      control: controlWord, status: statusWord)
+                                      control: controlWord, status: statusWord, eflags: eflags)
         statusWord.conditionCodes = outcome.status.conditionCodes
         signal(outcome.status.exceptions)
         return (outcome, outcome.status.exceptions.subtracting(controlWord.masks))
