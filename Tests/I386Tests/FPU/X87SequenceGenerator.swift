@@ -6,6 +6,10 @@ import I386
 /// operands (every format, their edge values and junk).
 struct X87SequenceGenerator {
     var random: SplitMix64
+    /// Set for some cases: operands near the ends of the exponent range and
+    /// overflow/underflow often unmasked, so exponent-wrapped results and
+    /// unwritten stores come up often.
+    var stressesRange = false
 
     init(seed: UInt64) { random = SplitMix64(seed: seed) }
 
@@ -21,6 +25,10 @@ struct X87SequenceGenerator {
         let sign: UInt16 = chance(50) ? 0x8000 : 0
         let fraction = bits() & 0x7FFF_FFFF_FFFF_FFFF
         let integer: UInt64 = 0x8000_0000_0000_0000
+        if stressesRange, chance(60) {
+            let exponent = chance(50) ? 0x7FFE - int(0...16400) / (1 + int(0...200)) : 1 + int(0...16400) / (1 + int(0...200))
+            return ExtendedReal(significand: integer | fraction, signAndExponent: sign | UInt16(exponent))
+        }
         switch int(0...29) {
         case 0...7:  // moderate normals
             return ExtendedReal(significand: integer | fraction, signAndExponent: sign | UInt16(0x3FFF + int(-70...70)))
@@ -142,6 +150,10 @@ struct X87SequenceGenerator {
         var masks: UInt16 = 0
         for bit in 0..<6 where chance(75) { masks |= 1 << UInt16(bit) }
         if chance(40) { masks = 0x3F }
+        if stressesRange {
+            if chance(50) { masks &= ~0x08 }
+            if chance(50) { masks &= ~0x10 }
+        }
         let precision: UInt16 = chance(3) ? 1 : pick([0, 2, 3])
         let rounding = UInt16(int(0...3))
         let junk = UInt16(truncatingIfNeeded: bits()) & 0xF0C0
@@ -241,6 +253,7 @@ struct X87SequenceGenerator {
     /// A whole case: 1…`maximumSteps` instructions, memory filled with junk
     /// and each operand's slot with a value of its format.
     mutating func makeCase() -> X87TestCase {
+        stressesRange = chance(15)
         var memory = Self.littleEndian(bits(), count: 8)
         while memory.count < X87TestCase.memorySize { memory += Self.littleEndian(bits(), count: 8) }
         var steps: [(X87TestInstruction, Int)] = []

@@ -9,9 +9,10 @@ import Testing
 /// byte the sequence stores (last-instruction pointers aside).
 ///
 /// KSTEP_X87_COUNT and KSTEP_X87_SEED run other campaigns.
-@Suite struct X87HostDifferentialTests {
-    static let defaultCount = 3000
+@Suite struct X87FPUHostDifferentialTests {
+    static let defaultCount = 4000
     static let defaultSeed: UInt64 = 0x7838_3766_7075
+    static let exceptionNames = ["IE", "DE", "ZE", "OE", "UE", "PE"]
 
     @Test func x87StateAgreesWithTheHostFPU() throws {
         let (canRun, reason) = DifferentialHarness.hostRunsI386()
@@ -35,6 +36,7 @@ import Testing
         var modes: [String: Int] = [:]
         var stoppedByPendingException = 0
         var stackFaults = 0
+        var exceptions: [String: Int] = [:]
         var withoutStackFault = 0
         var instructions = 0
         let batchSize = 1500
@@ -53,6 +55,11 @@ import Testing
                     let precision = ["PC24", "PC??", "PC53", "PC64"][Int(control >> 8) & 3]
                     modes[rounding + "/" + precision, default: 0] += 1
                     let before = step == 0 ? UInt16(item.image[4]) : host.statusWords[step - 1]
+                    let raised = host.statusWords[step] & ~before & 0x3F
+                    for (bit, name) in Self.exceptionNames.enumerated() where raised & (1 << bit) != 0 {
+                        let unmasked = host.statusWords[step] & 0x80 != 0 && before & 0x80 == 0
+                        exceptions[name + (unmasked ? "(unmasked)" : ""), default: 0] += 1
+                    }
                     if host.statusWords[step] & 0x40 != 0 {
                         if before & 0x40 == 0 { stackFaults += 1 }
                     } else {
@@ -78,6 +85,7 @@ import Testing
               + "\(stoppedByPendingException) stopped at an unmasked exception, "
               + "\(withoutStackFault) steps certainly without a stack fault (SF clear), \(stackFaults) that set SF")
         print("x87 modes: " + modes.keys.sorted().map { "\($0):\(modes[$0] ?? 0)" }.joined(separator: " "))
+        print("x87 exceptions newly raised: " + exceptions.keys.sorted().map { "\($0):\(exceptions[$0] ?? 0)" }.joined(separator: " "))
         print("x87 coverage: " + executed.keys.sorted().map { "\($0):\(executed[$0] ?? 0)" }.joined(separator: " "))
         for text in mismatches { print(text) }
         #expect(mismatchCount == 0, "\(mismatchCount) of \(count) x87 sequences disagree with the host FPU")
