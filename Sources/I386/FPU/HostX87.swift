@@ -6,19 +6,28 @@ internal import CX87
 enum HostX87 {
     /// What the host's x87 did.
     struct Outcome {
-        /// The host stack after the instruction, ST(0) first.
-        var stack: [ExtendedReal]
-        /// What a store to memory wrote.
-        var memory: ExtendedReal
-        /// The status word after the instruction: its exception flags, C0–C3, ES.
-        var status: X87StatusWord
-        /// EFLAGS after fcomi/fucomi (from the flags passed in).
-        var eflags: UInt32
+        /// The shim's record.
+        fileprivate var raw: cx87_outcome
 
-        /// The host register `index` after the instruction, or the indefinite
-        /// if the instruction left fewer (never, for the forms kstep uses).
+        /// How many registers the instruction left on the host stack.
+        var depth: Int { Int(raw.depth) }
+        /// What a store to memory wrote.
+        var memory: ExtendedReal { HostX87.real(raw.memory) }
+        /// The status word after the instruction: its exception flags, C0–C3, ES.
+        var status: X87StatusWord { X87StatusWord(rawValue: raw.status_word) }
+        /// EFLAGS after fcomi/fucomi (from the flags passed in).
+        var eflags: UInt32 { raw.eflags }
+
+        /// The host's ST(`index`) after the instruction, or the indefinite if
+        /// the instruction left fewer registers.
         func register(_ index: Int) -> ExtendedReal {
-            index < stack.count ? stack[index] : .indefinite
+            guard index >= 0, index < min(depth, 4) else { return .indefinite }
+            switch index {
+            case 0: return HostX87.real(raw.stack.0)
+            case 1: return HostX87.real(raw.stack.1)
+            case 2: return HostX87.real(raw.stack.2)
+            default: return HostX87.real(raw.stack.3)
+            }
         }
     }
 
@@ -31,21 +40,14 @@ enum HostX87 {
         var outcome = cx87_outcome()
         cx87_execute(operation, value(st0), value(st1), value(memory), control.rawValue, status.rawValue, eflags,
                      &outcome)
-        let stack = withUnsafeBytes(of: outcome.stack) { raw in
-            (0..<min(Int(outcome.depth), 4)).map { index in
-                ExtendedReal(significand: raw.loadUnaligned(fromByteOffset: index * 16, as: UInt64.self),
-                             signAndExponent: raw.loadUnaligned(fromByteOffset: index * 16 + 8, as: UInt16.self))
-            }
-        }
-        return Outcome(stack: stack, memory: real(outcome.memory), status: X87StatusWord(rawValue: outcome.status_word),
-                       eflags: outcome.eflags)
+        return Outcome(raw: outcome)
     }
 
     private static func value(_ real: ExtendedReal) -> cx87_value {
         cx87_value(significand: real.significand, sign_exponent: real.signAndExponent)
     }
 
-    private static func real(_ value: cx87_value) -> ExtendedReal {
+    fileprivate static func real(_ value: cx87_value) -> ExtendedReal {
         ExtendedReal(significand: value.significand, signAndExponent: value.sign_exponent)
     }
 }

@@ -28,7 +28,7 @@ extension X87State {
             return
         }
         let (outcome, _) = executeOnHost(form, memory: operand.bits)
-        if outcome.stack.count == 1 { push(outcome.register(0)) }
+        if outcome.depth == 1 { push(outcome.register(0)) }
     }
 
     /// fld st(i): pushes a copy of ST(`index`) (as numbered before the push).

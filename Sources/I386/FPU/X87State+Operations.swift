@@ -40,7 +40,7 @@ extension X87State {
                 // Out of range (fsincos, fptan): C2 set, nothing written.
                 let isOutOfRange = operation != .extractExponentAndSignificand && outcome.status.c2
                 guard unmasked.isDisjoint(with: .preventingRegisterResult), !isOutOfRange,
-                      outcome.stack.count == 2 else { return }
+                      outcome.depth == 2 else { return }
                 setST(0, outcome.register(1))
                 push(outcome.register(0))
                 return
