@@ -19,7 +19,12 @@ public enum X87MemoryOperand: Hashable, Sendable {
     /// The operand read from the first `format.size` bytes of `bytes`
     /// (little-endian; missing bytes read as zero).
     public init(format: X87MemoryFormat, bytes: some Collection<UInt8>) {
-        let bits = ExtendedReal(bytes: bytes.prefix(format.size))
+        self.init(format: format, bits: ExtendedReal(bytes: bytes.prefix(format.size)))
+    }
+
+    /// The operand in the low `format.size` bytes of `bits` (the shape the
+    /// host shim uses; higher bytes are ignored).
+    init(format: X87MemoryFormat, bits: ExtendedReal) {
         switch format {
         case .float32: self = .float32(UInt32(truncatingIfNeeded: bits.significand))
         case .float64: self = .float64(bits.significand)

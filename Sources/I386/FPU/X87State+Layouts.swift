@@ -96,7 +96,7 @@ extension X87State {
         loadEnvironment(Array(image.prefix(Self.environmentSize)))
         let reader = X87ImageReader(image)
         for index in 0..<8 {
-            physicalRegisters[physicalIndex(ofST: index)] = reader.extendedReal(Self.environmentSize + 10 * index)
+            registers[physicalIndex(ofST: index)] = reader.extendedReal(Self.environmentSize + 10 * index)
         }
     }
 
@@ -138,7 +138,7 @@ extension X87State {
             instructionOffset: reader.doubleword(8), instructionSelector: reader.word(12),
             opcode: reader.word(6), operandOffset: reader.doubleword(16), operandSelector: reader.word(20))
         for index in 0..<8 {
-            physicalRegisters[physicalIndex(ofST: index)] = reader.extendedReal(32 + 16 * index)
+            registers[physicalIndex(ofST: index)] = reader.extendedReal(32 + 16 * index)
         }
         xmmArea = (160..<288).map { reader.byte($0) }
         updateErrorSummary()

@@ -30,7 +30,7 @@ extension X87State {
         let (outcome, unmasked) = executeOnHost(form, st0: st(0))
         guard unmasked.isDisjoint(with: .preventingMemoryResult) else { return nil }
         if popping { popStack() }
-        return X87MemoryOperand(format: format, bytes: outcome.memory.bytes)
+        return X87MemoryOperand(format: format, bits: outcome.memory)
     }
 
     /// fst m32fp / fstp m32fp: the bits to write, or nil.

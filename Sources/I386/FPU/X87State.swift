@@ -64,7 +64,7 @@ internal import CX87
 /// parts). Reserved fields are listed where each layout is encoded.
 public struct X87State: Hashable, Sendable {
     /// The physical registers R0–R7; ST(i) is R[(TOP + i) mod 8].
-    public internal(set) var physicalRegisters: [ExtendedReal]
+    var registers: X87RegisterFile
     /// The control word.
     public internal(set) var controlWord: X87ControlWord
     /// The status word, TOP included.
@@ -85,7 +85,7 @@ public struct X87State: Hashable, Sendable {
 
     /// The state after fninit, with every register +0.0, MXCSR 0x1F80.
     public init() {
-        physicalRegisters = Array(repeating: .zero, count: 8)
+        registers = X87RegisterFile(repeating: .zero)
         controlWord = .initial
         statusWord = X87StatusWord(rawValue: 0)
         occupiedRegisters = 0
@@ -98,11 +98,17 @@ public struct X87State: Hashable, Sendable {
     /// TOP.
     public var top: Int { statusWord.top }
 
+    /// The physical registers R0–R7, empty or not; ST(i) is R[(TOP + i) mod 8].
+    public var physicalRegisters: [ExtendedReal] { (0..<8).map { registers[$0] } }
+
+    /// The contents of physical register `index` (mod 8), empty or not.
+    public func physicalRegister(_ index: Int) -> ExtendedReal { registers[index] }
+
     /// The physical register that is ST(`index`) (`index` is taken mod 8).
     public func physicalIndex(ofST index: Int) -> Int { (top &+ index) & 7 }
 
     /// The contents of ST(`index`), empty or not.
-    public func st(_ index: Int) -> ExtendedReal { physicalRegisters[physicalIndex(ofST: index)] }
+    public func st(_ index: Int) -> ExtendedReal { registers[physicalIndex(ofST: index)] }
 
     /// True when ST(`index`) is empty.
     public func isEmpty(st index: Int) -> Bool { occupiedRegisters & (1 << physicalIndex(ofST: index)) == 0 }
@@ -110,7 +116,7 @@ public struct X87State: Hashable, Sendable {
     /// The full tag of physical register `index` (mod 8).
     public func tag(ofPhysicalRegister index: Int) -> X87Tag {
         let physical = index & 7
-        return occupiedRegisters & (1 << physical) == 0 ? .empty : physicalRegisters[physical].tag
+        return occupiedRegisters & (1 << physical) == 0 ? .empty : registers[physical].tag
     }
 
     /// The full tag word as fnstenv and fnsave store it.
@@ -126,7 +132,7 @@ public struct X87State: Hashable, Sendable {
 
     mutating func setST(_ index: Int, _ value: ExtendedReal) {
         let physical = physicalIndex(ofST: index)
-        physicalRegisters[physical] = value
+        registers[physical] = value
         occupiedRegisters |= 1 << physical
     }
 
