@@ -95,6 +95,17 @@ public struct X87State: Hashable, Sendable {
         xmmArea = Array(repeating: 0, count: 128)
     }
 
+    /// The state after power-up or RESET (SDM Vol. 3 Table 9-1): control
+    /// word 0x0040 (every exception unmasked, 24-bit precision), status word
+    /// 0, every register +0.0 and tagged valid (tag word 0x5555). INIT keeps
+    /// the x87 state as it was; software normally runs fninit first.
+    public static var afterReset: X87State {
+        var state = X87State()
+        state.controlWord = X87ControlWord(rawValue: 0x0040)
+        state.occupiedRegisters = 0xFF
+        return state
+    }
+
     /// TOP.
     public var top: Int { statusWord.top }
 

@@ -194,6 +194,13 @@ import Testing
         #expect(state.st(0) == ExtendedReal(bytes: [UInt8](repeating: 0xA5, count: 10)))
     }
 
+    @Test func resetAndInitialStates() {
+        let reset = X87State.afterReset
+        #expect(reset.controlWord.rawValue == 0x0040 && reset.statusWord.rawValue == 0 && reset.tagWord == 0x5555)
+        let initial = X87State()
+        #expect(initial.controlWord.rawValue == 0x037F && initial.tagWord == 0xFFFF && initial.mxcsr == 0x1F80)
+    }
+
     @Test func shortImagesReadAsZeros() {
         var state = Self.sample()
         state.restore([0x7F, 0x03])
