@@ -54,14 +54,25 @@ internal import CX87
 ///
 /// ## Intel and AMD
 ///
-/// Results come from the host (measured here on an AMD EPYC): the last bit
-/// of some transcendental results (fsin, fcos, fptan, fpatan, f2xm1, fyl2x)
-/// can differ from an Intel part's, and so can condition codes the SDM
-/// leaves undefined (kstep hands the guest's C0–C3 to the host and keeps
-/// what it leaves). Where kstep writes state itself it follows Intel:
-/// fxsave always stores FIP, FCS, FOP, FDP and FDS (AMD stores zeros unless
-/// ES is set), and FCS/FDS are stored (not deprecated as on recent Intel
-/// parts). Reserved fields are listed where each layout is encoded.
+/// Results come from the host, so where Intel and AMD x87s differ, kstep
+/// behaves like its host: the last bit of some transcendental results (fsin,
+/// fcos, fsincos, fptan, fpatan, f2xm1, fyl2x, fyl2xp1), which of two NaNs
+/// with equal significands wins, and every condition code the SDM leaves
+/// undefined after a computing instruction (kstep hands the guest's C0–C3 to
+/// the host and keeps what it leaves). The rules kstep applies itself were
+/// checked against an AMD EPYC host, where the SDM is silent or says
+/// "undefined": ffree clears C1 and fcmov keeps it; fld st(i) checks for an
+/// empty source before a full stack; a stack fault clears C2 of fsin, fcos,
+/// fsincos, fptan, fprem and fprem1; a comparison with an empty register
+/// reports unordered (C3 C2 C0, or ZF PF CF for fcomi) even when the
+/// invalid operation is unmasked; fld m32fp/m64fp of a denormal pushes even
+/// with the denormal exception unmasked (kstep pushes exactly when the host
+/// does). An Intel host may differ in these; the differential test says so.
+/// Where kstep writes state itself it follows Intel: fxsave always stores
+/// FIP, FCS, FOP, FDP and FDS (AMD stores zeros unless ES is set), FCS and
+/// FDS are stored (not deprecated to zero as on recent Intel parts), and
+/// fxsave reports MXCSR_MASK 0xFFBF (a P6 without DAZ; the host says
+/// 0x2FFFF). Reserved fields are listed where each layout is encoded.
 public struct X87State: Hashable, Sendable {
     /// The physical registers R0–R7; ST(i) is R[(TOP + i) mod 8].
     var registers: X87RegisterFile
