@@ -21,7 +21,9 @@ let package = Package(
             providers: [.apt(["libcapstone-dev"]), .brew(["capstone"])]
         ),
         .target(name: "X86Decoding", dependencies: ["CCapstone"]),
-        .target(name: "I386", dependencies: ["X86Decoding"]),
+        // The host's x87, one instruction at a time (x86 hosts only; see include/cx87.h).
+        .target(name: "CX87"),
+        .target(name: "I386", dependencies: ["X86Decoding", "CX87"]),
         .target(name: "PC", dependencies: ["I386"]),
         .target(name: "KernelModel"),
         .target(name: "Images", dependencies: ["I386", "PC", "KernelModel"]),

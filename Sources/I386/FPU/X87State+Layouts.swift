@@ -1,0 +1,166 @@
+/// The memory images of fnstenv/fldenv (28 bytes), fnsave/frstor (108 bytes)
+/// and fxsave/fxrstor (512 bytes), in their 32-bit protected-mode layouts.
+///
+/// Offsets, as the SDM's Figures 8-9 and 10-2 and Table 10-2 give them:
+///
+/// | env/fnsave | field |
+/// |---|---|
+/// | 0 | FCW; bytes 2–3 reserved, stored as 0xFFFF |
+/// | 4 | FSW; bytes 6–7 stored as 0xFFFF |
+/// | 8 | FTW (full tags); bytes 10–11 stored as 0xFFFF |
+/// | 12 | FIP |
+/// | 16 | FCS (bits 0–15), FOP (bits 16–26), bits 27–31 stored as 0 |
+/// | 20 | FDP |
+/// | 24 | FDS; bytes 26–27 stored as 0xFFFF |
+/// | 28 + 10·i | fnsave only: ST(i), i = 0…7 |
+///
+/// | fxsave | field |
+/// |---|---|
+/// | 0 | FCW |
+/// | 2 | FSW |
+/// | 4 | abridged FTW (bit p: physical register p not empty); byte 5 stored as 0 |
+/// | 6 | FOP (bits 0–10; 11–15 stored as 0) |
+/// | 8 | FIP |
+/// | 12 | FCS; bytes 14–15 stored as 0 |
+/// | 16 | FDP |
+/// | 20 | FDS; bytes 22–23 stored as 0 |
+/// | 24 | MXCSR |
+/// | 28 | MXCSR_MASK |
+/// | 32 + 16·i | ST(i), 10 bytes, then 6 bytes stored as 0 |
+/// | 160 | XMM0–XMM7 (kept as bytes: `xmmArea`) |
+/// | 288–511 | not written (reserved in 32-bit mode; 464–511 are for software) |
+///
+/// The reserved values stored are what the host (AMD) and Bochs store; the
+/// SDM says only "reserved". Loads ignore every reserved bit, read only
+/// "empty or not" from a tag word (11 is empty), keep FCW as fldcw does,
+/// and recompute ES and B from the loaded flags and masks (a loaded ES or B
+/// bit is ignored, as on the host); SF and C0–C3 load as they are.
+extension X87State {
+    /// The size of an fnstenv/fldenv image.
+    public static let environmentSize = 28
+    /// The size of an fnsave/frstor image.
+    public static let saveSize = 108
+    /// The size of an fxsave/fxrstor image.
+    public static let fxsaveSize = 512
+    /// How much of the fxsave image the processor writes in 32-bit mode.
+    public static let fxsaveWrittenSize = 288
+
+    // MARK: - fnstenv / fldenv
+
+    /// fnstenv/fstenv: the 28-byte environment, after which all exceptions
+    /// are masked (so ES and B clear: a pending exception is no longer
+    /// pending, as on the host).
+    public mutating func storeEnvironment() -> [UInt8] {
+        let image = environmentImage()
+        controlWord.masks = .all
+        updateErrorSummary()
+        return image
+    }
+
+    /// fldenv: loads control, status and tag words and the pointers from a
+    /// 28-byte environment (missing bytes read as zero).
+    public mutating func loadEnvironment(_ image: [UInt8]) {
+        let reader = X87ImageReader(image)
+        controlWord = X87ControlWord(rawValue: reader.word(0))
+        statusWord = X87StatusWord(rawValue: reader.word(4))
+        let tags = reader.word(8)
+        var occupied: UInt8 = 0
+        for physical in 0..<8 where (tags >> (2 * physical)) & 3 != 3 {
+            occupied |= 1 << physical
+        }
+        occupiedRegisters = occupied
+        let selectorAndOpcode = reader.doubleword(16)
+        lastInstruction = X87InstructionPointers(
+            instructionOffset: reader.doubleword(12),
+            instructionSelector: UInt16(truncatingIfNeeded: selectorAndOpcode),
+            opcode: UInt16(truncatingIfNeeded: selectorAndOpcode >> 16),
+            operandOffset: reader.doubleword(20),
+            operandSelector: reader.word(24))
+        updateErrorSummary()
+    }
+
+    // MARK: - fnsave / frstor
+
+    /// fnsave/fsave: the 108-byte image (environment, then ST(0)…ST(7)),
+    /// after which the FPU is initialized as by fninit.
+    public mutating func save() -> [UInt8] {
+        var image = environmentImage()
+        for index in 0..<8 { image += st(index).bytes }
+        initialize()
+        return image
+    }
+
+    /// frstor: loads the environment and ST(0)…ST(7) (numbered by the loaded
+    /// TOP) from a 108-byte image (missing bytes read as zero).
+    public mutating func restore(_ image: [UInt8]) {
+        loadEnvironment(Array(image.prefix(Self.environmentSize)))
+        let reader = X87ImageReader(image)
+        for index in 0..<8 {
+            registers[physicalIndex(ofST: index)] = reader.extendedReal(Self.environmentSize + 10 * index)
+        }
+    }
+
+    // MARK: - fxsave / fxrstor
+
+    /// fxsave: the first 288 bytes of the 512-byte image (the processor
+    /// leaves bytes 288–511 alone in 32-bit mode). The state is unchanged.
+    public func fxsaveImage() -> [UInt8] {
+        var image = [UInt8](repeating: 0, count: Self.fxsaveWrittenSize)
+        put(controlWord.rawValue, at: 0, in: &image)
+        put(statusWord.rawValue, at: 2, in: &image)
+        image[4] = occupiedRegisters
+        put(lastInstruction.opcode & 0x07FF, at: 6, in: &image)
+        put(lastInstruction.instructionOffset, at: 8, in: &image)
+        put(lastInstruction.instructionSelector, at: 12, in: &image)
+        put(lastInstruction.operandOffset, at: 16, in: &image)
+        put(lastInstruction.operandSelector, at: 20, in: &image)
+        put(mxcsr, at: 24, in: &image)
+        put(mxcsrMask, at: 28, in: &image)
+        for index in 0..<8 {
+            image.replaceSubrange((32 + 16 * index)..<(42 + 16 * index), with: st(index).bytes)
+        }
+        image.replaceSubrange(160..<288, with: xmmArea.prefix(128) + Array(repeating: 0, count: max(0, 128 - xmmArea.count)))
+        return image
+    }
+
+    /// fxrstor: loads the x87 state, MXCSR and the XMM area from a 512-byte
+    /// image (missing bytes read as zero). An MXCSR with bits outside
+    /// `mxcsrMask` set throws (the guest gets #GP(0)) and loads nothing.
+    public mutating func restoreFXSAVEImage(_ image: [UInt8]) throws(X87StateError) {
+        let reader = X87ImageReader(image)
+        let newMXCSR = reader.doubleword(24)
+        guard newMXCSR & ~mxcsrMask == 0 else { throw .reservedMXCSRBits(newMXCSR) }
+        mxcsr = newMXCSR
+        controlWord = X87ControlWord(rawValue: reader.word(0))
+        statusWord = X87StatusWord(rawValue: reader.word(2))
+        occupiedRegisters = reader.byte(4)
+        lastInstruction = X87InstructionPointers(
+            instructionOffset: reader.doubleword(8), instructionSelector: reader.word(12),
+            opcode: reader.word(6), operandOffset: reader.doubleword(16), operandSelector: reader.word(20))
+        for index in 0..<8 {
+            registers[physicalIndex(ofST: index)] = reader.extendedReal(32 + 16 * index)
+        }
+        xmmArea = (160..<288).map { reader.byte($0) }
+        updateErrorSummary()
+    }
+
+    // MARK: - Encoding helpers
+
+    private func environmentImage() -> [UInt8] {
+        var image = [UInt8](repeating: 0, count: Self.environmentSize)
+        put(0xFFFF_0000 | UInt32(controlWord.rawValue), at: 0, in: &image)
+        put(0xFFFF_0000 | UInt32(statusWord.rawValue), at: 4, in: &image)
+        put(0xFFFF_0000 | UInt32(tagWord), at: 8, in: &image)
+        put(lastInstruction.instructionOffset, at: 12, in: &image)
+        put(UInt32(lastInstruction.instructionSelector) | UInt32(lastInstruction.opcode & 0x07FF) << 16, at: 16, in: &image)
+        put(lastInstruction.operandOffset, at: 20, in: &image)
+        put(0xFFFF_0000 | UInt32(lastInstruction.operandSelector), at: 24, in: &image)
+        return image
+    }
+
+    private func put<Value: FixedWidthInteger>(_ value: Value, at offset: Int, in image: inout [UInt8]) {
+        for index in 0..<(Value.bitWidth / 8) {
+            image[offset + index] = UInt8(truncatingIfNeeded: value >> (8 * index))
+        }
+    }
+}
