@@ -103,13 +103,13 @@ enum OpKind: UInt8 {
     // R = register, I = immediate, M = memory. The translator picks them;
     // everything else goes through the generic handlers.
     case movRR, movRI, movRM, movMR, movMI
-    case addRR, addRI, addRM, addMR
-    case subRR, subRI, subRM, subMR
-    case andRR, andRI, andRM, andMR
-    case orRR, orRI, orRM, orMR
-    case xorRR, xorRI, xorRM, xorMR
-    case cmpRR, cmpRI, cmpRM, cmpMR
-    case testRR, testRI, testRM, testMR
+    case addRR, addRI, addRM, addMR, addMI
+    case subRR, subRI, subRM, subMR, subMI
+    case andRR, andRI, andRM, andMR, andMI
+    case orRR, orRI, orRM, orMR, orMI
+    case xorRR, xorRI, xorRM, xorMR, xorMI
+    case cmpRR, cmpRI, cmpRM, cmpMR, cmpMI
+    case testRR, testRI, testRM, testMR, testMI
     case incR, decR, pushR, popR, lea32, call32, ret32, jz, jnz
     case pushM, movzxByteRM, movzxWordRM, movzxByteRR, movzxWordRR
     case movsxByteRM, movsxWordRM, movsxByteRR, movsxWordRR, cmovRR, cmovRM
@@ -133,12 +133,11 @@ enum OpKind: UInt8 {
     private static let blockEnders: [Bool] = {
         let enders: Set<OpKind> = [
             .undecoded, .invalid, .undecodable, .unsupported, .staleCode, .stop,
-            .movToSegment, .popSegment, .popf,
             .jmp, .jmpIndirect, .call, .callIndirect, .ret, .jcc, .loop, .loope, .loopne, .jecxz,
-            .ins, .outs, .cli, .sti,
-            .hlt, .rdtsc, .int3, .int, .into, .in, .out, .movToControl, .movToDebug, .clts,
+            .ins, .outs, .sti,
+            .hlt, .rdtsc, .int3, .int, .into, .in, .out, .movToControl, .movToDebug,
             .jmpFar, .callFar, .retFar, .iret, .rdmsr, .wrmsr, .sysenter, .sysexit, .lmsw, .invlpg,
-            .call32, .ret32, .jz, .jnz, .lgdt, .lidt, .lldt, .ltr,
+            .call32, .ret32, .jz, .jnz,
         ]
         return (0...UInt8.max).map { raw in OpKind(rawValue: raw).map { enders.contains($0) } ?? true }
     }()
@@ -149,7 +148,10 @@ extension Op {
     /// is a string instruction with a rep prefix).
     var endsBlock: Bool {
         if kind.endsBlock { return true }
-        return isRepeatedString
+        switch kind {
+        case .movToSegment, .popSegment: return specialRegister == UInt8(SegmentName.ss.rawValue)  // the shadow
+        default: return isRepeatedString
+        }
     }
 
     /// True when this op runs as a block of its own (see `OpKind.needsExactTime`);

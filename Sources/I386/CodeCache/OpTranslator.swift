@@ -27,21 +27,20 @@ enum OpTranslator {
             case (0..<8, Op.immediate): 1 // R, I
             case (0..<8, Op.memory): 2    // R, M
             case (Op.memory, 0..<8): 3    // M, R
+            case (Op.memory, Op.immediate): 4  // M, I
             default: nil
             }
         }
         let families: [OpKind: [OpKind]] = [
-            .add: [.addRR, .addRI, .addRM, .addMR], .sub: [.subRR, .subRI, .subRM, .subMR],
-            .and: [.andRR, .andRI, .andRM, .andMR], .or: [.orRR, .orRI, .orRM, .orMR],
-            .xor: [.xorRR, .xorRI, .xorRM, .xorMR], .cmp: [.cmpRR, .cmpRI, .cmpRM, .cmpMR],
-            .test: [.testRR, .testRI, .testRM, .testMR],
+            .add: [.addRR, .addRI, .addRM, .addMR, .addMI], .sub: [.subRR, .subRI, .subRM, .subMR, .subMI],
+            .and: [.andRR, .andRI, .andRM, .andMR, .andMI], .or: [.orRR, .orRI, .orRM, .orMR, .orMI],
+            .xor: [.xorRR, .xorRI, .xorRM, .xorMR, .xorMI], .cmp: [.cmpRR, .cmpRI, .cmpRM, .cmpMR, .cmpMI],
+            .test: [.testRR, .testRI, .testRM, .testMR, .testMI],
         ]
         switch op.kind {
         case .mov:
-            if op.destination == Op.memory && op.source == Op.immediate {
-                op.kind = .movMI
-            } else if let index = form(op.destination, op.source) {
-                op.kind = [.movRR, .movRI, .movRM, .movMR][index]
+            if let index = form(op.destination, op.source) {
+                op.kind = [.movRR, .movRI, .movRM, .movMR, .movMI][index]
             }
         case .add, .sub, .and, .or, .xor, .cmp, .test:
             if let index = form(op.destination, op.source), let kinds = families[op.kind] { op.kind = kinds[index] }

@@ -53,13 +53,47 @@ extension Machine {
                 case .debugStep:
                     if let reason = debugStep(observer: &observer) { return reason }
                     continue
-                case .singleInstruction: limit = count &+ 1
+                case .singleInstruction:
+                    if let reason = runOneInstruction(observer: &observer) { return reason }
+                    continue
                 case .proceed: limit = min(stepLimit, deviceLimit)
                 }
                 if count >= limit { continue }
             }
-            if let reason = runBlock(budget: limit &- count, observer: &observer) { return reason }
+            if let reason = runBlocks(limit: limit, observer: &observer) { return reason }
         }
+    }
+
+    /// Runs whole blocks one after the other while they fit under `limit`
+    /// and nothing is pending; returns to the run loop for everything else
+    /// (a block to build, a partial block, an event, an observer).
+    @inline(__always)
+    func runBlocks<Observer: ExecutionObserver>(limit: UInt64, observer: inout Observer) -> StopReason? {
+        while true {
+            let eip = state.pointee.eip
+            let entry = jumpTable + BlockCache.jumpSlot(eip)
+            let block: UnsafeMutablePointer<Block>
+            if entry.pointee.eip == eip, let cached = entry.pointee.block {
+                block = cached
+            } else {
+                do {
+                    block = try buildBlock(at: eip)
+                } catch {
+                    return raise(error, at: eip, next: eip, observer: &observer)
+                }
+            }
+            // The only place `execute(_:budget:observer:)` is inlined into the run loop.
+            if let reason = execute(block, budget: limit &- state.pointee.instructionCount, observer: &observer) {
+                return reason
+            }
+            if !state.pointee.pendingEvents.isEmpty || state.pointee.instructionCount >= limit { return nil }
+        }
+    }
+
+    /// Runs exactly one instruction (the one an interrupt shadow covers).
+    @inline(never)
+    func runOneInstruction<Observer: ExecutionObserver>(observer: inout Observer) -> StopReason? {
+        runBlock(budget: 1, observer: &observer)
     }
 
     /// What the run loop does after looking at the pending events.
@@ -83,6 +117,7 @@ extension Machine {
             state.pointee.pendingEvents.external &= ~PendingEvents.stopRequest
             return .stop(.stopRequested)
         }
+        state.pointee.pendingEvents.local &= ~PendingEvents.limitsChanged
         if let timeline, state.pointee.instructionCount >= deviceLimit {
             timeline.advance(to: state.pointee.time)
             refreshDeviceLimit()
@@ -100,6 +135,13 @@ extension Machine {
         }
         if state.pointee.pendingEvents.local & PendingEvents.debugTraps != 0 { return .debugStep }
         return .proceed
+    }
+
+    /// A device was read or written: its next deadline may have moved, and the
+    /// run loop must look again before running on.
+    func deviceWasReached() {
+        refreshDeviceLimit()
+        state.pointee.pendingEvents.local |= PendingEvents.limitsChanged
     }
 
     /// Recomputes when the devices next need the CPU, in instruction-count units.
@@ -190,6 +232,14 @@ extension Machine {
         let exit = blockExit
         blockExit = .none
         switch exit {
+        case .retired:
+            state.pointee.eip = op.pointee.address &+ UInt32(op.pointee.length)
+            state.pointee.instructionCount &+= 1
+            if Observer.isActive {
+                observer.didExecute(self, instructionAddress: op.pointee.address, writes: writeLogView)
+                clearAccessLogs()
+            }
+            return nil
         case .stop:
             return blocks.stopReason(at: op.pointee.address) ?? .reachedUntil
         case .halted:

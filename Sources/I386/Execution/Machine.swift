@@ -200,6 +200,8 @@ enum BlockExit {
     case halted
     /// A stop address (`until`, a snippet's end) was reached.
     case stop
+    /// The instruction retired but changed what the run loop watches (IF, TF): leave the block after it.
+    case retired
     /// The instruction did not retire: its block was invalidated (its code was written), or a `rep` stopped between iterations for an event. Execution resumes at its address.
     case notRetired
 }

@@ -178,7 +178,7 @@ extension Machine {
         case .device(let device, let offset):
             try beginDeviceAccess()
             device.writeMemory(at: offset, size: size, value: UInt32(truncatingIfNeeded: value))
-            refreshDeviceLimit()
+            deviceWasReached()
         case .nothing:
             physicalMemory.noteUnbackedWrite()
         }
@@ -190,6 +190,7 @@ extension Machine {
     private func beginDeviceAccess() throws(CPUException) {
         guard timeIsExact else { throw .restartExactly }
         timeline?.advance(to: state.pointee.time)
+        deviceWasReached()
     }
 
     /// The frame holding decoded code was written: its blocks are dropped.

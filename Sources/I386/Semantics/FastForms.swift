@@ -52,8 +52,12 @@ extension Machine {
 
     @inline(__always)
     func fastALUMemory(_ operation: OpKind, _ op: UnsafePointer<Op>) throws(CPUException) {
+        try fastALUMemory(operation, op, source: registers[Int(op.pointee.source)])
+    }
+
+    @inline(__always)
+    func fastALUMemory(_ operation: OpKind, _ op: UnsafePointer<Op>, source: UInt32) throws(CPUException) {
         let address = try fastAddress(op)
-        let source = registers[Int(op.pointee.source)]
         let left = try load32(address)
         if let result = fastALU(operation, left, source) { try store32(address, result) }
     }

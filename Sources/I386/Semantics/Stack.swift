@@ -66,7 +66,9 @@ extension Machine {
         try push(eflags & ~(EFLAGS.vm | EFLAGS.rf), size: Int(op.size))
     }
 
-    func popf(_ pointer: UnsafePointer<Op>) throws(CPUException) {
+    /// popf; returns false when it changed IF or TF, so the run loop looks at
+    /// interrupts and debug traps before the next instruction.
+    func popf(_ pointer: UnsafePointer<Op>) throws(CPUException) -> Bool {
         let op = pointer.pointee
         let size = Int(op.size)
         let value = try pop(size: size)
@@ -78,6 +80,11 @@ extension Machine {
         let current = eflags
         eflags = (current & ~changeable) | (value & changeable)
         storedFlags &= ~EFLAGS.rf
+        guard (current ^ storedFlags) & (EFLAGS.if | EFLAGS.tf) == 0 else {
+            blockExit = .retired
+            return false
+        }
+        return true
     }
 
     func pushSegment(_ pointer: UnsafePointer<Op>) throws(CPUException) {

@@ -148,14 +148,14 @@ extension Machine {
     func readPort(_ port: UInt16, size: Int) -> UInt32 {
         timeline?.advance(to: state.pointee.time)
         let value = ports.read(port, size: size)
-        refreshDeviceLimit()
+        deviceWasReached()
         return value
     }
 
     func writePort(_ port: UInt16, size: Int, _ value: UInt32) {
         timeline?.advance(to: state.pointee.time)
         ports.write(port, size: size, value: value)
-        refreshDeviceLimit()
+        deviceWasReached()
     }
 
     private func portNumber(_ op: Op) -> UInt16 {

@@ -95,6 +95,8 @@ struct PendingEvents: Sendable {
     static let debugTraps: UInt32 = 1 << 1
     /// An interrupt shadow (sti, mov ss) covers the next instruction.
     static let shadow: UInt32 = 1 << 2
+    /// A device was reached: its next deadline may have moved (the run loop recomputes its limit).
+    static let limitsChanged: UInt32 = 1 << 3
     /// Stop the run at the next instruction boundary (external word).
     static let stopRequest: UInt32 = 1 << 0
 

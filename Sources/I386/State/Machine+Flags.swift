@@ -135,30 +135,38 @@ extension Machine {
         materializePendingFlags()
     }
 
+    /// Evaluates every pending flag at once from a local copy of the lazy
+    /// state (pushf and popf do this on every kernel context switch).
     @inline(never)
     private func materializePendingFlags() {
-        let left = flagsLeft, right = flagsRight, result = flagsResult, sign = flagsSignBit
-        var flags = storedFlags & ~EFLAGS.arithmetic
-        switch flagsOperation {
-        case .add, .adcWithCarry, .inc:
-            if (left ^ result) & (right ^ result) & sign != 0 { flags |= EFLAGS.of }
-            if (left ^ right ^ result) & 0x10 != 0 { flags |= EFLAGS.af }
-        case .sub, .sbbWithBorrow, .dec:
-            if (left ^ right) & (left ^ result) & sign != 0 { flags |= EFLAGS.of }
-            if (left ^ right ^ result) & 0x10 != 0 { flags |= EFLAGS.af }
-        case .shl:
-            if (result & sign != 0) != (carryFlag != 0) { flags |= EFLAGS.of }
-        case .shr:
-            if left & sign != 0 { flags |= EFLAGS.of }
-        case .logic, .sar, .none:
-            break
-        }
-        flags |= carryFlag
+        let pending = state.pointee.flags
+        let left = pending.left, right = pending.right, result = pending.result, sign = pending.signBit
+        var flags = pending.stored & ~EFLAGS.arithmetic
         if result == 0 { flags |= EFLAGS.zf }
         if result & sign != 0 { flags |= EFLAGS.sf }
         if Machine.evenParity(result) { flags |= EFLAGS.pf }
-        storedFlags = flags
-        flagsOperation = .none
+        let addOverflow = (left ^ result) & (right ^ result) & sign != 0
+        let subOverflow = (left ^ right) & (left ^ result) & sign != 0
+        let adjust = (left ^ right ^ result) & EFLAGS.af
+        var carry: Bool
+        var overflow: Bool
+        switch pending.operation {
+        case .add: carry = result < left; overflow = addOverflow; flags |= adjust
+        case .adcWithCarry: carry = result <= left; overflow = addOverflow; flags |= adjust
+        case .sub: carry = left < right; overflow = subOverflow; flags |= adjust
+        case .sbbWithBorrow: carry = left <= right; overflow = subOverflow; flags |= adjust
+        case .inc: carry = pending.carry != 0; overflow = addOverflow; flags |= adjust
+        case .dec: carry = pending.carry != 0; overflow = subOverflow; flags |= adjust
+        case .logic, .none: carry = false; overflow = false
+        case .shl, .shr, .sar:
+            carry = shiftCarry != 0
+            overflow = pending.operation == .shl ? (result & sign != 0) != carry
+                : (pending.operation == .shr && left & sign != 0)
+        }
+        if carry { flags |= EFLAGS.cf }
+        if overflow { flags |= EFLAGS.of }
+        state.pointee.flags.stored = flags
+        state.pointee.flags.operation = .none
     }
 
     /// Sets the flags in `mask` to the corresponding bits of `values`, keeping the others.
