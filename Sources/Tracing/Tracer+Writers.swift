@@ -30,12 +30,12 @@ extension Tracer {
         for (index, register) in TraceRegisters.order.enumerated() where changed.contains(register) {
             sink.append(TraceRegisters.names[index])
             sink.append("=")
-            sink.appendHex32(before[register])
+            sink.appendHex32(beforeFile.pointee[register])
             sink.append("->")
-            sink.appendHex32(after[register])
+            sink.appendHex32(afterFile.pointee[register])
             if register == .eflags {
                 sink.append("[")
-                sink.appendString(flagLetters(after[register]))
+                sink.appendString(flagLetters(afterFile.pointee[register]))
                 sink.append("]")
             }
             sink.append(" ")
@@ -118,7 +118,7 @@ extension Tracer {
         var values = firstValue
         var remaining = registers
         while remaining != 0 {
-            values.pointee = after[TraceRegisters.order[remaining.trailingZeroBitCount]]
+            values.pointee = afterFile.pointee[TraceRegisters.order[remaining.trailingZeroBitCount]]
             values += 1
             remaining &= remaining - 1
         }
@@ -205,26 +205,26 @@ extension Tracer {
         for register in Self.tenetOrder where shownRegisters.contains(register) {
             sink.appendString(register.name)
             sink.append("=0x")
-            sink.appendString(String(before[register], radix: 16))
+            sink.appendString(String(beforeFile.pointee[register], radix: 16))
             sink.append(",")
         }
         sink.append("eip=0x")
-        sink.appendString(String(before[.eip], radix: 16))
+        sink.appendString(String(beforeFile.pointee[.eip], radix: 16))
         sink.append("\n")
-        tenetPrevious = before
+        tenetPrevious = beforeFile.pointee
     }
 
     /// One line per instruction: the registers it changed, eip (of the next
     /// instruction) last, then the memory it read (`mr=`) and wrote (`mw=`).
     func writeTenet(writes: MemoryAccesses, reads: MemoryAccesses) {
-        for register in Self.tenetOrder where shownRegisters.contains(register) && after[register] != before[register] {
+        for register in Self.tenetOrder where shownRegisters.contains(register) && afterFile.pointee[register] != beforeFile.pointee[register] {
             sink.appendString(register.name)
             sink.append("=0x")
-            sink.appendString(String(after[register], radix: 16))
+            sink.appendString(String(afterFile.pointee[register], radix: 16))
             sink.append(",")
         }
         sink.append("eip=0x")
-        sink.appendString(String(after[.eip], radix: 16))
+        sink.appendString(String(afterFile.pointee[.eip], radix: 16))
         if configuration.includeMemory {
             for read in reads {
                 sink.append(",mr=0x")
@@ -259,7 +259,7 @@ extension Tracer {
     /// QEMU's `-d cpu` layout for the state before the instruction (without
     /// QEMU's internal CCS/CCD/CCO and EFER lines).
     func writeQEMU(_ machine: Machine) {
-        let regs = before
+        let regs = beforeFile.pointee
         func labeled(_ pairs: [(StaticString, UInt32)]) {
             for (label, value) in pairs {
                 sink.append(label)

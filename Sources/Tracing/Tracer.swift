@@ -7,24 +7,102 @@ import X86Decoding
 /// Records a run instruction by instruction in one of the `TraceFormat`s:
 /// each record has the step, eip with symbol+offset, bytes, disassembly, the
 /// registers that changed, the memory written, and kernel events.
+/// The tracer's per-instruction bookkeeping.
+struct TracerProgress {
+    var step = 0
+    var records = 0
+    var recordingThis = false
+    /// True when `before` holds the registers as they are now (the last thing that ran was recorded).
+    var beforeIsCurrent = false
+    var started: Bool
+    var isFirstRecord = true
+    var wantsWillExecute = true
+    /// The registers the instruction being recorded changed.
+    var changedRegisters = RegisterSet()
+    /// `Machine.systemRegistersGeneration` when the selectors, CRs and DRs
+    /// were last copied, and how many more full copies are due: both files must hold them.
+    var systemGeneration: UInt64 = .max
+    var systemCopiesDue = 2
+    /// `Machine.codeGeneration` when `infos` was last known to be current.
+    var infosCodeGeneration: UInt64 = 0
+    var lastThreadInfo: UInt32?
+    var warnedThreadInfo: UInt32?
+    /// How close the last warning was: 1 within 256 bytes, 2 within 64, 3 inside thread_info.
+    var warnedLevel = 0
+
+    init(started: Bool) { self.started = started }
+}
+
 public final class Tracer: ExecutionObserver {
     let configuration: TraceConfiguration
     let symbols: SymbolTable
     let sink: ByteSink
     private let decoder: X86Decoder
     let infos = StaticInfoCache()
-    /// `Machine.codeGeneration` when `infos` was last known to be current.
-    private var infosCodeGeneration: UInt64 = 0
     /// The registers before and after the instruction being recorded. After
-    /// a record they swap: its "after" is the next record's "before".
-    private(set) var before = RegisterFile()
-    private(set) var after = RegisterFile()
-    /// `Machine.systemRegistersGeneration` when the selectors, CRs and DRs
-    /// were last copied, and how many more full copies are due: both files must hold them.
-    private var systemGeneration: UInt64 = .max
-    private var systemCopiesDue = 2
-    /// The registers the instruction being recorded changed.
-    private(set) var changedRegisters = RegisterSet()
+    /// a record they swap: its "after" is the next record's "before". Kept
+    /// behind pointers: the per-instruction updates are then plain stores,
+    /// with no exclusivity checks on the tracer's properties.
+    private(set) var beforeFile: UnsafeMutablePointer<RegisterFile>
+    private(set) var afterFile: UnsafeMutablePointer<RegisterFile>
+    /// The kernel events of the record being written (behind a pointer for the same reason).
+    let eventList: UnsafeMutablePointer<[TraceEvent]>
+    var events: [TraceEvent] { eventList.pointee }
+    /// Where the tracer is, updated every instruction (behind a pointer, like the register files).
+    private let progress: UnsafeMutablePointer<TracerProgress>
+    // `progress`'s fields by name.
+    var step: Int {
+        get { progress.pointee.step }
+        set { progress.pointee.step = newValue }
+    }
+    var records: Int {
+        get { progress.pointee.records }
+        set { progress.pointee.records = newValue }
+    }
+    var recordingThis: Bool {
+        get { progress.pointee.recordingThis }
+        set { progress.pointee.recordingThis = newValue }
+    }
+    var beforeIsCurrent: Bool {
+        get { progress.pointee.beforeIsCurrent }
+        set { progress.pointee.beforeIsCurrent = newValue }
+    }
+    var started: Bool {
+        get { progress.pointee.started }
+        set { progress.pointee.started = newValue }
+    }
+    var isFirstRecord: Bool {
+        get { progress.pointee.isFirstRecord }
+        set { progress.pointee.isFirstRecord = newValue }
+    }
+    var changedRegisters: RegisterSet {
+        get { progress.pointee.changedRegisters }
+        set { progress.pointee.changedRegisters = newValue }
+    }
+    var systemGeneration: UInt64 {
+        get { progress.pointee.systemGeneration }
+        set { progress.pointee.systemGeneration = newValue }
+    }
+    var systemCopiesDue: Int {
+        get { progress.pointee.systemCopiesDue }
+        set { progress.pointee.systemCopiesDue = newValue }
+    }
+    var infosCodeGeneration: UInt64 {
+        get { progress.pointee.infosCodeGeneration }
+        set { progress.pointee.infosCodeGeneration = newValue }
+    }
+    var lastThreadInfo: UInt32? {
+        get { progress.pointee.lastThreadInfo }
+        set { progress.pointee.lastThreadInfo = newValue }
+    }
+    var warnedThreadInfo: UInt32? {
+        get { progress.pointee.warnedThreadInfo }
+        set { progress.pointee.warnedThreadInfo = newValue }
+    }
+    var warnedLevel: Int {
+        get { progress.pointee.warnedLevel }
+        set { progress.pointee.warnedLevel = newValue }
+    }
     /// The registers shown.
     let shownRegisters: RegisterSet
     /// `configuration.limit`, or Int.max.
@@ -33,18 +111,6 @@ public final class Tracer: ExecutionObserver {
     private let recordedStart: UInt32
     private let recordedLength: UInt64
     private let threadMask: UInt32
-    private(set) var step = 0
-    private(set) var records = 0
-    private var recordingThis = false
-    /// True when `before` holds the registers as they are now (the last thing that ran was recorded).
-    private var beforeIsCurrent = false
-    private var started: Bool
-    var isFirstRecord = true
-    private var lastThreadInfo: UInt32?
-    private var warnedThreadInfo: UInt32?
-    /// How close the last warning was: 1 within 256 bytes, 2 within 64, 3 inside thread_info.
-    private var warnedLevel = 0
-    var events: [TraceEvent] = []
     /// Tenet: the previous line's registers (its deltas are against them).
     var tenetPrevious: RegisterFile?
     /// JSONL: records go through this pipe to a `JSONLFormatter`.
@@ -61,6 +127,14 @@ public final class Tracer: ExecutionObserver {
         self.symbols = symbols
         self.sink = sink
         decoder = try X86Decoder(syntax: configuration.syntax)
+        beforeFile = .allocate(capacity: 1)
+        beforeFile.initialize(to: RegisterFile())
+        afterFile = .allocate(capacity: 1)
+        afterFile.initialize(to: RegisterFile())
+        eventList = .allocate(capacity: 1)
+        eventList.initialize(to: [])
+        progress = .allocate(capacity: 1)
+        progress.initialize(to: TracerProgress(started: configuration.from == nil))
         var shown = RegisterSet()
         for register in TraceRegisters.order where configuration.registers?.contains(register.name) ?? true {
             shown.insert(RegisterSet(register))
@@ -70,7 +144,6 @@ public final class Tracer: ExecutionObserver {
         recordedStart = configuration.only?.lowerBound ?? 0
         recordedLength = configuration.only.map { UInt64($0.count) } ?? 1 << 32
         threadMask = Linux26.currentMask(threadSize: configuration.threadSize)
-        started = configuration.from == nil
         let formatter = JSONLFormatter(sink: sink)
         pipe = BlockPipe(threaded: configuration.formatsConcurrently && ProcessInfo.processInfo.activeProcessorCount > 1) {
             formatter.format($0)
@@ -82,6 +155,11 @@ public final class Tracer: ExecutionObserver {
 
     deinit {
         pipe.close()
+        beforeFile.deallocate()
+        afterFile.deallocate()
+        eventList.deinitialize(count: 1)
+        eventList.deallocate()
+        progress.deallocate()
     }
 
     /// Writes whatever is still buffered (waiting for the JSONL formatter to
@@ -126,7 +204,7 @@ public final class Tracer: ExecutionObserver {
 
     /// Only needed to start recording, to snapshot `before` after an
     /// unrecorded stretch, and for QEMU's before-the-instruction dumps.
-    public private(set) var wantsWillExecute = true
+    public var wantsWillExecute: Bool { progress.pointee.wantsWillExecute }
 
     public func willExecute(_ machine: Machine) {
         let address = machine.eip
@@ -136,7 +214,7 @@ public final class Tracer: ExecutionObserver {
         }
         recordingThis = records < recordLimit && isRecorded(address)
         guard recordingThis else { return }
-        if !beforeIsCurrent { before = machine.registerFile }
+        if !beforeIsCurrent { beforeFile.pointee = machine.registerFile }
         if configuration.format == .qemu { writeQEMU(machine) }
         if configuration.format == .tenet && tenetPrevious == nil { writeTenetStart() }
     }
@@ -147,7 +225,7 @@ public final class Tracer: ExecutionObserver {
         if !wantsWillExecute { recordingThis = records < recordLimit && isRecorded(instructionAddress) }
         guard recordingThis else {
             beforeIsCurrent = false
-            wantsWillExecute = true
+            progress.pointee.wantsWillExecute = true
             return
         }
         recordingThis = false
@@ -155,7 +233,7 @@ public final class Tracer: ExecutionObserver {
         let changed = copyRegisters(machine)
         changedRegisters = changed
         let info = info(at: instructionAddress, machine: machine)
-        if !events.isEmpty { events.removeAll(keepingCapacity: true) }
+        if !eventList.pointee.isEmpty { eventList.pointee.removeAll(keepingCapacity: true) }
         if mayHaveEvents(machine, changed: changed, writes: writes, info: info) { collectEvents(machine, writes: writes, info: info) }
         switch configuration.format {
         case .text: writeText(address: instructionAddress, info: info, writes: writes)
@@ -165,15 +243,15 @@ public final class Tracer: ExecutionObserver {
         }
         isFirstRecord = false
         if configuration.format != .jsonl { sink.flushIfFull() }
-        swap(&before, &after)
+        swap(&beforeFile, &afterFile)
         beforeIsCurrent = true
-        wantsWillExecute = configuration.format == .qemu
+        progress.pointee.wantsWillExecute = configuration.format == .qemu
     }
 
     public func didRaise(_ machine: Machine, exception: CPUException, instructionAddress: UInt32,
                                   delivered: Bool, writes: MemoryAccesses) {
         beforeIsCurrent = false  // delivery changed registers outside any record
-        wantsWillExecute = true
+        progress.pointee.wantsWillExecute = true
         guard started, records < recordLimit, isRecorded(instructionAddress) else { return }
         recordingThis = false
         switch configuration.format {
@@ -187,9 +265,13 @@ public final class Tracer: ExecutionObserver {
     /// selectors, CRs and DRs only when they changed since both files got them.
     @inline(__always)
     private func copyRegisters(_ machine: Machine) -> RegisterSet {
-        after.updateGeneral(from: machine)
-        if systemCopiesDue != 0 || machine.systemRegistersGeneration != systemGeneration { copySystemRegisters(machine) }
-        return after.differences(from: before)
+        let after = afterFile, before = beforeFile
+        after.pointee.updateGeneral(from: machine)
+        guard systemCopiesDue == 0 && machine.systemRegistersGeneration == systemGeneration else {
+            copySystemRegisters(machine)
+            return after.pointee.differences(from: before.pointee)
+        }
+        return after.pointee.generalDifferences(from: before.pointee)
     }
 
     @inline(never)
@@ -199,7 +281,7 @@ public final class Tracer: ExecutionObserver {
             systemCopiesDue = 2
         }
         systemCopiesDue -= 1
-        after.updateSystem(from: machine)
+        afterFile.pointee.updateSystem(from: machine)
     }
 
     @inline(__always)
@@ -212,9 +294,9 @@ public final class Tracer: ExecutionObserver {
     private func mayHaveEvents(_ machine: Machine, changed: RegisterSet, writes: MemoryAccesses,
                                info: StaticInfoCache.Entry) -> Bool {
         let mask = threadMask
-        let oldESP = before[.esp], newESP = after[.esp]
+        let oldESP = beforeFile.pointee[.esp], newESP = afterFile.pointee[.esp]
         let quiet = changed.isDisjoint(with: .segments) && !info.isHalt && oldESP & mask == newESP & mask
-            && (lastThreadInfo != nil || after[.cs] & 3 == 3)
+            && (lastThreadInfo != nil || afterFile.pointee[.cs] & 3 == 3)
             && (newESP &- (newESP & mask) >= 256 + Linux26.ThreadInfo.size || newESP >= oldESP)
         return !quiet || (!writes.isEmpty && writesTSSESP0(machine, writes: writes))
     }
@@ -223,18 +305,18 @@ public final class Tracer: ExecutionObserver {
     private func collectEvents(_ machine: Machine, writes: MemoryAccesses, info: StaticInfoCache.Entry) {
         let esp0 = writes.isEmpty ? nil : writtenESP0(machine, writes: writes)
         let mask = threadMask
-        let oldESP = before[.esp], newESP = after[.esp]
-        let oldCPL = Int(before[.cs] & 3), newCPL = Int(after[.cs] & 3)
-        if oldCPL != newCPL { events.append(.privilege(from: oldCPL, to: newCPL)) }
+        let oldESP = beforeFile.pointee[.esp], newESP = afterFile.pointee[.esp]
+        let oldCPL = Int(beforeFile.pointee[.cs] & 3), newCPL = Int(afterFile.pointee[.cs] & 3)
+        if oldCPL != newCPL { eventList.pointee.append(.privilege(from: oldCPL, to: newCPL)) }
         for segment in SegmentName.allCases {
             let register = Register(segment)
-            if before[register] != after[register] {
-                events.append(.segmentLoad(segment: segment.rawValue, selector: after[register]))
+            if beforeFile.pointee[register] != afterFile.pointee[register] {
+                eventList.pointee.append(.segmentLoad(segment: segment.rawValue, selector: afterFile.pointee[register]))
             }
         }
-        if let esp0 { events.append(.tssESP0(value: esp0)) }
+        if let esp0 { eventList.pointee.append(.tssESP0(value: esp0)) }
         if newCPL == 3 {
-            if lastThreadInfo != nil { events.append(.userMode(esp: newESP)) }
+            if lastThreadInfo != nil { eventList.pointee.append(.userMode(esp: newESP)) }
             lastThreadInfo = nil
         } else {
             let newInfo = newESP & mask
@@ -245,9 +327,9 @@ public final class Tracer: ExecutionObserver {
                     // not the few bytes of a ret that leaves esp at the top of the stack.
                     let jump = oldESP > newESP ? oldESP - newESP : newESP - oldESP
                     if oldCPL == 0, lastThreadInfo != nil, jump > 64, let prev = oldTask, prev.address != next.address {
-                        events.append(.switchTask(prev: prev.comm, next: next.comm))
+                        eventList.pointee.append(.switchTask(prev: prev.comm, next: next.comm))
                     }
-                    events.append(.current(task: next.address, comm: next.comm, pid: next.pid, threadInfo: newInfo))
+                    eventList.pointee.append(.current(task: next.address, comm: next.comm, pid: next.pid, threadInfo: newInfo))
                 }
                 lastThreadInfo = newInfo
             }
@@ -257,14 +339,14 @@ public final class Tracer: ExecutionObserver {
             let level = distance < 0 ? 3 : (distance < 64 ? 2 : (distance < 256 ? 1 : 0))
             if warnedThreadInfo != newInfo { warnedLevel = 0 }
             if level > warnedLevel, newESP < oldESP, task(at: newInfo, machine) != nil {
-                events.append(.stackWarning(esp: newESP, threadInfo: newInfo, distance: distance))
+                eventList.pointee.append(.stackWarning(esp: newESP, threadInfo: newInfo, distance: distance))
                 warnedThreadInfo = newInfo
                 warnedLevel = level
             } else if level == 0 && warnedThreadInfo == newInfo {
                 warnedLevel = 0
             }
         }
-        if info.isHalt { events.append(.halt) }
+        if info.isHalt { eventList.pointee.append(.halt) }
     }
 
     /// True when one of `writes` touched the current TSS's esp0 (checked inline for every record with writes).

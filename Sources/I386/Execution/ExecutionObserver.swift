@@ -5,7 +5,7 @@ public protocol ExecutionObserver {
     static var isActive: Bool { get }
     /// True to receive the memory writes of each instruction.
     var observesMemoryWrites: Bool { get }
-    /// True to have data reads recorded in `machine.memory.readLog` (slower).
+    /// True to have data reads recorded in `machine.readLogView` (slower).
     var observesMemoryReads: Bool { get }
     /// False when the next `willExecute` would do nothing: the run loop then skips the call.
     var wantsWillExecute: Bool { get }

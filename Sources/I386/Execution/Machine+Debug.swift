@@ -62,7 +62,7 @@ extension Machine {
             let hits = executeBreakpointHits(at: address)
             if hits != 0 {
                 debugRegisters[6] = (debugRegisters[6] & ~0xF) | hits | Self.dr6Reserved
-                systemRegistersGeneration &+= 1
+                systemGeneration.pointee &+= 1
                 return raise(.debug, at: address, next: address, observer: &observer)
             }
         }
@@ -76,7 +76,7 @@ extension Machine {
         status |= UInt32(watchHits)
         guard status != 0 else { return nil }
         debugRegisters[6] = (debugRegisters[6] & ~(0xF | Self.dr6SingleStep)) | status | Self.dr6Reserved
-        systemRegistersGeneration &+= 1
+        systemGeneration.pointee &+= 1
         let eip = state.pointee.eip
         return raise(.debug, at: eip, next: eip, observer: &observer)
     }

@@ -21,6 +21,6 @@ extension Machine {
         var busy = descriptor
         busy.attributes |= 0x02
         state.pointee.taskRegister = busy
-        systemRegistersGeneration &+= 1
+        systemGeneration.pointee &+= 1
     }
 }

@@ -299,7 +299,7 @@ extension Machine {
     @inline(never)
     func raise<Observer: ExecutionObserver>(_ error: CPUException, at address: UInt32, next: UInt32,
                                             observer: inout Observer) -> StopReason? {
-        writeLog.removeAll()  // a faulting instruction's partial writes
+        accessLogs.pointee.writes.removeAll()  // a faulting instruction's partial writes
         state.pointee.eip = address
         let outcome = handleFault(error, instructionAddress: address, nextAddress: next)
         let delivered = if case .delivered = outcome { true } else { false }
@@ -316,7 +316,7 @@ extension Machine {
     func deliverExternalInterrupt<Observer: ExecutionObserver>(_ vector: UInt8,
                                                                observer: inout Observer) -> StopReason? {
         let address = state.pointee.eip
-        writeLog.removeAll()
+        accessLogs.pointee.writes.removeAll()
         switch handleInterrupt(Int(vector), returnAddress: address) {
         case .delivered:
             observer.didInterrupt(self, vector: Int(vector), interruptedAddress: address, writes: writeLogView)

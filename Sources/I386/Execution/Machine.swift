@@ -9,10 +9,10 @@ import X86Decoding
 /// values and end the run with a `StopReason` when no IDT takes them.
 public final class Machine {
     /// The CPU state, at a stable address for the interpreter.
-    let state: UnsafeMutablePointer<CPUState>
+    @usableFromInline let state: UnsafeMutablePointer<CPUState>
     /// Views into `state`: the nine general-register slots, the six segment
     /// registers by hardware number, DR0–DR7.
-    var registers: UnsafeMutablePointer<UInt32> {
+    @usableFromInline var registers: UnsafeMutablePointer<UInt32> {
         @inline(__always) get { UnsafeMutableRawPointer(state).assumingMemoryBound(to: UInt32.self) }
     }
     let segments: UnsafeMutablePointer<SegmentRegister>
@@ -39,7 +39,10 @@ public final class Machine {
 
     /// Bumped whenever a selector, control or debug register changes: an
     /// observer that copied them at this generation can skip them.
-    public internal(set) var systemRegistersGeneration: UInt64 = 0
+    @inlinable public var systemRegistersGeneration: UInt64 { systemGeneration.pointee }
+    /// Its storage, behind a pointer so the per-instruction read in a tracer
+    /// needs no exclusivity check.
+    @usableFromInline let systemGeneration: UnsafeMutablePointer<UInt64>
     /// Bit n set when segment register n is not flat (base 0, 4 GB, expand-up,
     /// present): memory operands through it are limit-checked.
     var nonFlatSegments: UInt8 = 0
@@ -78,8 +81,10 @@ public final class Machine {
     /// While true, reads (writes) are recorded for the observer and take the slow path.
     var isLoggingReads = false
     var isLoggingWrites = false
-    var readLog = AccessLog()
-    var writeLog = AccessLog()
+    /// The logs, behind a pointer: appending is then a plain store, with no
+    /// exclusivity check on a Machine property in the observed run loop.
+    let accessLogs: UnsafeMutablePointer<AccessLogs>
+
 
     let decoder: X86Decoder
     var fetchBuffer: [UInt8] = []
@@ -93,6 +98,10 @@ public final class Machine {
         precondition(Self.offset(\.generalRegisters) == 0, "kstep: the general registers must open CPUState")
         segments = (base + Self.offset(\.segmentRegisters)).assumingMemoryBound(to: SegmentRegister.self)
         debugRegisters = (base + Self.offset(\.debugRegisters)).assumingMemoryBound(to: UInt32.self)
+        systemGeneration = .allocate(capacity: 1)
+        systemGeneration.initialize(to: 0)
+        accessLogs = .allocate(capacity: 1)
+        accessLogs.initialize(to: AccessLogs(reads: AccessLog(), writes: AccessLog()))
         physicalMemory = PhysicalMemory()
         tlb = TranslationBuffer()
         readTable = tlb.readTable(user: false)
@@ -114,8 +123,10 @@ public final class Machine {
     }
 
     deinit {
-        readLog.deallocate()
-        writeLog.deallocate()
+        accessLogs.pointee.reads.deallocate()
+        accessLogs.pointee.writes.deallocate()
+        accessLogs.deallocate()
+        systemGeneration.deallocate()
         state.deinitialize(count: 1)
         state.deallocate()
     }
@@ -130,7 +141,7 @@ public final class Machine {
     public func restore(_ saved: CPUState) {
         let oldUser = cpl == 3
         state.pointee = saved
-        systemRegistersGeneration &+= 1
+        systemGeneration.pointee &+= 1
         var mask: UInt8 = 0
         for number in 0..<6 where number != SegmentName.cs.rawValue && !segments[number].isFlatData {
             mask |= 1 << UInt8(number)

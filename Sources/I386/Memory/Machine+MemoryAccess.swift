@@ -103,7 +103,7 @@ extension Machine {
             value = bytes
         }
         if !watches.isEmpty { noteWatches(address, size: size, isWrite: false) }
-        if isLoggingReads { readLog.append(MemoryWrite(address: address, size: UInt8(size), oldValue: value, newValue: value)) }
+        if isLoggingReads { accessLogs.pointee.reads.append(MemoryWrite(address: address, size: UInt8(size), oldValue: value, newValue: value)) }
         return value
     }
 
@@ -115,7 +115,7 @@ extension Machine {
             if !watches.isEmpty { noteWatches(address, size: size, isWrite: true) }
             if isLoggingWrites {
                 let old = (try? readTarget(target, size: size, sideEffectFree: true)) ?? 0
-                writeLog.append(MemoryWrite(address: address, size: UInt8(size), oldValue: old, newValue: value))
+                accessLogs.pointee.writes.append(MemoryWrite(address: address, size: UInt8(size), oldValue: old, newValue: value))
             }
             try writeTarget(target, size: size, value: value)
             return
@@ -130,7 +130,7 @@ extension Machine {
                 let target = index < firstCount ? first.advanced(by: index) : second.advanced(by: index - firstCount)
                 old |= ((try? readTarget(target, size: 1, sideEffectFree: true)) ?? 0) << (8 * UInt64(index))
             }
-            writeLog.append(MemoryWrite(address: address, size: UInt8(size), oldValue: old, newValue: value))
+            accessLogs.pointee.writes.append(MemoryWrite(address: address, size: UInt8(size), oldValue: old, newValue: value))
         }
         for index in 0..<size {
             let target = index < firstCount ? first.advanced(by: index) : second.advanced(by: index - firstCount)
@@ -219,14 +219,14 @@ extension Machine {
     /// Starts or stops recording every data read (all reads then take the slow path).
     func setLoggingReads(_ enabled: Bool) {
         isLoggingReads = enabled
-        readLog.removeAll()
+        accessLogs.pointee.reads.removeAll()
         updateFastPathFills()
     }
 
     /// Starts or stops recording every write (all writes then take the slow path).
     func setLoggingWrites(_ enabled: Bool) {
         isLoggingWrites = enabled
-        writeLog.removeAll()
+        accessLogs.pointee.writes.removeAll()
         updateFastPathFills()
     }
 
@@ -240,16 +240,16 @@ extension Machine {
     }
 
     /// This instruction's writes (while an observer logs them); valid until the next access.
-    var writeLogView: MemoryAccesses { writeLog.accesses }
+    var writeLogView: MemoryAccesses { accessLogs.pointee.writes.accesses }
 
     /// This instruction's data reads (while an observer logs them); valid until the next access.
-    public var readLogView: MemoryAccesses { readLog.accesses }
+    public var readLogView: MemoryAccesses { accessLogs.pointee.reads.accesses }
 
     /// Empties the access logs after an observer saw them.
     @inline(__always)
     func clearAccessLogs() {
-        if isLoggingWrites { writeLog.removeAll() }
-        if isLoggingReads { readLog.removeAll() }
+        if isLoggingWrites { accessLogs.pointee.writes.removeAll() }
+        if isLoggingReads { accessLogs.pointee.reads.removeAll() }
     }
 }
 

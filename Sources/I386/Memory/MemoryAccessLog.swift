@@ -9,6 +9,12 @@ public struct MemoryAccesses: RandomAccessCollection {
     public subscript(position: Int) -> MemoryWrite { buffer[position] }
 }
 
+/// The machine's two logs.
+struct AccessLogs {
+    var reads: AccessLog
+    var writes: AccessLog
+}
+
 /// Accesses recorded while an observer asks for them, in one growable raw
 /// buffer: appending is a store and clearing is a counter reset, with no
 /// copy-on-write checks or reference counting in the per-instruction path.

@@ -85,7 +85,7 @@ extension Machine {
         let wasUser = segments[1].selector & 3 == 3
         let oldCodeBase = segments[1].base
         segments[number] = value
-        systemRegistersGeneration &+= 1
+        systemGeneration.pointee &+= 1
         let mask: UInt8 = 1 << UInt8(number)
         if number != SegmentName.cs.rawValue && !value.isFlatData {
             nonFlatSegments |= mask
@@ -101,7 +101,7 @@ extension Machine {
     /// Writes CR0, CR2, CR3 or CR4 with the architectural side effects: CR3
     /// flushes the non-global TLB entries; CR0.PG/WP/PE and CR4.PSE/PGE changes flush all.
     func setControlRegister(_ number: Int, _ value: UInt32) {
-        systemRegistersGeneration &+= 1
+        systemGeneration.pointee &+= 1
         switch number {
         case 0:
             let old = state.pointee.cr0
@@ -126,7 +126,7 @@ extension Machine {
         if index == 6 { value = (value & 0x0000_E00F) | 0xFFFF_0FF0 }
         if index == 7 { value = (value & 0xFFFF_2BFF) | 0x0000_0400 }
         debugRegisters[index] = value
-        systemRegistersGeneration &+= 1
+        systemGeneration.pointee &+= 1
         if index == 7 || index < 4 { updateDebugArming() }
     }
 

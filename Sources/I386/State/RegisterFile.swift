@@ -3,13 +3,13 @@
 public struct RegisterFile: Sendable, Equatable {
     // The values by `Register.rawValue`, eight lanes at a time (lanes past
     // `Register.allCases.count` stay 0): comparing two files is four vector compares.
-    private var lanes0 = SIMD8<UInt32>()
-    private var lanes8 = SIMD8<UInt32>()
-    private var lanes16 = SIMD8<UInt32>()
-    private var lanes24 = SIMD8<UInt32>()
+    @usableFromInline var lanes0 = SIMD8<UInt32>()
+    @usableFromInline var lanes8 = SIMD8<UInt32>()
+    @usableFromInline var lanes16 = SIMD8<UInt32>()
+    @usableFromInline var lanes24 = SIMD8<UInt32>()
 
     /// All zeros.
-    public init() {}
+    @inlinable public init() {}
 
     /// The registers of `machine` now.
     public init(_ machine: Machine) {
@@ -18,15 +18,10 @@ public struct RegisterFile: Sendable, Equatable {
     }
 
     /// The value of `register`.
+    @inlinable
     public subscript(register: Register) -> UInt32 {
         @inline(__always) get {
-            let index = register.rawValue
-            switch index >> 3 {
-            case 0: return lanes0[index & 7]
-            case 1: return lanes8[index & 7]
-            case 2: return lanes16[index & 7]
-            default: return lanes24[index & 7]
-            }
+            withUnsafeBytes(of: self) { $0.load(fromByteOffset: register.rawValue &* 4, as: UInt32.self) }
         }
         set {
             let index = register.rawValue
@@ -40,7 +35,7 @@ public struct RegisterFile: Sendable, Equatable {
     }
 
     /// Copies the general registers, eip and eflags from `machine`.
-    @inline(__always)
+    @inlinable
     public mutating func updateGeneral(from machine: Machine) {
         let eflags = machine.eflags  // first: evaluating lazy flags is a call
         lanes0 = UnsafeRawPointer(machine.registers).loadUnaligned(as: SIMD8<UInt32>.self)
@@ -54,15 +49,25 @@ public struct RegisterFile: Sendable, Equatable {
     }
 
     /// The registers whose values differ between `self` and `other`.
-    @inline(__always)
+    @inlinable
     public func differences(from other: RegisterFile) -> RegisterSet {
         RegisterSet(rawValue: Self.bits(lanes0, other.lanes0) | Self.bits(lanes8, other.lanes8) << 8
                     | Self.bits(lanes16, other.lanes16) << 16 | Self.bits(lanes24, other.lanes24) << 24)
     }
 
+    /// The general registers, eip and eflags that differ between `self` and
+    /// `other` (for callers that know the other registers are the same in both).
+    @inlinable
+    public func generalDifferences(from other: RegisterFile) -> RegisterSet {
+        var bits = Self.bits(lanes0, other.lanes0)
+        if lanes8[0] != other.lanes8[0] { bits |= 1 << 8 }
+        if lanes8[1] != other.lanes8[1] { bits |= 1 << 9 }
+        return RegisterSet(rawValue: bits)
+    }
+
     /// Bit n set where lane n of `left` and `right` differ.
-    @inline(__always)
-    private static func bits(_ left: SIMD8<UInt32>, _ right: SIMD8<UInt32>) -> UInt32 {
+    @inlinable
+    static func bits(_ left: SIMD8<UInt32>, _ right: SIMD8<UInt32>) -> UInt32 {
         let differing = unsafeBitCast(left .!= right, to: SIMD8<UInt32>.self)  // all ones where they differ
         return (differing & SIMD8<UInt32>(1, 2, 4, 8, 16, 32, 64, 128)).wrappedSum()
     }
@@ -71,16 +76,16 @@ public struct RegisterFile: Sendable, Equatable {
 /// A set of registers, one bit per `Register.rawValue`.
 public struct RegisterSet: OptionSet, Sendable, Hashable {
     public let rawValue: UInt32
-    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    @inlinable public init(rawValue: UInt32) { self.rawValue = rawValue }
 
     /// The set holding only `register`.
-    public init(_ register: Register) { rawValue = 1 << UInt32(register.rawValue) }
+    @inlinable public init(_ register: Register) { rawValue = 1 << UInt32(register.rawValue) }
 
     /// True when `register` is in the set.
-    public func contains(_ register: Register) -> Bool { rawValue & (1 << UInt32(register.rawValue)) != 0 }
+    @inlinable public func contains(_ register: Register) -> Bool { rawValue & (1 << UInt32(register.rawValue)) != 0 }
 
     /// The selectors, control and debug registers: what changes rarely.
-    public static let system = RegisterSet(rawValue: ~0x3FF & ((1 << UInt32(Register.allCases.count)) - 1))
+    @inlinable public static var system: RegisterSet { RegisterSet(rawValue: 0x03FF_FC00) }
     /// cs, ss, ds, es, fs, gs.
-    public static let segments = RegisterSet(rawValue: 0x3F << 10)
+    @inlinable public static var segments: RegisterSet { RegisterSet(rawValue: 0x3F << 10) }
 }
