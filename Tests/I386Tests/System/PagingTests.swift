@@ -1,0 +1,619 @@
+import I386
+import Testing
+
+/// 32-bit paging as SDM Vol. 3A chapter 4 describes it, one rule per test:
+/// each program builds its tables (`PagingProgram`), turns CR0.PG on and
+/// touches memory; the tests read back the #PF error codes, CR2, the pushed
+/// frames and the accessed and dirty bits.
+///
+/// Error code bits (SDM §4.7): P (bit 0) = 0 for a not-present page, 1 for a
+/// protection violation; W/R (bit 1) = a write; U/S (bit 2) = CPL 3; RSVD
+/// (bit 3) = a reserved bit set in a paging-structure entry.
+@Suite struct PagingTests {
+    typealias Entry = PagingProgram.Entry
+    typealias PageFault = PagingProgram.PageFault
+    static let test = PagingProgram.testLinear
+
+    // MARK: Not-present entries
+
+    @Test func aNotPresentDirectoryEntryFaultsWithPAndWR() throws {
+        // Directory entry 512 (0x80000000–0x803fffff) is zero.
+        let program = try PagingProgram("""
+                ENABLE_PAGING
+                RESUME 0, 1f
+                RESUME 1, 2f
+            read_site:
+                movl 0x80000123, %eax
+            1:
+            write_site:
+                movl %eax, 0x80000123
+            2:  hlt
+            """)
+        #expect(program.run() == .halted)
+        #expect(try program.pageFaults() == [
+            PageFault(errorCode: 0, address: 0x8000_0123, eip: program.symbol("read_site")),
+            PageFault(errorCode: 2, address: 0x8000_0123, eip: program.symbol("write_site")),
+        ])
+        #expect(program.machine[.cr2] == 0x8000_0123)
+        #expect(program.machine.deliveredEvents.map(\.vector) == [14, 14])
+    }
+
+    @Test func aNotPresentTableEntryFaultsFromRing0AndRing3() throws {
+        // test_table maps nothing: TEST_LINEAR+0x5678 has a present directory
+        // entry and a zero table entry.
+        let program = try PagingProgram("""
+                MAP low_table, user_code, user_code, P|US
+                ENABLE_PAGING
+                RESUME 0, 1f
+                RESUME 1, 2f
+                RESUME 2, 3f
+                RESUME 3, 4f
+            read_site:
+                movl TEST_LINEAR+0x5678, %eax
+            1:
+            write_site:
+                movb %al, TEST_LINEAR+0x5678
+            2:  TO_RING3 user_code
+            .align 4096
+            user_code:
+            user_read_site:
+                movw TEST_LINEAR+0x5678, %ax
+            3:
+            user_write_site:
+                movl %eax, TEST_LINEAR+0x5678
+            4:  int $0x80
+            .align 4096
+            """)
+        #expect(program.run() == .halted)
+        let address = Self.test + 0x5678
+        #expect(try program.pageFaults() == [
+            PageFault(errorCode: 0, address: address, eip: program.symbol("read_site")),
+            PageFault(errorCode: 2, address: address, eip: program.symbol("write_site")),
+            PageFault(errorCode: 4, address: address, eip: program.symbol("user_read_site")),
+            PageFault(errorCode: 6, address: address, eip: program.symbol("user_write_site")),
+        ])
+        // The directory entry was used for the walks: its accessed bit is set.
+        #expect(try program.directoryEntry(for: Self.test) & Entry.a != 0)
+    }
+
+    // MARK: U/S and R/W
+
+    @Test func ring3MayNotTouchSupervisorPagesNorWriteReadOnlyUserPages() throws {
+        // TEST_LINEAR: frame_a, supervisor read/write. TEST_LINEAR+0x1000:
+        // frame_b, user read-only. Directory entry 257 (0x40400000) points at
+        // the same table without U/S: a user entry below it is still supervisor.
+        let program = try PagingProgram("""
+                MAP low_table, user_code, user_code, P|US
+                MAP test_table, TEST_LINEAR, frame_a, P|RW
+                MAP test_table, TEST_LINEAR+0x1000, frame_b, P|US
+                movl $test_table+P+RW, page_directory+257*4
+                ENABLE_PAGING
+                RESUME 0, 1f
+                RESUME 1, 2f
+                RESUME 2, 3f
+                RESUME 3, 4f
+                RESUME 4, 5f
+                TO_RING3 user_code
+            .align 4096
+            user_code:
+            supervisor_read:
+                movl TEST_LINEAR, %eax
+            1:
+            supervisor_write:
+                movl %eax, TEST_LINEAR+8
+            2:
+                movl TEST_LINEAR+0x1000, %esi     # a user read-only page: reading is allowed
+            read_only_write:
+                movl %esi, TEST_LINEAR+0x1000
+            3:
+            supervisor_directory_read:
+                movl TEST_LINEAR+0x401000, %eax
+            4:
+                movl $TEST_LINEAR+0x10, %ebx
+            supervisor_fetch:
+                call *%ebx
+            5:  int $0x80
+            .align 4096
+            """)
+        #expect(program.run() == .halted)
+        #expect(try program.pageFaults() == [
+            PageFault(errorCode: 5, address: Self.test, eip: program.symbol("supervisor_read")),
+            PageFault(errorCode: 7, address: Self.test + 8, eip: program.symbol("supervisor_write")),
+            PageFault(errorCode: 7, address: Self.test + 0x1000, eip: program.symbol("read_only_write")),
+            PageFault(errorCode: 5, address: Self.test + 0x40_1000, eip: program.symbol("supervisor_directory_read")),
+            // An instruction fetch is a read; the saved eip is the target itself.
+            PageFault(errorCode: 5, address: Self.test + 0x10, eip: Self.test + 0x10),
+        ])
+        #expect(program.machine[.esi] == 0xB0B0_B0B0)
+        #expect(try program.word("frame_a", plus: 8) == 0)
+        #expect(try program.word("frame_b") == 0xB0B0_B0B0)
+        // Denied accesses leave the page's accessed bit clear; the allowed read sets it.
+        #expect(try program.entry("test_table", for: Self.test) == program.symbol("frame_a") | Entry.p | Entry.rw)
+        #expect(try program.entry("test_table", for: Self.test + 0x1000)
+                == program.symbol("frame_b") | Entry.p | Entry.us | Entry.a)
+    }
+
+    @Test func writeProtectDecidesWhetherRing0MayWriteReadOnlyPages() throws {
+        // TEST_LINEAR maps frame_a read-only. With CR0.WP = 0 a supervisor
+        // write succeeds (and sets D); with WP = 1 it is #PF(P|W) = 3, for a
+        // read-only user page too.
+        let program = try PagingProgram("""
+                MAP test_table, TEST_LINEAR, frame_a, P
+                MAP test_table, TEST_LINEAR+0x1000, frame_b, P|US
+                ENABLE_PAGING
+                movl $0x11111111, TEST_LINEAR+4
+                movl %cr0, %eax
+                orl $CR0_WP, %eax
+                movl %eax, %cr0
+                RESUME 0, 1f
+                RESUME 1, 2f
+            protected_write:
+                movl $0x22222222, TEST_LINEAR+4
+            1:
+            protected_user_write:
+                movb $0x33, TEST_LINEAR+0x1004
+            2:  hlt
+            """)
+        #expect(program.run() == .halted)
+        #expect(try program.word("frame_a", plus: 4) == 0x1111_1111)
+        #expect(try program.word("frame_b", plus: 4) == 0)
+        #expect(try program.pageFaults() == [
+            PageFault(errorCode: 3, address: Self.test + 4, eip: program.symbol("protected_write")),
+            PageFault(errorCode: 3, address: Self.test + 0x1004, eip: program.symbol("protected_user_write")),
+        ])
+        #expect(try program.entry("test_table", for: Self.test)
+                == program.symbol("frame_a") | Entry.p | Entry.a | Entry.d)
+    }
+
+    // MARK: Accessed and dirty bits
+
+    @Test func readsSetAccessedAndWritesSetAccessedAndDirty() throws {
+        // SDM §4.8: the processor sets A in every entry it uses for a
+        // translation, and D in the entry that maps the page on a write.
+        let program = try PagingProgram("""
+                MAP test_table, TEST_LINEAR, frame_a, P|RW
+                MAP test_table, TEST_LINEAR+0x1000, frame_b, P|RW
+                MAP test_table, TEST_LINEAR+0x2000, frame_a, P|RW
+                MAP test_table, TEST_LINEAR+0x3000, frame_b, P|RW
+                ENABLE_PAGING
+                movl test_table, %esi                       # before: P|RW
+                movl TEST_LINEAR, %eax                      # read page 0
+                movl %eax, TEST_LINEAR+0x1008               # write page 1
+                movb TEST_LINEAR+0x3000, %al                # read page 3 ...
+                movl test_table+3*4, %edi                   # ... (A only, seen from here)
+                incb TEST_LINEAR+0x3010                     # ... then read-modify-write it
+                hlt
+            """)
+        #expect(program.run() == .halted)
+        let a = program.symbol("frame_a"), b = program.symbol("frame_b")
+        #expect(program.machine[.esi] == a | Entry.p | Entry.rw)
+        #expect(try program.entry("test_table", for: Self.test) == a | Entry.p | Entry.rw | Entry.a)
+        #expect(try program.entry("test_table", for: Self.test + 0x1000) == b | Entry.p | Entry.rw | Entry.a | Entry.d)
+        #expect(try program.entry("test_table", for: Self.test + 0x2000) == a | Entry.p | Entry.rw)  // untouched
+        #expect(program.machine[.edi] == b | Entry.p | Entry.rw | Entry.a)
+        #expect(try program.entry("test_table", for: Self.test + 0x3000) == b | Entry.p | Entry.rw | Entry.a | Entry.d)
+        #expect(try program.word("frame_b", plus: 8) == 0xA0A0_A0A0)
+        // The directory entry: A (it was used), never D (SDM: D exists only in entries that map a page).
+        #expect(try program.directoryEntry(for: Self.test)
+                == program.symbol("test_table") | Entry.p | Entry.rw | Entry.us | Entry.a)
+    }
+
+    // MARK: 4 MB pages
+
+    @Test func fourMegabytePagesWithPSE() throws {
+        // With CR4.PSE, a directory entry with PS (bit 7) maps 4 MB: bits 31:22
+        // of the entry, bits 21:0 of the linear address. Entry 512 maps
+        // 0x80000000 to physical 0, so 0x80000000+x reads what x holds.
+        let program = try PagingProgram("""
+                movl $P|RW|PS, page_directory+512*4
+                movl %cr4, %eax
+                orl $CR4_PSE, %eax
+                movl %eax, %cr4
+                ENABLE_PAGING
+                movl frame_a+0x80000000, %esi
+                movl page_directory+512*4, %edi             # after a read: A
+                movl $0x12345678, frame_b+0x80000004
+                movl frame_b+4, %ebx                        # the same frame through the identity map
+                hlt
+            """)
+        #expect(program.run() == .halted)
+        #expect(program.machine[.esi] == 0xA0A0_A0A0)
+        #expect(program.machine[.ebx] == 0x1234_5678)
+        #expect(program.machine[.edi] == Entry.p | Entry.rw | Entry.ps | Entry.a)
+        #expect(try program.directoryEntry(for: 0x8000_0000) == Entry.p | Entry.rw | Entry.ps | Entry.a | Entry.d)
+    }
+
+    @Test(arguments: 13...21)
+    func reservedBitsOfAFourMegabyteEntryFaultWithRSVD(bit: Int) throws {
+        // SDM §4.3 Table 4-4: bits 21:13 of a 4 MB directory entry are
+        // reserved (no PSE-36). Set, they make the access #PF with RSVD (bit 3)
+        // and P: error code 9 for a read, 11 for a write.
+        let program = try PagingProgram("""
+                movl $(1<<\(bit))|P|RW|PS, page_directory+512*4
+                movl %cr4, %eax
+                orl $CR4_PSE, %eax
+                movl %eax, %cr4
+                ENABLE_PAGING
+                RESUME 0, 1f
+                RESUME 1, 2f
+            read_site:
+                movl 0x80001234, %eax
+            1:
+            write_site:
+                movl %eax, 0x80005678
+            2:  hlt
+            """)
+        #expect(program.run() == .halted)
+        #expect(try program.pageFaults() == [
+            PageFault(errorCode: 9, address: 0x8000_1234, eip: program.symbol("read_site")),
+            PageFault(errorCode: 11, address: 0x8000_5678, eip: program.symbol("write_site")),
+        ])
+    }
+
+    @Test func withoutPSEThePSBitIsIgnoredAndTheEntryPointsAtATable() throws {
+        // Directory entry 256 gets PS. With CR4.PSE clear it still points at
+        // test_table (SDM §4.3: PS is ignored); with PSE set, the same entry
+        // is a 4 MB page whose bits 21:13 (test_table's address) are reserved.
+        let program = try PagingProgram("""
+                MAP test_table, TEST_LINEAR, frame_a, P|RW
+                orl $PS, page_directory+256*4
+                ENABLE_PAGING
+                movl TEST_LINEAR, %esi
+                movl %cr4, %eax
+                orl $CR4_PSE, %eax
+                movl %eax, %cr4
+                RESUME 0, 1f
+            pse_read:
+                movl TEST_LINEAR, %edi
+            1:  hlt
+            """)
+        #expect(program.run() == .halted)
+        #expect(program.symbol("test_table") & 0x003F_E000 != 0)
+        #expect(program.machine[.esi] == 0xA0A0_A0A0)
+        #expect(try program.pageFaults() == [PageFault(errorCode: 9, address: Self.test, eip: program.symbol("pse_read"))])
+        #expect(program.machine[.edi] == 0)
+    }
+
+    // MARK: The TLB
+
+    @Test func aChangedEntryIsUsedOnlyAfterInvlpgOrACR3Write() throws {
+        // SDM §4.10.4: after changing an entry, software must invalidate; until
+        // then the processor may use the old translation, and kstep's TLB does
+        // for reads. (Writes through a stale entry are not tested: hardware
+        // may walk again to set D.)
+        let program = try PagingProgram("""
+                MAP test_table, TEST_LINEAR, frame_a, P|RW
+                ENABLE_PAGING
+                movl TEST_LINEAR, %ebx          # frame_a, now in the TLB
+                MAP test_table, TEST_LINEAR, frame_b, P|RW
+                movl TEST_LINEAR, %ecx          # still frame_a
+                invlpg TEST_LINEAR
+                movl TEST_LINEAR, %esi          # frame_b
+                movl $0x5eed, TEST_LINEAR+4     # frame_b
+                MAP test_table, TEST_LINEAR, frame_a, P|RW
+                movl TEST_LINEAR, %edi          # still frame_b
+                movl %cr3, %eax
+                movl %eax, %cr3
+                movl TEST_LINEAR, %ebp          # frame_a
+                movl $0xf00d, TEST_LINEAR+4     # frame_a
+                hlt
+            """)
+        #expect(program.run() == .halted)
+        let machine = program.machine
+        #expect([machine[.ebx], machine[.ecx], machine[.esi], machine[.edi], machine[.ebp]]
+                == [0xA0A0_A0A0, 0xA0A0_A0A0, 0xB0B0_B0B0, 0xB0B0_B0B0, 0xA0A0_A0A0])
+        #expect(try program.word("frame_b", plus: 4) == 0x5EED)
+        #expect(try program.word("frame_a", plus: 4) == 0xF00D)
+    }
+
+    @Test func aGlobalPageSurvivesACR3WriteButNotInvlpgOrAPGEToggle() throws {
+        // SDM §4.10.4.1: a CR3 write keeps global translations (G, with
+        // CR4.PGE); invlpg and a change of CR4.PGE remove them.
+        let program = try PagingProgram("""
+                MAP test_table, TEST_LINEAR, frame_a, P|RW|G
+                MAP test_table, TEST_LINEAR+0x1000, frame_a, P|RW|G
+                MAP test_table, TEST_LINEAR+0x2000, frame_a, P|RW
+                movl %cr4, %eax
+                orl $CR4_PGE, %eax
+                movl %eax, %cr4
+                ENABLE_PAGING
+                movl TEST_LINEAR, %eax
+                movl TEST_LINEAR+0x1000, %eax
+                movl TEST_LINEAR+0x2000, %eax
+                MAP test_table, TEST_LINEAR, frame_b, P|RW|G
+                MAP test_table, TEST_LINEAR+0x1000, frame_b, P|RW|G
+                MAP test_table, TEST_LINEAR+0x2000, frame_b, P|RW
+                movl %cr3, %eax
+                movl %eax, %cr3
+                movl TEST_LINEAR, %ebx          # global: still frame_a
+                movl TEST_LINEAR+0x1000, %ecx   # global: still frame_a
+                movl TEST_LINEAR+0x2000, %edx   # not global: frame_b
+                invlpg TEST_LINEAR
+                movl TEST_LINEAR, %esi          # frame_b
+                movl TEST_LINEAR+0x1000, %edi   # still frame_a
+                movl %cr4, %eax
+                andl $~CR4_PGE, %eax
+                movl %eax, %cr4
+                orl $CR4_PGE, %eax
+                movl %eax, %cr4
+                movl TEST_LINEAR+0x1000, %ebp   # frame_b
+                hlt
+            """)
+        #expect(program.run() == .halted)
+        let machine = program.machine
+        #expect([machine[.ebx], machine[.ecx], machine[.edx]] == [0xA0A0_A0A0, 0xA0A0_A0A0, 0xB0B0_B0B0])
+        #expect([machine[.esi], machine[.edi], machine[.ebp]] == [0xB0B0_B0B0, 0xA0A0_A0A0, 0xB0B0_B0B0])
+    }
+
+    // MARK: Accesses that straddle pages
+
+    @Test func aStraddlingAccessFaultsOnTheSecondPageAndWritesNothing() throws {
+        // TEST_LINEAR+0x1000 is not present. A 4-byte access at +0xffe faults
+        // with CR2 = the first byte of the second page; the two bytes in the
+        // first page keep their value. With the first page absent instead,
+        // CR2 is the access's own address.
+        let program = try PagingProgram("""
+                MAP test_table, TEST_LINEAR, frame_a, P|RW
+                MAP test_table, TEST_LINEAR+0x3000, frame_b, P|RW
+                ENABLE_PAGING
+                RESUME 0, 1f
+                RESUME 1, 2f
+                RESUME 2, 3f
+                movl $0x99999999, %eax
+            straddling_write:
+                movl $0x11223344, TEST_LINEAR+0xffe
+            1:
+            straddling_read:
+                movl TEST_LINEAR+0xffe, %eax
+            2:
+            first_page_absent:
+                movw $0x5566, TEST_LINEAR+0x2fff
+            3:  hlt
+            """)
+        #expect(program.run() == .halted)
+        #expect(try program.pageFaults() == [
+            PageFault(errorCode: 2, address: Self.test + 0x1000, eip: program.symbol("straddling_write")),
+            PageFault(errorCode: 0, address: Self.test + 0x1000, eip: program.symbol("straddling_read")),
+            PageFault(errorCode: 2, address: Self.test + 0x2FFF, eip: program.symbol("first_page_absent")),
+        ])
+        #expect(try program.word("frame_a", plus: 0xFFC) == 0xA0A0_AFFC)
+        #expect(try program.word("frame_b") == 0xB0B0_B0B0)
+        #expect(program.machine[.eax] == 0x9999_9999)
+    }
+
+    @Test func aStraddlingWriteToAReadOnlySecondPageIsAProtectionFault() throws {
+        // Both pages present; the second is read-only (CR0.WP = 1), then
+        // supervisor-only for ring 3: the fault names the second page.
+        let program = try PagingProgram("""
+                MAP low_table, user_code, user_code, P|US
+                MAP test_table, TEST_LINEAR, frame_a, P|RW|US
+                MAP test_table, TEST_LINEAR+0x1000, frame_b, P|US
+                MAP test_table, TEST_LINEAR+0x2000, frame_a, P|RW|US
+                MAP test_table, TEST_LINEAR+0x3000, frame_b, P|RW
+                movl %cr0, %eax
+                orl $CR0_WP, %eax
+                movl %eax, %cr0
+                ENABLE_PAGING
+                RESUME 0, 1f
+                RESUME 1, 2f
+            ring0_write:
+                movl $0x11223344, TEST_LINEAR+0xffd
+            1:  TO_RING3 user_code
+            .align 4096
+            user_code:
+            ring3_write:
+                movw $0x5566, TEST_LINEAR+0x2fff
+            2:  int $0x80
+            .align 4096
+            """)
+        #expect(program.run() == .halted)
+        #expect(try program.pageFaults() == [
+            PageFault(errorCode: 3, address: Self.test + 0x1000, eip: program.symbol("ring0_write")),
+            PageFault(errorCode: 7, address: Self.test + 0x3000, eip: program.symbol("ring3_write")),
+        ])
+        #expect(try program.word("frame_a", plus: 0xFFC) == 0xA0A0_AFFC)
+        #expect(try program.word("frame_b") == 0xB0B0_B0B0)
+    }
+
+    @Test func anInstructionStraddlingIntoAnAbsentPageFaultsOnThatPage() throws {
+        // A 5-byte mov whose last 3 bytes would be in the absent page: the
+        // fetch faults with CR2 = that page, the saved eip is the instruction.
+        let program = try PagingProgram("""
+                MAP test_table, TEST_LINEAR, fetch_page, P
+                ENABLE_PAGING
+                movl $TEST_LINEAR+0xffe, %eax
+                jmp *%eax
+            .align 4096
+            fetch_page:
+                .fill 4094, 1, 0x90
+                .byte 0xb8, 0x01               # movl $imm32, %eax, cut by the page end
+            .align 4096
+            """)
+        #expect(program.run() == .halted)
+        #expect(try program.pageFaults() == [PageFault(errorCode: 0, address: Self.test + 0x1000, eip: Self.test + 0xFFE)])
+    }
+
+    // MARK: Code through several linear addresses
+
+    @Test func codeWrittenThroughOneAliasRunsNewThroughTheOther() throws {
+        // code_frame is mapped twice: executable at TEST_LINEAR (read-only),
+        // writable at TEST_LINEAR+0x1000. The frame holds `movl $1, %eax; ret`;
+        // writing the immediate through the writable alias changes what the
+        // next call through the other one returns, even once the code is hot.
+        let program = try PagingProgram("""
+                MAP test_table, TEST_LINEAR, code_frame, P
+                MAP test_table, TEST_LINEAR+0x1000, code_frame, P|RW
+                ENABLE_PAGING
+                movl $TEST_LINEAR, %ebx
+                movb $7, TEST_LINEAR+0x1001     # written before any decoding (a write TLB entry exists)
+                call *%ebx
+                movl %eax, results
+                movl $3, %ecx
+            1:  call *%ebx                      # hot: the same block three times
+                loop 1b
+                movb $2, TEST_LINEAR+0x1001
+                call *%ebx
+                movl %eax, results+4
+                movb $3, TEST_LINEAR+0x1001
+                call *%ebx
+                movl %eax, results+8
+                hlt
+            .data
+            results: .long 0, 0, 0
+            .align 4096
+            code_frame:
+                movl $1, %eax
+                ret
+            .align 4096
+            """)
+        // The data segment is not executable; let this frame hold code.
+        program.machine.physicalMemory.protect(program.symbol("code_frame"), size: 4096, permissions: .all)
+        #expect(program.run() == .halted)
+        #expect(try program.program.words(program.symbol("results"), count: 3) == [7, 2, 3])
+        #expect(try program.pageFaults() == [])
+    }
+
+    @Test func codeRewritingItsNextInstructionThroughAnAliasIsExact() throws {
+        // kstep keeps self-modifying code exact whatever linear address the
+        // write goes through: the instruction after the store runs as stored.
+        // (The SDM, §11.6, only promises that for a write through the same
+        // linear address, or after a branch; kstep is stricter.)
+        let program = try PagingProgram("""
+                MAP test_table, TEST_LINEAR, code_frame, P
+                MAP test_table, TEST_LINEAR+0x1000, code_frame, P|RW
+                ENABLE_PAGING
+                movl $TEST_LINEAR, %ebx
+                call *%ebx
+                movl %eax, %esi
+                call *%ebx
+                hlt
+            .data
+            .align 4096
+            code_frame:
+                movb $0x22, TEST_LINEAR+0x1000+(target-code_frame)+1
+            target:
+                movl $0x11, %eax
+                ret
+            .align 4096
+            """)
+        program.machine.physicalMemory.protect(program.symbol("code_frame"), size: 4096, permissions: .all)
+        #expect(program.run() == .halted)
+        #expect(program.machine[.esi] == 0x22)
+        #expect(program.machine[.eax] == 0x22)
+    }
+
+    @Test func aCR3WriteSwitchesBetweenAddressSpaces() throws {
+        // Two directories share the identity mappings; in each, TEST_LINEAR is
+        // code (code_a returns 0xa, code_b 0xb) and TEST_LINEAR+0x1000 is data
+        // (frame_a, frame_b). The same linear addresses reach other frames
+        // after each CR3 write.
+        let program = try PagingProgram("""
+                MAP test_table, TEST_LINEAR, code_a, P
+                MAP test_table, TEST_LINEAR+0x1000, frame_a, P|RW
+                MAP table_b, TEST_LINEAR, code_b, P
+                MAP table_b, TEST_LINEAR+0x1000, frame_b, P|RW
+                movl page_directory, %eax
+                movl %eax, directory_b
+                movl page_directory+5*4, %eax
+                movl %eax, directory_b+5*4
+                movl $table_b+P+RW+US, directory_b+256*4
+                ENABLE_PAGING
+                movl $TEST_LINEAR, %ebx
+                call *%ebx
+                movl %eax, results
+                movl TEST_LINEAR+0x1000, %eax
+                movl %eax, results+4
+                movl $directory_b, %eax
+                movl %eax, %cr3
+                call *%ebx
+                movl %eax, results+8
+                movl TEST_LINEAR+0x1000, %eax
+                movl %eax, results+12
+                movl $0xbbbb, TEST_LINEAR+0x1004
+                movl $page_directory, %eax
+                movl %eax, %cr3
+                call *%ebx
+                movl %eax, results+16
+                movl TEST_LINEAR+0x1000, %eax
+                movl %eax, results+20
+                hlt
+            .align 4096
+            code_a:
+                movl $0xa, %eax
+                ret
+            .align 4096
+            code_b:
+                movl $0xb, %eax
+                ret
+            .align 4096
+            .data
+            results: .space 24
+            .bss
+            .align 4096
+            directory_b: .space 4096
+            table_b: .space 4096
+            """)
+        #expect(program.run() == .halted)
+        #expect(try program.program.words(program.symbol("results"), count: 6)
+                == [0xA, 0xA0A0_A0A0, 0xB, 0xB0B0_B0B0, 0xA, 0xA0A0_A0A0])
+        #expect(try program.word("frame_b", plus: 4) == 0xBBBB)
+        #expect(try program.word("frame_a", plus: 4) == 0)
+        #expect(program.machine[.cr3] == program.symbol("page_directory"))
+    }
+
+    // MARK: Implicit supervisor accesses
+
+    @Test func ring3InterruptsReachSupervisorOnlyTablesAndStacks() throws {
+        // Only user_code and the user stack are user pages; the IDT, GDT,
+        // TSS and kernel stack are supervisor-only. Reading a gate, the TSS's
+        // esp0, the descriptors and pushing the frame are supervisor
+        // accesses even from ring 3 (SDM §4.6), so int $0x80, the return to
+        // ring 3, a segment load and a #PF from ring 3 all work.
+        let program = try PagingProgram("""
+                GATE 0x81, syscall_handler, 0xee
+                LOAD_IDT
+                MAP low_table, user_code, user_code, P|US
+                ENABLE_PAGING
+                TO_RING3 user_code
+            syscall_handler:
+                movl %esp, kernel_esp
+                movl (%esp), %eax
+                movl %eax, frame
+                movl 4(%esp), %eax
+                movl %eax, frame+4
+                movl 12(%esp), %eax
+                movl %eax, frame+8
+                movl 16(%esp), %eax
+                movl %eax, frame+12
+                iret
+            .align 4096
+            user_code:
+                int $0x81
+            after_syscall:
+                movw $USER_DS, %ax
+                movw %ax, %fs                 # a descriptor read from ring 3
+                movl %esp, %esi
+            kernel_read:
+                movl kernel_esp, %eax         # supervisor data: #PF(P|U) = 5
+            .align 4096
+            .data
+            kernel_esp: .long 0
+            frame: .space 16
+            """)
+        #expect(program.run() == .halted)
+        let stackTop: UInt32 = 0x015F_C000
+        let userTop = program.symbol("user_stack_top")
+        #expect(try program.word("kernel_esp") == stackTop - 20)
+        #expect(try program.program.words(program.symbol("frame"), count: 4)
+                == [program.symbol("after_syscall"), 0x73, userTop, 0x7B])
+        #expect(program.machine[.esi] == userTop)
+        #expect(try program.pageFaults() == [
+            PageFault(errorCode: 5, address: program.symbol("kernel_esp"), eip: program.symbol("kernel_read")),
+        ])
+        // The #PF frame on the kernel stack: error code, eip, cs, eflags, esp, ss.
+        #expect(try program.program.words(stackTop - 24, count: 6)
+                == [5, program.symbol("kernel_read"), 0x73, 0x202, userTop, 0x7B])
+        #expect(program.machine.deliveredEvents.map(\.vector) == [0x81, 14])
+        #expect(try program.entry("low_table", for: program.symbol("idt")) & Entry.us == 0)
+    }
+}
