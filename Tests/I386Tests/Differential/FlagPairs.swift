@@ -138,15 +138,35 @@ extension SnippetGenerator {
     // MARK: Between setter and reader
 
     /// Nothing (most often), an instruction that leaves the flags alone (it may
-    /// end the block), or one that changes some of them: inc/dec (all but
-    /// CF), clc/stc/cmc (CF), sahf (all but OF), bt (CF; ZF kept).
+    /// end the block; a shift by a count that masks to 0 is one), or one that
+    /// changes some of them: inc/dec (all but CF), clc/stc/cmc (CF), sahf (all
+    /// but OF), bt (CF; ZF kept), a rotate (CF, and OF by 1; the rest kept).
     mutating func flagMiddle(available: UInt32) -> PairStep {
         let register = G.registers32[registerNumber()]
         let other = G.registers32[registerNumber()]
         switch int(0...99) {
-        case 0..<45:
+        case 0..<40:
             return PairStep(lines: [], available: available, label: "adjacent")
-        case 45..<65:
+        case 40..<44:
+            // SDM: "If the count is 0, the flags are not affected."
+            let mnemonic = pick(["shl", "shr", "sar", "rol", "ror", "rcl", "rcr"])
+            let operand = G.registers32[registerNumber(avoid: [1])]
+            if chance(50) {
+                return PairStep(lines: ["movb $\(pick([0, 32, 64, 224])), %cl", "\(mnemonic)l %cl, \(operand)"],
+                                available: available, label: "\(mnemonic)-0")
+            }
+            return PairStep(lines: ["\(mnemonic)l $\(pick([0, 32])), \(operand)"], available: available, label: "\(mnemonic)-0")
+        case 44..<50:
+            let usesCarry = available & Flag.cf != 0 && chance(40)
+            let mnemonic = usesCarry ? pick(["rcl", "rcr"]) : pick(["rol", "ror"])
+            let size = size()
+            var setup: [String] = []
+            let operand = registerOrMemory(size: size, avoid: [1], setup: &setup)
+            let count = chance(40) ? 1 : int(1...(size * 8 - 1))
+            let defined = count == 1 ? Flag.cf | Flag.of : Flag.cf
+            return PairStep(lines: setup + ["\(mnemonic)\(G.suffix(size)) $\(count), \(operand.text)"],
+                            available: (available & ~(Flag.cf | Flag.of)) | defined, label: mnemonic)
+        case 50..<65:
             switch int(0...4) {
             case 0: return PairStep(lines: ["nop"], available: available, label: "nop")
             case 1: return PairStep(lines: ["movl \(register), \(other)"], available: available, label: "mov")
