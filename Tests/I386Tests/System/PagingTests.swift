@@ -814,7 +814,84 @@ import Testing
         #expect(program.machine[.cr3] == program.symbol("page_directory"))
     }
 
+    @Test func aFaultInTheMiddleOfStraightLineCodeKeepsWhatCameBefore() throws {
+        // The instructions before the faulting one have retired, the ones
+        // after it have not; the frame holds the faulting eip and the flags
+        // the cmp left (pending until then: kstep evaluates flags lazily).
+        let program = try PagingProgram("""
+                ENABLE_PAGING
+                movl $1, %esi
+                movl $3, %eax
+                cmpl $5, %eax                   # CF, AF, SF
+            fault_site:
+                movl TEST_LINEAR+0x5000, %ebx
+                movl $2, %esi
+                hlt
+            """)
+        #expect(program.run() == .halted)
+        #expect(try program.pageFaults() == [PageFault(errorCode: 0, address: Self.test + 0x5000, eip: program.symbol("fault_site"))])
+        #expect(program.machine[.esi] == 1)
+        #expect(try program.program.words(0x015F_C000 - 16, count: 4)
+                == [0, program.symbol("fault_site"), 0x60, 0x2 | 0x1 | 0x10 | 0x80])
+    }
+
+    @Test func cr2HoldsTheLinearAddressOfASegmentRelativeAccess() throws {
+        // fs has base TEST_LINEAR+0x1000 (GDT entry 6, a TLS slot): %fs:0x1010
+        // is linear TEST_LINEAR+0x2010, which is not present.
+        let program = try PagingProgram("""
+                MAP test_table, TEST_LINEAR+0x1000, frame_b, P|RW
+                movl $0x1000ffff, GDT+6*8
+                movl $0x40cf9200, GDT+6*8+4
+                movw $0x30, %ax
+                movw %ax, %fs
+                ENABLE_PAGING
+                movl %fs:0, %esi
+                RESUME 0, 1f
+            fs_site:
+                movl %fs:0x1010, %edi
+            1:  hlt
+            """)
+        #expect(program.run() == .halted)
+        #expect(program.machine[.esi] == 0xB0B0_B0B0)
+        #expect(try program.pageFaults() == [PageFault(errorCode: 0, address: Self.test + 0x2010, eip: program.symbol("fs_site"))])
+    }
+
     // MARK: Implicit supervisor accesses
+
+    @Test func aFaultOnAnImplicitSupervisorAccessFromRing3HasUSClear() throws {
+        // The IDT is moved so that gate 0x80 lies on a page that is not
+        // present (gate 14 stays on a present one). int $0x80 from ring 3
+        // faults reading the gate: a supervisor access (SDM §4.6), so the
+        // error code is 0, not 4; CR2 is the gate's address.
+        let program = try PagingProgram("""
+                MAP low_table, user_code, user_code, P|US
+                movl $idt, %esi
+                movl $moved_idt, %edi
+                movl $512, %ecx
+                cld
+                rep movsl
+                lidt moved_idt_descriptor
+                MAP low_table, idt_pages+4096, 0, 0       # the second page: not present
+                ENABLE_PAGING
+                TO_RING3 user_code
+            .align 4096
+            user_code:
+            int_site:
+                int $0x80
+            .align 4096
+            .data
+            moved_idt_descriptor: .word 256*8-1
+                .long moved_idt
+            .bss
+            .align 4096
+            idt_pages: .space 8192
+            .set moved_idt, idt_pages+4096-0x200
+            """)
+        #expect(program.run() == .halted)
+        let gate = program.symbol("idt_pages") + 4096 - 0x200 + 0x80 * 8
+        #expect(try program.pageFaults() == [PageFault(errorCode: 0, address: gate, eip: program.symbol("int_site"))])
+    }
+
 
     @Test func ring3InterruptsReachSupervisorOnlyTablesAndStacks() throws {
         // Only user_code and the user stack are user pages; the IDT, GDT,
