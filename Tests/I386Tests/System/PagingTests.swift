@@ -133,6 +133,45 @@ import Testing
                 == program.symbol("frame_b") | Entry.p | Entry.us | Entry.a)
     }
 
+    @Test func translationsRememberedForRing0DoNotServeRing3() throws {
+        // Ring 0 reads and writes TEST_LINEAR (supervisor) and writes the user
+        // read-only page at +0x1000 (allowed with CR0.WP = 0). Ring 3 doing the
+        // same must still fault: the TLB keeps the privilege of each translation.
+        let program = try PagingProgram("""
+                MAP low_table, user_code, user_code, P|US
+                MAP test_table, TEST_LINEAR, frame_a, P|RW
+                MAP test_table, TEST_LINEAR+0x1000, frame_b, P|US
+                ENABLE_PAGING
+                movl TEST_LINEAR, %eax
+                movl %eax, TEST_LINEAR+4
+                movl %eax, TEST_LINEAR+0x1004
+                RESUME 0, 1f
+                RESUME 1, 2f
+                RESUME 2, 3f
+                TO_RING3 user_code
+            .align 4096
+            user_code:
+            user_read:
+                movl TEST_LINEAR, %ebx
+            1:
+            user_write:
+                movl %ebx, TEST_LINEAR+4
+            2:
+                movl TEST_LINEAR+0x1004, %esi       # reading the user page is allowed
+            user_read_only_write:
+                movl %ebx, TEST_LINEAR+0x1004
+            3:  int $0x80
+            .align 4096
+            """)
+        #expect(program.run() == .halted)
+        #expect(try program.pageFaults() == [
+            PageFault(errorCode: 5, address: Self.test, eip: program.symbol("user_read")),
+            PageFault(errorCode: 7, address: Self.test + 4, eip: program.symbol("user_write")),
+            PageFault(errorCode: 7, address: Self.test + 0x1004, eip: program.symbol("user_read_only_write")),
+        ])
+        #expect(program.machine[.esi] == 0xA0A0_A0A0)
+    }
+
     @Test func writeProtectDecidesWhetherRing0MayWriteReadOnlyPages() throws {
         // TEST_LINEAR maps frame_a read-only. With CR0.WP = 0 a supervisor
         // write succeeds (and sets D); with WP = 1 it is #PF(P|W) = 3, for a
@@ -532,6 +571,25 @@ import Testing
         #expect(program.run() == .halted)
         #expect(program.machine[.esi] == 0xA)
         #expect(program.machine[.edi] == 0xB)
+    }
+
+    @Test func clearingCR0PGMakesLinearAddressesPhysicalAgain() throws {
+        // With paging on, the page of frame_a is mapped to frame_b; with PG
+        // cleared again (which flushes the TLB), frame_a's address is frame_a.
+        let program = try PagingProgram("""
+                MAP low_table, frame_a, frame_b, P|RW
+                ENABLE_PAGING
+                movl frame_a, %esi
+                movl %cr0, %eax
+                andl $~CR0_PG, %eax
+                movl %eax, %cr0
+                movl frame_a, %edi
+                hlt
+            """)
+        #expect(program.run() == .halted)
+        #expect(program.machine[.esi] == 0xB0B0_B0B0)
+        #expect(program.machine[.edi] == 0xA0A0_A0A0)
+        #expect(!program.machine.isPagingEnabled)
     }
 
     // MARK: Accesses that straddle pages
