@@ -914,6 +914,104 @@ import Testing
         #expect(try program.pageFaults() == [PageFault(errorCode: 0, address: Self.test + 0x2010, eip: program.symbol("fs_site"))])
     }
 
+    @Test func aPageFaultPushingAPageFaultFrameIsADoubleFaultThenATripleFault() throws {
+        // esp points into a page that is not present. The first #PF (a read)
+        // cannot push its frame: a #PF while delivering a #PF is #DF (SDM
+        // Table 6-5), whose frame cannot be pushed either: triple fault. CR2
+        // holds the last faulting address, the first push's.
+        let program = try PagingProgram("""
+                ENABLE_PAGING
+                movl $TEST_LINEAR+0x5000, %esp
+                movl TEST_LINEAR+0x7000, %eax
+                hlt
+            """)
+        #expect(program.run() == .tripleFault)
+        #expect(program.machine[.cr2] == Self.test + 0x4FFC)
+        #expect(try program.pageFaults() == [])
+    }
+
+    @Test func dataBreakpointsWatchLinearAddressesNotFrames() throws {
+        // DR0 watches 4-byte writes at TEST_LINEAR+0x1008 (frame_b+8). A write
+        // to the same frame through the alias TEST_LINEAR+0x2008 does not hit
+        // it; one through the watched address does (#DB, B0 in DR6).
+        let program = try PagingProgram("""
+                GATE 1, db_handler
+                LOAD_IDT
+                MAP test_table, TEST_LINEAR+0x1000, frame_b, P|RW
+                MAP test_table, TEST_LINEAR+0x2000, frame_b, P|RW
+                ENABLE_PAGING
+                movl $TEST_LINEAR+0x1008, %eax
+                movl %eax, %db0
+                movl $0x000d0001, %eax              # L0, write, 4 bytes
+                movl %eax, %db7
+                movl $1, TEST_LINEAR+0x2008
+                movl $2, TEST_LINEAR+0x1008
+            after_write:
+                hlt
+            db_handler:
+                incl db_count
+                movl %db6, %eax
+                movl %eax, db6_value
+                movl (%esp), %eax
+                movl %eax, db_eip
+                iret
+            .data
+            db_count: .long 0
+            db6_value: .long 0
+            db_eip: .long 0
+            """)
+        #expect(program.run() == .halted)
+        #expect(try program.word("db_count") == 1)
+        #expect(try program.word("db6_value") & 0xF == 1)
+        #expect(try program.word("db_eip") == program.symbol("after_write"))
+        #expect(try program.word("frame_b", plus: 8) == 2)
+    }
+
+    @Test func descriptorTablesAreReadThroughPaging() throws {
+        // GDTR holds a linear address: TEST_LINEAR, mapped to the GDT's frame.
+        // Remapped (with invlpg) to a copy whose user data descriptor (0x78)
+        // is not present, the same segment load now raises #NP(0x78).
+        let program = try PagingProgram("""
+                GATE 11, np_handler
+                LOAD_IDT
+                movl $GDT, %esi
+                movl $gdt_copy, %edi
+                movl $1024, %ecx
+                cld
+                rep movsl
+                andb $0x7f, gdt_copy+0x78+5
+                MAP test_table, TEST_LINEAR, GDT, P|RW
+                ENABLE_PAGING
+                lgdt linear_gdt
+                movw $USER_DS, %ax
+                movw %ax, %es
+                movw %es, %si
+                MAP test_table, TEST_LINEAR, gdt_copy, P|RW
+                invlpg TEST_LINEAR
+                movw $0, %ax
+                movw %ax, %es
+                movw $USER_DS, %ax
+            np_site:
+                movw %ax, %es
+                hlt
+            np_handler:
+                popl %ebx
+                popl %edi
+                hlt
+            .data
+            linear_gdt: .word 0xff
+                .long TEST_LINEAR
+            .bss
+            .align 4096
+            gdt_copy: .space 4096
+            """)
+        #expect(program.run() == .halted)
+        #expect(program.machine[.esi] & 0xFFFF == 0x7B)
+        #expect(program.machine[.ebx] == 0x78)
+        #expect(program.machine[.edi] == program.symbol("np_site"))
+        #expect(program.machine.deliveredEvents.map(\.vector) == [11])
+    }
+
     // MARK: Implicit supervisor accesses
 
     @Test func aFaultOnAnImplicitSupervisorAccessFromRing3HasUSClear() throws {
