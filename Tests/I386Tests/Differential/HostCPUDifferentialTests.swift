@@ -28,62 +28,15 @@ import Testing
             cases.append(generator.makeCase(family: families[index % families.count]))
         }
 
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kstep-diff-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let keep = environment["KSTEP_DIFF_KEEP"] != nil
-        defer { if !keep { try? FileManager.default.removeItem(at: directory) } }
-        if keep { print("differential: keeping \(directory.path)") }
-
-        // Batches keep each generated source a manageable size.
-        let batchSize = 4000
-        var mismatches: [String] = []
-        var mismatchCount = 0
+        let outcome = try DifferentialCampaign(cases: cases).run()
         var coverage: [String: Int] = [:]
-        for start in stride(from: 0, to: cases.count, by: batchSize) {
-            let batch = Array(cases[start..<min(start + batchSize, cases.count)])
-            let harness = DifferentialHarness(cases: batch)
-            let elf = try harness.build(in: directory)
-            let native = try harness.runNatively(elf, in: directory)
-            let emulated = try harness.runInterpreter(elf)
-            for (offset, item) in batch.enumerated() {
-                coverage[item.label.split(separator: "/").first.map(String.init) ?? item.label, default: 0] += 1
-                let expected = native[offset]
-                let actual = emulated[offset]
-                let mask = item.definedFlags
-                guard expected.registers != actual.registers || expected.window != actual.window
-                        || (expected.eflags & mask) != (actual.eflags & mask) else { continue }
-                mismatchCount += 1
-                if mismatches.count < 25 {
-                    mismatches.append(Self.report(case: item, index: start + offset, expected: expected, actual: actual))
-                }
-            }
+        for item in cases {
+            coverage[item.label.split(separator: "/").first.map(String.init) ?? item.label, default: 0] += 1
         }
         let summary = coverage.keys.sorted().map { "\($0):\(coverage[$0] ?? 0)" }.joined(separator: " ")
-        print("differential: \(count) snippets, seed \(seed), \(mismatchCount) disagreements, \(coverage.count) mnemonics")
+        print("differential: \(count) snippets, seed \(seed), \(outcome.disagreements) disagreements, \(coverage.count) mnemonics")
         print("coverage: \(summary)")
-        for text in mismatches { print(text) }
-        #expect(mismatchCount == 0, "\(mismatchCount) of \(count) snippets disagree with the host CPU")
+        for text in outcome.reports { print(text) }
+        #expect(outcome.disagreements == 0, "\(outcome.disagreements) of \(count) snippets disagree with the host CPU")
     }
-
-    static func report(case item: DifferentialCase, index: Int, expected: DifferentialState,
-                       actual: DifferentialState) -> String {
-        var lines = ["--- case \(index) [\(item.label)]", item.body]
-        let names = DifferentialLayout.registerNames
-        lines.append("  in:  " + zip(names, item.registers).map { "\($0)=\(hex($1))" }.joined(separator: " ")
-                     + " eflags=\(hex(item.eflags))")
-        for slot in 0..<8 where expected.registers[slot] != actual.registers[slot] {
-            lines.append("  \(names[slot]): host \(hex(expected.registers[slot])) kstep \(hex(actual.registers[slot]))")
-        }
-        let mask = item.definedFlags
-        if expected.eflags & mask != actual.eflags & mask {
-            lines.append("  eflags (mask \(hex(mask))): host \(hex(expected.eflags & mask)) kstep \(hex(actual.eflags & mask))")
-        }
-        for offset in 0..<expected.window.count where expected.window[offset] != actual.window[offset] {
-            lines.append("  window+\(offset): host \(expected.window[offset]) kstep \(actual.window[offset])")
-            break
-        }
-        return lines.joined(separator: "\n")
-    }
-
-    static func hex(_ value: UInt32) -> String { "0x" + String(value, radix: 16) }
 }
