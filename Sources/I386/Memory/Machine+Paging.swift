@@ -22,6 +22,8 @@ extension Machine {
     struct Translation {
         var physical: UInt32
         var isGlobal: Bool
+        /// A 4 MB page (the TLB keeps it as 4 KB pieces that invlpg must forget together).
+        var isLarge: Bool
     }
 
     /// True when CR0.PG is set.
@@ -53,6 +55,16 @@ extension Machine {
     /// write, dirty) bit of the entry that maps the page when the access is
     /// allowed. Throws #PF with the SDM error code (P, W/R, U/S, RSVD).
     func walk(_ linear: UInt32, kind: AccessKind, user: Bool) throws(CPUException) -> Translation {
+        do {
+            return try walkTables(linear, kind: kind, user: user)
+        } catch {
+            // A #PF invalidates the translations of its page (SDM §4.10.4.1).
+            invalidatePage(linear)
+            throw error
+        }
+    }
+
+    private func walkTables(_ linear: UInt32, kind: AccessKind, user: Bool) throws(CPUException) -> Translation {
         let isWrite = kind == .write
         let accessBits: UInt32 = (isWrite ? 2 : 0) | (user ? 4 : 0)
         let cr4 = state.pointee.cr4
@@ -88,6 +100,7 @@ extension Machine {
             physical = (entry & 0xFFFF_F000) | (linear & 0xFFF)
         }
         isGlobal = entry & 0x100 != 0 && cr4 & CR4.pge != 0
+        let isLarge = entry == directoryEntry
         let allowed: Bool
         if user {
             allowed = userAccessible && (!isWrite || writable)
@@ -96,7 +109,7 @@ extension Machine {
         }
         guard allowed else { throw .pageFault(address: linear, errorCode: accessBits | 1) }
         setEntryBits(entryAddress, isWrite ? 0x60 : 0x20)
-        return Translation(physical: physical, isGlobal: isGlobal)
+        return Translation(physical: physical, isGlobal: isGlobal, isLarge: isLarge)
     }
 
     /// The physical address `linear` maps to now, without setting any bit or
@@ -128,6 +141,7 @@ extension Machine {
             let translation = try walk(linear, kind: kind, user: user)
             physical = translation.physical
             isGlobal = translation.isGlobal
+            if translation.isLarge { tlb.noteLargePage(Int(linear >> 12)) }
         }
         let frame = Int(physical >> 12)
         let accessBits: UInt32 = (kind == .write ? 2 : 0) | (user ? 4 : 0)
@@ -177,7 +191,8 @@ extension Machine {
         blocks.flushJumpCaches()
     }
 
-    /// invlpg: forgets the translation of the page holding `linear`.
+    /// invlpg (and a #PF): forgets the translation of the page holding
+    /// `linear` — all of a 4 MB page when it came from one.
     func invalidatePage(_ linear: UInt32) {
         tlb.flush(page: Int(linear >> 12))
         blocks.flushJumpCaches()

@@ -23,6 +23,11 @@ final class TranslationBuffer {
     /// translation came from a global page (kept by CR3 writes).
     private var filled: [[(page: Int32, isGlobal: Bool)]] = [[], [], [], []]
 
+    /// The 4 MB regions (linear page number >> 10) holding entries filled from 4 MB pages.
+    private var largeRegions = Set<Int>()
+    /// Set when too many regions were noted to keep: every invlpg then forgets a whole region.
+    private var largeRegionsOverflowed = false
+
     /// While false, reads (or writes) always take the slow path: an observer logs them, or a watch is armed.
     var fillsReads = true
     var fillsWrites = true
@@ -56,6 +61,19 @@ final class TranslationBuffer {
     /// Forgets every translation (`includingGlobal`), or every one not from a global page.
     func flush(includingGlobal: Bool) {
         for index in 0..<4 { flush(table: index, includingGlobal: includingGlobal) }
+        if includingGlobal {
+            largeRegions.removeAll()
+            largeRegionsOverflowed = false
+        }
+    }
+
+    /// Records that `page`'s translation comes from a 4 MB page.
+    func noteLargePage(_ page: Int) {
+        if largeRegions.count < 1024 {
+            largeRegions.insert(page >> 10)
+        } else if !largeRegions.contains(page >> 10) {
+            largeRegionsOverflowed = true
+        }
     }
 
     private func flush(table index: Int, includingGlobal: Bool) {
@@ -71,9 +89,15 @@ final class TranslationBuffer {
         filled[index] = kept
     }
 
-    /// Forgets the translations of one linear page (invlpg).
+    /// Forgets the translations of one linear page (invlpg), or of its whole
+    /// 4 MB region when translations there came from a 4 MB page.
     func flush(page: Int) {
-        for table in tables { table[page] = nil }
+        guard largeRegionsOverflowed || largeRegions.contains(page >> 10) else {
+            for table in tables { table[page] = nil }
+            return
+        }
+        let first = page & ~0x3FF
+        for table in tables { (table + first).update(repeating: nil, count: 1024) }
     }
 
     /// Forgets the write translations to a frame (it now holds decoded code, whose writes must be seen).

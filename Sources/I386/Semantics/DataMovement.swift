@@ -76,6 +76,7 @@ extension Machine {
         let address = try linearAddress(op, size: 8)
         let low = try load32(address)
         let high = try load32(address &+ 4)
+        try probeWrite(address, size: 8)  // both pages, before either dword moves
         if low == registers[0] && high == registers[2] {
             try store32(address, registers[3])
             try store32(address &+ 4, registers[1])

@@ -320,13 +320,7 @@ import Testing
         ])
         #expect(try program.word("frame_b") == 0xB0B0_B0B0)
         let low = try program.word("frame_a", plus: 0xFFC)
-        withKnownIssue("""
-            kstep bug: Machine.cmpxchg8b stores the two dwords one after the other \
-            (store32(address), then store32(address + 4)), so the low dword \
-            0x11111111 is already in frame_a when the high one faults.
-            """) {
-            #expect(low == 0xA0A0_AFFC)
-        }
+        #expect(low == 0xA0A0_AFFC)
     }
 
     // MARK: Accessed and dirty bits
@@ -495,18 +489,11 @@ import Testing
         #expect(program.machine[.esi] == 0xA0A0_A0A0)
         let faults = try program.pageFaults()
         let edi = program.machine[.edi]
-        withKnownIssue("""
-            kstep bug: a #PF does not drop the TLB entries of its page \
-            (Machine.resolve throws without touching tlb), so the read after \
-            the faulting write is served by the stale read entry: no second \
-            fault, edi = 0xa0a0a0a0.
-            """) {
-            #expect(faults == [
-                PageFault(errorCode: 2, address: Self.test + 4, eip: program.symbol("write_site")),
-                PageFault(errorCode: 0, address: Self.test, eip: program.symbol("read_site")),
-            ])
-            #expect(edi == 0x1234_5678)
-        }
+        #expect(faults == [
+            PageFault(errorCode: 2, address: Self.test + 4, eip: program.symbol("write_site")),
+            PageFault(errorCode: 0, address: Self.test, eip: program.symbol("read_site")),
+        ])
+        #expect(edi == 0x1234_5678)
     }
 
     @Test func aGlobalPageSurvivesACR3WriteButNotInvlpgOrAPGEToggle() throws {
@@ -573,14 +560,7 @@ import Testing
         try program.machine.write([0xD0, 0xD0, 0xD0, 0xD0], at: 0x0040_0000 | program.symbol("frame_b"))
         #expect(program.run() == .halted)
         #expect(program.machine[.esi] == 0xC0C0_C0C0)
-        withKnownIssue("""
-            kstep bug: TranslationBuffer keeps one entry per 4 KB linear page and \
-            invlpg (Machine.invalidatePage → tlb.flush(page:)) drops only the 4 KB \
-            page of its operand, so the other 4 KB part of the remapped 4 MB page \
-            still reads the old frame (0xb0b0b0b0 instead of 0xd0d0d0d0).
-            """) {
-            #expect(program.machine[.edi] == 0xD0D0_D0D0)
-        }
+        #expect(program.machine[.edi] == 0xD0D0_D0D0)
     }
 
     @Test func aCodePageRemappedAndInvalidatedRunsTheNewCode() throws {
