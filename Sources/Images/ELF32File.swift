@@ -8,6 +8,8 @@ public struct ELF32File: Sendable {
         public var type: UInt32
         public var fileOffset: UInt32
         public var virtualAddress: UInt32
+        /// p_paddr: where a loader that knows physical memory (Multiboot) puts it.
+        public var physicalAddress: UInt32
         public var fileSize: UInt32
         public var memorySize: UInt32
         /// PF_X = 1, PF_W = 2, PF_R = 4.
@@ -77,14 +79,16 @@ public struct ELF32File: Sendable {
                                        what: "program header \(index)")
             let segment = Segment(
                 type: try reader.u32(at), fileOffset: try reader.u32(at + 4),
-                virtualAddress: try reader.u32(at + 8), fileSize: try reader.u32(at + 16),
+                virtualAddress: try reader.u32(at + 8), physicalAddress: try reader.u32(at + 12),
+                fileSize: try reader.u32(at + 16),
                 memorySize: try reader.u32(at + 20), flags: try reader.u32(at + 24))
             if segment.isLoadable {
                 _ = try reader.range(segment.fileOffset, segment.fileSize, what: "segment \(index) data")
                 guard segment.fileSize <= segment.memorySize else {
                     throw reader.error("segment \(index) has file size 0x\(hex(segment.fileSize)) above memory size 0x\(hex(segment.memorySize))")
                 }
-                guard UInt64(segment.virtualAddress) + UInt64(segment.memorySize) <= 0x1_0000_0000 else {
+                guard UInt64(segment.virtualAddress) + UInt64(segment.memorySize) <= 0x1_0000_0000,
+                      UInt64(segment.physicalAddress) + UInt64(segment.memorySize) <= 0x1_0000_0000 else {
                     throw reader.error("segment \(index) runs past the 4 GB address space")
                 }
             }

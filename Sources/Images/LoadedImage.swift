@@ -8,6 +8,8 @@ public struct LoadedImage {
     public let machine: Machine
     /// The port-0xE9 debug console attached to it.
     public let console: DebugConsole
+    /// The PC around the machine, for a booted (Multiboot) kernel.
+    public var platform: PCPlatform? = nil
     /// Symbols of the image (empty for raw bytes).
     public let symbols: SymbolTable
     /// The name of the input, for messages.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import I386
 
 /// Exit statuses, documented in the README.
 enum ExitStatus: Int32 {
@@ -13,6 +14,17 @@ enum ExitStatus: Int32 {
     case stepLimit = 3
     /// `kstep test` or `check-current` found failures.
     case checkFailed = 4
+}
+
+extension ExitStatus {
+    /// The exit status of a run that stopped for `reason`.
+    init(_ reason: StopReason) {
+        switch reason {
+        case .halted, .reachedUntil, .endOfCode, .stopRequested, .reset: self = .success
+        case .stepLimit: self = .stepLimit
+        case .exception, .tripleFault, .unsupported: self = .guestException
+        }
+    }
 }
 
 /// Prints `kstep: message` on stderr and returns the exit code to throw.

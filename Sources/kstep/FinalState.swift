@@ -7,6 +7,8 @@ struct FinalState {
     let machine: Machine
     /// What the guest wrote to the debug console.
     let console: [UInt8]
+    /// What a booted PC's COM1 transmitted, when it is not on standard output.
+    var serial: [UInt8]? = nil
     let reason: StopReason
     let symbols: SymbolTable
     /// Memory to include: (address, length, bytes).
@@ -44,13 +46,15 @@ struct FinalState {
             object([("address", quoted(hex32(dump.address))), ("length", "\(dump.bytes.count)"),
                     ("hex", quoted(dump.bytes.map { byteHex($0) }.joined()))])
         }
-        return object([
+        var fields: [(String, String)] = [
             ("stop", object(stop)),
             ("steps", "\(machine.instructionCount)"),
             ("registers", object(registers)),
             ("console", quoted(String(decoding: console, as: UTF8.self))),
-            ("memory", "[" + memory.joined(separator: ", ") + "]"),
-        ])
+        ]
+        if let serial { fields.append(("serial", quoted(String(decoding: serial, as: UTF8.self)))) }
+        fields.append(("memory", "[" + memory.joined(separator: ", ") + "]"))
+        return object(fields)
     }
 
     /// A short human summary: stop reason, steps, registers, console.
@@ -69,6 +73,10 @@ struct FinalState {
         if !console.isEmpty {
             lines.append("console:")
             lines.append(String(decoding: console, as: UTF8.self).trimmingTrailingNewlines())
+        }
+        if let serial, !serial.isEmpty {
+            lines.append("serial:")
+            lines.append(String(decoding: serial, as: UTF8.self).trimmingTrailingNewlines())
         }
         for dump in dumps {
             lines.append("\(hex32(dump.address)): " + dump.bytes.map { byteHex($0) }.joined(separator: " "))

@@ -23,7 +23,14 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let (image, until) = try options.prepare()
         let machine = image.machine
+        var serial: SerialConsole?
+        if let platform = image.platform {
+            serial = try SerialConsole(platform: platform, machine: machine, mode: options.serial,
+                                       inputFile: options.serialInput)
+            stopOnSignals(machine)
+        }
         let reason = machine.run(maxSteps: options.maxSteps, until: until)
+        serial?.finish()
         var memory: [(address: UInt32, bytes: [UInt8])] = []
         for text in dumps {
             let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
@@ -37,12 +44,17 @@ struct RunCommand: ParsableCommand {
                 throw fail("--dump: \(hex32(address)) is not mapped (\(error))")
             }
         }
-        let state = FinalState(machine: machine, console: image.console.text, reason: reason, symbols: image.symbols, dumps: memory)
-        print(final == .json ? state.json() : state.summary())
-        switch reason {
-        case .halted, .reachedUntil, .endOfCode, .stopRequested: return
-        case .stepLimit: throw ExitCode(ExitStatus.stepLimit.rawValue)
-        case .exception, .tripleFault, .unsupported: throw ExitCode(ExitStatus.guestException.rawValue)
+        var state = FinalState(machine: machine, console: image.console.text, reason: reason, symbols: image.symbols,
+                               dumps: memory)
+        if let serial, !serial.ownsStandardOutput { state.serial = serial.transmitted }
+        let text = final == .json ? state.json() : state.summary()
+        if serial?.ownsStandardOutput == true {
+            var standardError = StandardError()
+            print(text, to: &standardError)
+        } else {
+            print(text)
         }
+        let status = ExitStatus(reason)
+        if status != .success { throw ExitCode(status.rawValue) }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import I386
 import Images
+import PC
 
 /// Options every run accepts (`kstep run`, `kstep trace`).
 struct RunOptions: ParsableArguments {
@@ -12,14 +13,53 @@ struct RunOptions: ParsableArguments {
     @Option(name: .customLong("map"), help: ArgumentHelp("Map ADDR:SIZE bytes of zeroed read/write memory.", valueName: "ADDR:SIZE"))
     var mappings: [String] = []
 
-    @Option(name: .customLong("max-steps"), help: "Stop after this many instructions.")
-    var maxSteps: Int = 100_000_000
+    @Option(name: .customLong("max-steps"), help: "Stop after this many instructions (default 100,000,000; none for --multiboot).")
+    var maxStepsOption: Int?
+
+    @Flag(help: "Boot INPUT as a Multiboot kernel on a PC (RAM, BIOS tables, PIC, PIT, RTC, COM1, APICs).")
+    var multiboot = false
+
+    @Option(help: ArgumentHelp("RAM of the PC for --multiboot, e.g. 256M or 1G (default 256M).", valueName: "SIZE"))
+    var memory: String?
+
+    @Option(help: "COM1 of a --multiboot PC: stdio (standard input and output, the default) or none (output in the summary).")
+    var serial: SerialMode?
+
+    @Option(name: .customLong("serial-input"), help: ArgumentHelp("Feed FILE to COM1 (at the line's speed) instead of standard input.", valueName: "FILE"))
+    var serialInput: String?
+
+    /// Where COM1 goes.
+    enum SerialMode: String, ExpressibleByArgument {
+        case stdio, none
+    }
+
+    /// The step limit: --max-steps, or 100 M (no limit for a booted kernel, which runs until it halts or is stopped).
+    var maxSteps: Int { maxStepsOption ?? (multiboot ? .max : 100_000_000) }
 
     @Option(help: ArgumentHelp("Stop when execution reaches this symbol[+offset] or address.", valueName: "SYMBOL|ADDR"))
     var until: String?
 
     func validate() throws {
         guard maxSteps >= 0 else { throw ValidationError("--max-steps must not be negative") }
+        if !multiboot && (memory != nil || serial != nil || serialInput != nil) {
+            throw ValidationError("--memory, --serial and --serial-input apply to --multiboot kernels")
+        }
+        if multiboot && (source.input == nil || source.loadAt != nil) {
+            throw ValidationError("--multiboot boots a kernel FILE (an ELF with a Multiboot header)")
+        }
+    }
+
+    /// --memory in bytes.
+    func memorySize() throws(ExitCode) -> UInt32 {
+        guard let memory else { return PCPlatform.defaultMemorySize }
+        var text = memory.uppercased()
+        var scale: UInt64 = 1
+        if text.hasSuffix("K") { scale = 1 << 10 } else if text.hasSuffix("M") { scale = 1 << 20 } else if text.hasSuffix("G") { scale = 1 << 30 }
+        if scale != 1 { text.removeLast() }
+        guard let value = parseNumber(text), UInt64(value) * scale >= 2 << 20, UInt64(value) * scale <= 0xFEC0_0000 else {
+            throw fail("--memory: '\(memory)' is not a size between 2M and 4076M (e.g. 256M)")
+        }
+        return UInt32(UInt64(value) * scale)
     }
 
     /// The input as the loader takes it.
@@ -41,7 +81,11 @@ struct RunOptions: ParsableArguments {
         let input = try programInput()
         let image: LoadedImage
         do {
-            image = try ImageLoader.load(input)
+            if multiboot, case .file(let path) = input {
+                image = try MultibootLoader.load(path, memorySize: try memorySize())
+            } else {
+                image = try ImageLoader.load(input)
+            }
         } catch {
             throw fail("\(error)")
         }

@@ -114,11 +114,8 @@ struct TraceCommand: ParsableCommand {
             let summary = FinalState(machine: machine, console: image.console.text, reason: reason, symbols: image.symbols, dumps: []).summary()
             if output == nil { print(summary) } else { print(summary, to: &standardError) }
         }
-        switch reason {
-        case .halted, .reachedUntil, .endOfCode, .stopRequested: return
-        case .stepLimit: throw ExitCode(ExitStatus.stepLimit.rawValue)
-        case .exception, .tripleFault, .unsupported: throw ExitCode(ExitStatus.guestException.rawValue)
-        }
+        let status = ExitStatus(reason)
+        if status != .success { throw ExitCode(status.rawValue) }
     }
 }
 

@@ -113,9 +113,10 @@ extension Machine {
     /// debug traps, then a maskable interrupt if IF allows.
     @inline(never)
     func handleEvents<Observer: ExecutionObserver>(observer: inout Observer) -> EventOutcome {
-        if state.pointee.pendingEvents.external & PendingEvents.stopRequest != 0 {
-            state.pointee.pendingEvents.external &= ~PendingEvents.stopRequest
-            return .stop(.stopRequested)
+        let external = state.pointee.pendingEvents.external
+        if external != 0 {
+            state.pointee.pendingEvents.external = 0
+            return .stop(external & PendingEvents.resetRequest != 0 ? .reset : .stopRequested)
         }
         state.pointee.pendingEvents.local &= ~PendingEvents.limitsChanged
         if let timeline, state.pointee.instructionCount >= deviceLimit {
@@ -333,6 +334,12 @@ extension Machine {
     public func requestStop() {
         let external = UnsafeMutableRawPointer(state) + Self.externalEventsOffset
         external.storeBytes(of: PendingEvents.stopRequest, as: UInt32.self)
+    }
+
+    /// Ends the run with `StopReason.reset` at the next instruction boundary
+    /// (a platform's reset line; called on the run loop's thread).
+    public func requestReset() {
+        state.pointee.pendingEvents.external |= PendingEvents.resetRequest
     }
 
     private static let externalEventsOffset: Int = {

@@ -14,6 +14,8 @@ public enum StopReason: Sendable, Equatable, CustomStringConvertible {
     case tripleFault
     /// `Machine.requestStop()` was called (a debugger's or the user's interrupt).
     case stopRequested
+    /// The platform reset the CPU (`Machine.requestReset()`: a PC's keyboard-controller reset line).
+    case reset
     /// The guest reached an instruction kstep does not execute.
     case unsupported(String)
 
@@ -27,6 +29,7 @@ public enum StopReason: Sendable, Equatable, CustomStringConvertible {
         case .exception: "exception"
         case .tripleFault: "triple-fault"
         case .stopRequested: "stopped"
+        case .reset: "reset"
         case .unsupported: "unsupported"
         }
     }

@@ -99,6 +99,8 @@ struct PendingEvents: Sendable {
     static let limitsChanged: UInt32 = 1 << 3
     /// Stop the run at the next instruction boundary (external word).
     static let stopRequest: UInt32 = 1 << 0
+    /// The platform pulsed the reset line: the run ends with `StopReason.reset` (external word).
+    static let resetRequest: UInt32 = 1 << 1
 
     /// True when any request is pending.
     var isEmpty: Bool {

@@ -1,0 +1,110 @@
+import I386
+
+/// A uniprocessor PC around a `Machine`: RAM with the legacy holes, the
+/// BIOS ROM area, and the devices a kernel of the i686 era expects — the
+/// 8259A pair, the 8254 PIT, the CMOS clock, COM1, a local APIC and an I/O
+/// APIC, the CGA text display's CRTC, the 8042 keyboard controller and the
+/// 0xE9 debug console — wired as on a PC: ISA lines reach both the 8259 pair
+/// and the I/O APIC, the 8259's output enters the local APIC's LINT0
+/// (virtual-wire mode until software masks it), and the local APIC drives
+/// the CPU's INTR.
+///
+/// Device time is virtual: `nanosecondsPerTick` of it pass per CPU tick
+/// (one instruction; see `CPUState.time`), 1 by default, so a run is
+/// reproducible instruction for instruction.
+public final class PCPlatform: DeviceTimeline {
+    /// RAM when no size is given: enough for xv6's 224 MB (PHYSTOP).
+    public static let defaultMemorySize: UInt32 = 256 << 20
+
+    /// Bytes of RAM, from physical address 0 (the 640 KB–1 MB hole excepted).
+    public let memorySize: UInt32
+    /// Nanoseconds of device time per CPU tick.
+    public let nanosecondsPerTick: UInt64
+
+    public let clock = VirtualClock()
+    public let interruptController = ProgrammableInterruptController()
+    public let intervalTimer: IntervalTimer
+    public let realTimeClock: RealTimeClock
+    public let serialPort: SerialPort
+    public let localAPIC: LocalAPIC
+    public let ioAPIC: IOAPIC
+    public let display: CGATextDisplay
+    public let keyboard = KeyboardController()
+    public let console = DebugConsole()
+    public let interruptRouting: ISAInterruptRouting
+
+    /// Set when the guest pulsed the reset line (through the keyboard controller).
+    public private(set) var resetRequested = false
+
+    /// A PC with `memorySize` bytes of RAM (at least 2 MB).
+    public init(memorySize: UInt32 = PCPlatform.defaultMemorySize, nanosecondsPerTick: UInt64 = 1) {
+        self.memorySize = max(memorySize, 2 << 20) & ~0xFFF
+        self.nanosecondsPerTick = max(nanosecondsPerTick, 1)
+        intervalTimer = IntervalTimer(clock: clock)
+        realTimeClock = RealTimeClock(clock: clock, memorySize: UInt64(self.memorySize))
+        serialPort = SerialPort(clock: clock, base: 0x3F8)
+        localAPIC = LocalAPIC(clock: clock, id: 0)
+        ioAPIC = IOAPIC(localAPIC: localAPIC, id: 1)
+        display = CGATextDisplay(clock: clock)
+        interruptRouting = ISAInterruptRouting(interruptController: interruptController, ioAPIC: ioAPIC)
+        intervalTimer.irq0 = interruptRouting.line(0)
+        keyboard.irq1 = interruptRouting.line(1)
+        serialPort.irq = interruptRouting.line(4)
+        realTimeClock.irq8 = interruptRouting.line(8)
+        localAPIC.externalInterruptController = interruptController
+        interruptController.outputChanged = { [unowned localAPIC] level in localAPIC.setLINT0(level) }
+        keyboard.resetRequested = { [unowned self] in self.resetRequested = true }
+    }
+
+    /// Physical addresses of the PC's memory map.
+    public enum Layout {
+        /// The end of conventional memory (640 KB).
+        public static let conventionalEnd: UInt32 = 0xA_0000
+        /// Video memory (RAM here), up to the option-ROM area.
+        public static let videoEnd: UInt32 = 0xC_0000
+        /// The BIOS ROM: read-only, where the MP tables live.
+        public static let biosROM: UInt32 = 0xF_0000
+        /// The first megabyte's end, where extended memory starts.
+        public static let extendedMemory: UInt32 = 0x10_0000
+    }
+
+    /// Maps RAM and ROM, attaches every device to `machine`'s buses and wires
+    /// the interrupt line and the device clock. Addresses with nothing behind
+    /// them read as all ones and drop writes, as on a PC bus.
+    public func attach(to machine: Machine) {
+        let memory = machine.physicalMemory
+        memory.faultsOnUnbackedAccess = false
+        memory.map(0, size: Layout.videoEnd)
+        memory.map(Layout.biosROM, size: Layout.extendedMemory - Layout.biosROM, permissions: [.read, .execute])
+        memory.map(Layout.extendedMemory, size: memorySize - Layout.extendedMemory)
+        memory.attach(localAPIC, at: LocalAPIC.defaultBaseAddress, size: LocalAPIC.size)
+        memory.attach(ioAPIC, at: IOAPIC.defaultBaseAddress, size: IOAPIC.size)
+        for device in [interruptController, intervalTimer, realTimeClock, serialPort, display, keyboard, console]
+            as [any PortMappedDevice] {
+            for range in device.ports { machine.ports.attach(device, ports: range) }
+        }
+        localAPIC.outputChanged = { [unowned machine] level in machine.setInterruptRequest(level) }
+        keyboard.resetRequested = { [unowned self, unowned machine] in
+            self.resetRequested = true
+            machine.requestReset()
+        }
+        machine.interruptController = localAPIC
+        machine.timeline = self
+    }
+
+    // MARK: DeviceTimeline
+
+    /// The CPU tick at which the next device event is due.
+    public var nextDeadline: UInt64 {
+        let deadline = clock.nextDeadline
+        guard deadline != .max else { return .max }
+        let (ticks, remainder) = deadline.quotientAndRemainder(dividingBy: nanosecondsPerTick)
+        return remainder == 0 ? ticks : ticks &+ 1
+    }
+
+    /// Brings every device to CPU tick `time`.
+    public func advance(to time: UInt64) {
+        let (nanoseconds, overflow) = time.multipliedReportingOverflow(by: nanosecondsPerTick)
+        clock.advance(to: overflow ? .max : nanoseconds)
+    }
+}
