@@ -26,11 +26,12 @@ struct RunCommand: ParsableCommand {
         var serial: SerialConsole?
         if let platform = image.platform {
             serial = try SerialConsole(platform: platform, machine: machine, mode: options.serial,
-                                       inputFile: options.serialInput)
+                                       inputFile: options.serialInput, stopText: options.untilOutput)
             stopOnSignals(machine)
         }
-        let reason = machine.run(maxSteps: options.maxSteps, until: until)
+        var reason = machine.run(maxSteps: options.maxSteps, until: until)
         serial?.finish()
+        if reason == .stopRequested, serial?.sawStopText == true { reason = .reachedUntil }
         var memory: [(address: UInt32, bytes: [UInt8])] = []
         for text in dumps {
             let parts = text.split(separator: ":", maxSplits: 1).map(String.init)

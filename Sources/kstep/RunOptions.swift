@@ -28,6 +28,9 @@ struct RunOptions: ParsableArguments {
     @Option(name: .customLong("serial-input"), help: ArgumentHelp("Feed FILE to COM1 (at the line's speed) instead of standard input.", valueName: "FILE"))
     var serialInput: String?
 
+    @Option(name: .customLong("until-output"), help: ArgumentHelp("Stop when COM1's output ends with TEXT (e.g. '$ ').", valueName: "TEXT"))
+    var untilOutput: String?
+
     /// Where COM1 goes.
     enum SerialMode: String, ExpressibleByArgument {
         case stdio, none
@@ -41,8 +44,8 @@ struct RunOptions: ParsableArguments {
 
     func validate() throws {
         guard maxSteps >= 0 else { throw ValidationError("--max-steps must not be negative") }
-        if !multiboot && (memory != nil || serial != nil || serialInput != nil) {
-            throw ValidationError("--memory, --serial and --serial-input apply to --multiboot kernels")
+        if !multiboot && (memory != nil || serial != nil || serialInput != nil || untilOutput != nil) {
+            throw ValidationError("--memory, --serial, --serial-input and --until-output apply to --multiboot kernels")
         }
         if multiboot && (source.input == nil || source.loadAt != nil) {
             throw ValidationError("--multiboot boots a kernel FILE (an ELF with a Multiboot header)")

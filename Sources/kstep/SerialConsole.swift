@@ -35,13 +35,20 @@ final class SerialConsole {
 
     /// Connects COM1 of `platform`: `mode` nil or stdio → standard output and
     /// (without `inputFile`) standard input; none → output kept for the summary.
-    init(platform: PCPlatform, machine: Machine, mode: RunOptions.SerialMode?, inputFile: String?) throws(ExitCode) {
+    init(platform: PCPlatform, machine: Machine, mode: RunOptions.SerialMode?, inputFile: String?,
+         stopText: String? = nil) throws(ExitCode) {
         self.platform = platform
         self.machine = machine
         writesOutput = mode != RunOptions.SerialMode.none
+        let stopBytes = stopText.map { Array($0.utf8) } ?? []
         platform.serialPort.output = { [unowned self] byte in
             self.transmitted.append(byte)
             if self.writesOutput && self.transmitted.count - self.flushedCount >= 4096 { self.flush() }
+            if !stopBytes.isEmpty && byte == stopBytes.last && self.transmitted.count >= stopBytes.count
+                && self.transmitted.suffix(stopBytes.count).elementsEqual(stopBytes) {
+                self.sawStopText = true
+                machine.requestStop()
+            }
         }
         if let inputFile {
             guard let data = FileManager.default.contents(atPath: inputFile) else {
@@ -115,6 +122,9 @@ final class SerialConsole {
         flush()
         if var settings = savedTerminal { tcsetattr(0, TCSANOW, &settings) }
     }
+
+    /// True once the output ended with the `--until-output` text (the run then stopped).
+    private(set) var sawStopText = false
 
     /// True when the guest's output went to standard output (the summary then goes to standard error).
     var ownsStandardOutput: Bool { writesOutput }

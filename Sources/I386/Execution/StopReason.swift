@@ -28,7 +28,7 @@ public enum StopReason: Sendable, Equatable, CustomStringConvertible {
         case .stepLimit: "step-limit"
         case .exception: "exception"
         case .tripleFault: "triple-fault"
-        case .stopRequested: "stopped"
+        case .stopRequested: "interrupted"
         case .reset: "reset"
         case .unsupported: "unsupported"
         }
