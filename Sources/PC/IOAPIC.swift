@@ -50,7 +50,11 @@ public final class IOAPIC: MemoryMappedDevice {
     public init(localAPIC: LocalAPIC, id: UInt8 = 1) {
         self.localAPIC = localAPIC
         idRegister = UInt32(id & 0x0F) << 24
-        localAPIC.levelTriggeredEOI = { [weak self] vector in self?.endOfInterrupt(vector: vector) }
+        localAPIC.levelTriggeredEOI = { [unowned(unsafe) self] vector in self.endOfInterrupt(vector: vector) }
+    }
+
+    deinit {
+        localAPIC.levelTriggeredEOI = nil
     }
 
     /// Drives input pin `pin` (0–23) to `level` (asserted = true); other pins are ignored.

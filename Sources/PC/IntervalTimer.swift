@@ -44,6 +44,11 @@ public final class IntervalTimer: ByteWidePortDevice {
         self.clock = clock
     }
 
+    /// Its scheduled events hold it unowned: they go when it does.
+    deinit {
+        if let token = pendingEdge { clock.cancel(token) }
+    }
+
     /// Whether the speaker is sounding: port 0x61 bit 1 (speaker data) and channel 2's OUT.
     public var isSpeakerHigh: Bool {
         controlPortB & 0x02 != 0 && channels[2].output(atTick: currentTick)
@@ -107,9 +112,9 @@ public final class IntervalTimer: ByteWidePortDevice {
         pendingEdge = nil
         let tick = currentTick
         if let edgeTick = channels[0].nextOutputChange(afterTick: tick) {
-            pendingEdge = clock.schedule(at: TickRate.intervalTimer.nanoseconds(atTick: edgeTick)) { [weak self] in
-                self?.pendingEdge = nil
-                self?.updateChannel0Output()
+            pendingEdge = clock.schedule(at: TickRate.intervalTimer.nanoseconds(atTick: edgeTick)) { [unowned(unsafe) self] in
+                self.pendingEdge = nil
+                self.updateChannel0Output()
             }
         }
         let output = channels[0].output(atTick: tick)

@@ -119,6 +119,11 @@ public final class LocalAPIC: MemoryMappedDevice, InterruptAcknowledging {
         localVectors[LocalVector.lint0.rawValue] = DeliveryMode.externalInterrupt << 8  // virtual wire
     }
 
+    /// Its scheduled events hold it unowned: they go when it does.
+    deinit {
+        if let token = timerEvent { clock.cancel(token) }
+    }
+
     /// The APIC ID (ID register bits 24–31).
     public var id: UInt8 { UInt8(truncatingIfNeeded: idRegister >> 24) }
 
@@ -404,8 +409,7 @@ public final class LocalAPIC: MemoryMappedDevice, InterruptAcknowledging {
         timerEvent = nil
         guard isSoftwareEnabled, localVectors[LocalVector.timer.rawValue] & Self.masked == 0,
               let expiry = nextTimerExpiry() else { return }
-        timerEvent = clock.schedule(at: expiry) { [weak self] in
-            guard let self else { return }
+        timerEvent = clock.schedule(at: expiry) { [unowned(unsafe) self] in
             timerEvent = nil
             accept(vector: UInt8(truncatingIfNeeded: localVectors[LocalVector.timer.rawValue]))
             rescheduleTimer()

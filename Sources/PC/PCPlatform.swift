@@ -52,8 +52,10 @@ public final class PCPlatform: DeviceTimeline {
         serialPort.irq = interruptRouting.line(4)
         realTimeClock.irq8 = interruptRouting.line(8)
         localAPIC.externalInterruptController = interruptController
-        interruptController.outputChanged = { [unowned localAPIC] level in localAPIC.setLINT0(level) }
-        keyboard.resetRequested = { [unowned self] in self.resetRequested = true }
+        // The platform owns every device and the clock: the wiring holds them
+        // unowned(unsafe), so device time and interrupts pay no reference counting.
+        interruptController.outputChanged = { [unowned(unsafe) localAPIC] level in localAPIC.setLINT0(level) }
+        keyboard.resetRequested = { [unowned(unsafe) self] in self.resetRequested = true }
     }
 
     /// Physical addresses of the PC's memory map.
@@ -83,8 +85,8 @@ public final class PCPlatform: DeviceTimeline {
             as [any PortMappedDevice] {
             for range in device.ports { machine.ports.attach(device, ports: range) }
         }
-        localAPIC.outputChanged = { [unowned machine] level in machine.setInterruptRequest(level) }
-        keyboard.resetRequested = { [unowned self, unowned machine] in
+        localAPIC.outputChanged = { [unowned(unsafe) machine] level in machine.setInterruptRequest(level) }
+        keyboard.resetRequested = { [unowned(unsafe) self, unowned(unsafe) machine] in
             self.resetRequested = true
             machine.requestReset()
         }

@@ -79,6 +79,12 @@ public final class RealTimeClock: ByteWidePortDevice {
         storeMemorySize(memorySize)
     }
 
+    /// Its scheduled events hold it unowned: they go when it does.
+    deinit {
+        if let token = periodicEvent { clock.cancel(token) }
+        if let token = secondEvent { clock.cancel(token) }
+    }
+
     /// Reads port 0x70 (0xFF) or the selected CMOS register.
     public func readByte(at port: UInt16) -> UInt8 {
         guard port == 0x71 else { return 0xFF }
@@ -250,17 +256,17 @@ public final class RealTimeClock: ByteWidePortDevice {
         let enables = ram[Register.b]
         if enables & Flag.periodic != 0, let period = periodicTicks {
             let next = (TickRate.realTimeClock.ticks(at: clock.now) / period).saturatingAdd(1).saturatingMultiply(period)
-            periodicEvent = clock.schedule(at: TickRate.realTimeClock.nanoseconds(atTick: next)) { [weak self] in
-                self?.periodicEvent = nil
-                self?.raiseScheduledFlags()
+            periodicEvent = clock.schedule(at: TickRate.realTimeClock.nanoseconds(atTick: next)) { [unowned(unsafe) self] in
+                self.periodicEvent = nil
+                self.raiseScheduledFlags()
             }
         }
         if enables & (Flag.alarm | Flag.updateEnded) != 0, heldTime == nil {
             let next = (clock.now / Self.nanosecondsPerSecond).saturatingAdd(1).saturatingMultiply(Self.nanosecondsPerSecond)
-            secondEvent = clock.schedule(at: next) { [weak self] in
-                self?.secondEvent = nil
-                self?.checkAlarm()
-                self?.raiseScheduledFlags()
+            secondEvent = clock.schedule(at: next) { [unowned(unsafe) self] in
+                self.secondEvent = nil
+                self.checkAlarm()
+                self.raiseScheduledFlags()
             }
         }
     }

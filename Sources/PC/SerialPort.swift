@@ -83,11 +83,21 @@ public final class SerialPort: ByteWidePortDevice {
         ports = [base...(base &+ 7)]
     }
 
+    /// Its scheduled events hold it unowned: they go when it does.
+    deinit {
+        if let token = arrivalEvent { clock.cancel(token) }
+        if let token = timeoutEvent { clock.cancel(token) }
+    }
+
     /// Queues bytes from the host for the guest to receive, one frame time apart.
     public func receive(_ bytes: [UInt8]) {
         hostInput.append(contentsOf: bytes)
         scheduleArrivalIfNeeded()
     }
+
+    /// True once the guest enabled the received-data interrupt (IER bit 0): a
+    /// driver that waits for input by interrupt is ready for it.
+    public var isReceiveInterruptEnabled: Bool { interruptEnable & InterruptEnable.receivedData != 0 }
 
     /// Host bytes queued that have not reached the receiver yet.
     public var pendingInputCount: Int { hostInput.count }
@@ -249,9 +259,9 @@ public final class SerialPort: ByteWidePortDevice {
 
     private func scheduleArrivalIfNeeded() {
         guard arrivalEvent == nil, !hostInput.isEmpty, !isLoopback, receiver.count < receiverCapacity else { return }
-        arrivalEvent = clock.schedule(after: frameTime) { [weak self] in
-            self?.arrivalEvent = nil
-            self?.completeArrival()
+        arrivalEvent = clock.schedule(after: frameTime) { [unowned(unsafe) self] in
+            self.arrivalEvent = nil
+            self.completeArrival()
         }
     }
 
@@ -268,8 +278,7 @@ public final class SerialPort: ByteWidePortDevice {
         if let timeoutEvent { clock.cancel(timeoutEvent) }
         timeoutEvent = nil
         guard areFIFOsEnabled, !receiver.isEmpty else { return }
-        timeoutEvent = clock.schedule(after: frameTime.saturatingMultiply(4)) { [weak self] in
-            guard let self else { return }
+        timeoutEvent = clock.schedule(after: frameTime.saturatingMultiply(4)) { [unowned(unsafe) self] in
             timeoutEvent = nil
             isCharacterTimeoutPending = areFIFOsEnabled && !receiver.isEmpty
             updateIRQ()

@@ -10,8 +10,10 @@ import Synchronization
 /// by the UART. Host input is polled every millisecond of virtual time, so it
 /// enters at an instruction boundary the run loop chose; only input that the
 /// host times (a person typing, a driver waiting for output) makes two runs
-/// differ. `--serial-input FILE` gives all the input at once instead: the
-/// UART paces it at the line's speed, and the run is reproducible.
+/// differ. `--serial-input FILE` gives all the input at once instead (the
+/// UART paces it at the line's speed) and the run is reproducible. Input
+/// waits until the guest enabled the UART's receive interrupt: a driver's
+/// set-up usually reads and drops what it finds in the receiver first.
 final class SerialConsole {
     private let platform: PCPlatform
     private let machine: Machine
@@ -54,11 +56,11 @@ final class SerialConsole {
             guard let data = FileManager.default.contents(atPath: inputFile) else {
                 throw fail("--serial-input: cannot read '\(inputFile)'")
             }
-            platform.serialPort.receive([UInt8](data))
+            inbox.bytes.withLock { $0 = [UInt8](data) }
         } else if writesOutput {
             startReadingStandardInput()
         }
-        if writesOutput { schedulePoll() }
+        schedulePoll()
     }
 
     /// Puts a terminal on standard input in raw mode (the guest does its own
@@ -88,7 +90,10 @@ final class SerialConsole {
     private func schedulePoll() {
         _ = platform.clock.schedule(after: Self.pollInterval) { [weak self] in
             guard let self else { return }
-            let bytes = self.inbox.bytes.withLock { pending -> [UInt8] in
+            // Input waits until the guest's driver enabled receive interrupts
+            // (before that, a UART driver's set-up typically discards what it finds).
+            let ready = self.platform.serialPort.isReceiveInterruptEnabled
+            let bytes = !ready ? [] : self.inbox.bytes.withLock { pending -> [UInt8] in
                 defer { pending.removeAll() }
                 return pending
             }

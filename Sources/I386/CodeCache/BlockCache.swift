@@ -17,6 +17,9 @@ struct Block {
     var fallThrough: UInt32
     /// False once its code was written (it stays allocated until the cache is flushed).
     var isValid: Bool
+    /// A block of one instruction that reaches a device: the instruction count
+    /// is exact when it runs (see `Machine.timeIsExact`).
+    var isExactTime: Bool
     /// The next block in the same hash bucket.
     var hashNext: UnsafeMutablePointer<Block>?
 
@@ -123,9 +126,10 @@ final class BlockCache {
         let block = raw.bindMemory(to: Block.self, capacity: 1)
         let bucket = Self.bucket(physical, eip)
         let fallThrough = ops.last.map { $0.address &+ UInt32($0.length) } ?? eip
+        let isExactTime = ops.count == 1 && (ops[0].needsExactTime || deviceAccessAddresses.contains(physical))
         block.initialize(to: Block(eip: eip, physicalAddress: physical, tailFrame: tailFrame, tailPage: tailPage,
                                    count: UInt32(ops.count), fallThrough: fallThrough, isValid: true,
-                                   hashNext: buckets[bucket]))
+                                   isExactTime: isExactTime, hashNext: buckets[bucket]))
         let target = (raw + MemoryLayout<Block>.stride).bindMemory(to: Op.self, capacity: ops.count)
         if let source = ops.baseAddress { target.initialize(from: source, count: ops.count) }
         buckets[bucket] = block
@@ -134,9 +138,26 @@ final class BlockCache {
         return block
     }
 
+    /// Physical addresses of instructions seen reaching a device from the
+    /// middle of a block: they are built as blocks of their own from then on,
+    /// so the count is exact when they run (QEMU re-translates such an
+    /// instruction to end its block, for the same reason).
+    private(set) var deviceAccessAddresses = Set<UInt32>()
+
+    /// Records that the instruction at `physical` reaches a device and drops
+    /// `block`, which holds it in its middle (it is rebuilt without).
+    func noteDeviceAccess(physical: UInt32, in block: UnsafeMutablePointer<Block>) {
+        if deviceAccessAddresses.count < 1 << 16 { deviceAccessAddresses.insert(physical) }
+        invalidate([block])
+    }
+
     /// Invalidates every block holding bytes of `frame` (its code was written).
     func invalidate(frame: UInt32) {
         guard let affected = blocksByFrame.removeValue(forKey: frame) else { return }
+        invalidate(affected)
+    }
+
+    private func invalidate(_ affected: [UnsafeMutablePointer<Block>]) {
         invalidations &+= 1
         for block in affected where block.pointee.isValid {
             block.pointee.isValid = false

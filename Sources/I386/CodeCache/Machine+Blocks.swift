@@ -56,7 +56,10 @@ extension Machine {
                 op.address = address
             }
             // An instruction that needs the exact time runs as a block of its own.
-            if op.needsExactTime && !ops.isEmpty { break }
+            let offsetInPage = instructionLinear & 0xFFF
+            let reachesDevice = op.needsExactTime
+                || blocks.deviceAccessAddresses.contains((physical & ~0xFFF) | offsetInPage)
+            if reachesDevice && !ops.isEmpty { break }
             let length = Int(op.length)
             let offset = Int(instructionLinear & 0xFFF)
             let physicalAddress = (physical & ~0xFFF) | UInt32(offset)
@@ -68,7 +71,7 @@ extension Machine {
             }
             ops.append(op)
             address = address &+ UInt32(max(length, 1))
-            if op.endsBlock || op.needsExactTime || offset + length >= 4096 { break }
+            if op.endsBlock || reachesDevice || offset + length >= 4096 { break }
         }
         let block = ops.withUnsafeBufferPointer { buffer in
             blocks.insert(eip: eip, physical: physical, tailFrame: tailFrame, tailPage: tailPage, ops: buffer)

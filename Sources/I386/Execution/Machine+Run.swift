@@ -205,16 +205,28 @@ extension Machine {
             }
             // A partial run stops before the block's last op, so eip is the next op's address.
             state.pointee.eip = UInt64(count) == blockCount ? block.pointee.fallThrough : end.pointee.address
+            // A one-instruction block that reaches a device runs with the count exact.
+            timeIsExact = block.pointee.isExactTime
             repeat {
-                guard try execute(op) else { return exitBlock(at: op, uncounted: op - ops, observer: &observer) }
+                guard try execute(op) else {
+                    timeIsExact = false
+                    return exitBlock(at: op, uncounted: op - ops, observer: &observer)
+                }
                 op += 1
             } while op != end
+            timeIsExact = false
             state.pointee.instructionCount &+= UInt64(count)
             return nil
         } catch {
+            timeIsExact = false
             let address = op.pointee.address
             if !Observer.isActive { state.pointee.instructionCount &+= UInt64(op - ops) }
-            if case .restartExactly = error { return executeExactly(op, observer: &observer) }
+            if case .restartExactly = error {
+                // Rebuild the block with this instruction on its own, then run it now.
+                let physical = block.pointee.physicalAddress &+ (op.pointee.address &- block.pointee.eip)
+                blocks.noteDeviceAccess(physical: physical, in: block)
+                return executeExactly(op, observer: &observer)
+            }
             if op.pointee.kind == .unsupported {
                 state.pointee.eip = address
                 return .unsupported(describe(address))

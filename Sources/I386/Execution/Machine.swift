@@ -108,11 +108,13 @@ public final class Machine {
         writeTable = tlb.writeTable(user: false)
         blocks = BlockCache()
         jumpTable = blocks.jumpTable(user: false)
-        physicalMemory.codeWriteHandler = { [unowned self] frame in self.codeFrameWritten(frame) }
-        physicalMemory.codeMarkHandler = { [unowned self] frame in
+        // The machine owns its physical memory: these handlers hold it
+        // unowned(unsafe) (no side table, so no slow reference counting on the machine).
+        physicalMemory.codeWriteHandler = { [unowned(unsafe) self] frame in self.codeFrameWritten(frame) }
+        physicalMemory.codeMarkHandler = { [unowned(unsafe) self] frame in
             if let host = self.physicalMemory.frames[frame] { self.tlb.forgetWrites(toHost: host) }
         }
-        physicalMemory.layoutHandler = { [unowned self] in self.flushTLB(includingGlobal: true) }
+        physicalMemory.layoutHandler = { [unowned(unsafe) self] in self.flushTLB(includingGlobal: true) }
     }
 
     private static func offset<T>(_ path: KeyPath<CPUState, T>) -> Int {
