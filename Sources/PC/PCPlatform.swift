@@ -99,7 +99,7 @@ public final class PCPlatform: DeviceTimeline {
     /// The CPU tick at which the next device event is due.
     public var nextDeadline: UInt64 {
         let deadline = clock.nextDeadline
-        guard deadline != .max else { return .max }
+        guard deadline != .max, nanosecondsPerTick != 1 else { return deadline }
         let (ticks, remainder) = deadline.quotientAndRemainder(dividingBy: nanosecondsPerTick)
         return remainder == 0 ? ticks : ticks &+ 1
     }

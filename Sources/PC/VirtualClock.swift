@@ -13,10 +13,16 @@
 /// value, so the run loop can compare against it every block.
 public final class VirtualClock {
     /// The current device time in nanoseconds. It never goes backwards.
-    public private(set) var now: UInt64
+    public var now: UInt64 { currentTime }
 
     /// The deadline of the earliest scheduled action, or `UInt64.max` when nothing is scheduled.
-    public private(set) var nextDeadline: UInt64 = .max
+    public var nextDeadline: UInt64 { earliestDeadline }
+
+    // The stored values behind `now` and `nextDeadline`: private, so every
+    // access is known and needs no run-time exclusivity check (the CPU reads
+    // them at every device access).
+    private var currentTime: UInt64
+    private var earliestDeadline: UInt64 = .max
 
     /// Scheduled (deadline, sequence) pairs as a binary min-heap; cancelled entries
     /// stay in it until they reach the top or the heap is compacted.
@@ -28,7 +34,7 @@ public final class VirtualClock {
 
     /// Creates a clock that reads `now` (0 unless a platform restores a saved time).
     public init(now: UInt64 = 0) {
-        self.now = now
+        currentTime = now
     }
 
     /// The number of actions scheduled and not yet run or cancelled.
@@ -44,15 +50,15 @@ public final class VirtualClock {
         let sequence = nextSequence
         nextSequence &+= 1
         actions[sequence] = action
-        push(Entry(deadline: max(deadline, now), sequence: sequence))
-        nextDeadline = heap[0].deadline
+        push(Entry(deadline: max(deadline, currentTime), sequence: sequence))
+        earliestDeadline = heap[0].deadline
         return TimerToken(sequence: sequence)
     }
 
     /// Schedules `action` to run `delay` nanoseconds from now (saturating at `UInt64.max`).
     @discardableResult
     public func schedule(after delay: UInt64, _ action: @escaping () -> Void) -> TimerToken {
-        let (deadline, overflow) = now.addingReportingOverflow(delay)
+        let (deadline, overflow) = currentTime.addingReportingOverflow(delay)
         return schedule(at: overflow ? .max : deadline, action)
     }
 
@@ -70,19 +76,24 @@ public final class VirtualClock {
     /// due. A call from inside a running action is ignored: a device never moves
     /// time itself, and a nested advance would break the ordering.
     public func advance(to time: UInt64) {
+        // The common case: nothing is due yet (the CPU calls this at every device access).
+        if time < earliestDeadline && currentTime < earliestDeadline {
+            if time > currentTime && !isAdvancing { currentTime = time }
+            return
+        }
         guard !isAdvancing else { return }
         isAdvancing = true
         defer { isAdvancing = false }
-        let limit = max(time, now)
+        let limit = max(time, currentTime)
         while let entry = heap.first, entry.deadline <= limit {
             _ = popTop()
             guard let action = actions.removeValue(forKey: entry.sequence) else { continue }
-            if entry.deadline > now { now = entry.deadline }
+            if entry.deadline > currentTime { currentTime = entry.deadline }
             dropCancelledTop()
             action()
         }
         dropCancelledTop()
-        if time > now { now = time }
+        if time > currentTime { currentTime = time }
     }
 
     // MARK: - The heap
@@ -117,7 +128,7 @@ public final class VirtualClock {
         while let top = heap.first, actions[top.sequence] == nil {
             _ = popTop()
         }
-        nextDeadline = heap.first?.deadline ?? .max
+        earliestDeadline = heap.first?.deadline ?? .max
     }
 
     /// Rebuilds the heap without cancelled entries once they outnumber the live ones,
@@ -130,7 +141,7 @@ public final class VirtualClock {
             index -= 1
             siftDown(from: index)
         }
-        nextDeadline = heap.first?.deadline ?? .max
+        earliestDeadline = heap.first?.deadline ?? .max
     }
 
     private func siftUp(from start: Int) {

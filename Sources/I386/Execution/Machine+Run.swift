@@ -119,7 +119,7 @@ extension Machine {
             return .stop(external & PendingEvents.resetRequest != 0 ? .reset : .stopRequested)
         }
         state.pointee.pendingEvents.local &= ~PendingEvents.limitsChanged
-        if let timeline, state.pointee.instructionCount >= deviceLimit {
+        if let timeline = connectedTimeline, state.pointee.instructionCount >= deviceLimit {
             timeline.advance(to: state.pointee.time)
             refreshDeviceLimit()
         }
@@ -129,7 +129,7 @@ extension Machine {
             return state.pointee.pendingEvents.local & PendingEvents.debugTraps != 0 ? .debugStep : .singleInstruction
         }
         if state.pointee.pendingEvents.local & PendingEvents.interruptRequest != 0 && storedFlags & EFLAGS.if != 0 {
-            if let vector = interruptController?.acknowledgeInterrupt() {
+            if let vector = connectedController?.acknowledgeInterrupt() {
                 if let reason = deliverExternalInterrupt(vector, observer: &observer) { return .stop(reason) }
                 return .again
             }
@@ -147,7 +147,7 @@ extension Machine {
 
     /// Recomputes when the devices next need the CPU, in instruction-count units.
     func refreshDeviceLimit() {
-        guard let timeline else {
+        guard let timeline = connectedTimeline else {
             deviceLimit = .max
             return
         }
@@ -299,7 +299,7 @@ extension Machine {
     /// time jumps to the device's next deadline (idle costs nothing);
     /// otherwise the run stops.
     func waitForInterrupt() -> StopReason? {
-        guard storedFlags & EFLAGS.if != 0, let timeline else { return .halted }
+        guard storedFlags & EFLAGS.if != 0, let timeline = connectedTimeline else { return .halted }
         if state.pointee.pendingEvents.local & PendingEvents.interruptRequest != 0 { return nil }
         let deadline = timeline.nextDeadline
         guard deadline != .max else { return .halted }

@@ -32,10 +32,20 @@ public final class Machine {
     /// I/O-port devices.
     public let ports = PortBus()
     /// Answers the INTA cycle when INTR is asserted (`setInterruptRequest`).
-    public var interruptController: (any InterruptAcknowledging)?
+    public var interruptController: (any InterruptAcknowledging)? {
+        get { connectedController }
+        set { connectedController = newValue }
+    }
     /// Devices that keep time: advanced to the CPU's `time` before every
     /// device access and whenever their next deadline comes.
-    public var timeline: (any DeviceTimeline)?
+    public var timeline: (any DeviceTimeline)? {
+        get { connectedTimeline }
+        set { connectedTimeline = newValue }
+    }
+    // The stored connections: internal, so the module sees every access and
+    // needs no run-time exclusivity check on the device path.
+    var connectedController: (any InterruptAcknowledging)?
+    var connectedTimeline: (any DeviceTimeline)?
 
     /// Bumped whenever a selector, control or debug register changes: an
     /// observer that copied them at this generation can skip them.

@@ -189,7 +189,7 @@ extension Machine {
     /// alone), and the devices are brought up to it.
     private func beginDeviceAccess() throws(CPUException) {
         guard timeIsExact else { throw .restartExactly }
-        timeline?.advance(to: state.pointee.time)
+        connectedTimeline?.advance(to: state.pointee.time)
         deviceWasReached()
     }
 

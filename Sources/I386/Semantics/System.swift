@@ -146,14 +146,14 @@ extension Machine {
     /// A port read by an instruction: the devices are brought to the exact
     /// time first (port I/O instructions always end their block).
     func readPort(_ port: UInt16, size: Int) -> UInt32 {
-        timeline?.advance(to: state.pointee.time)
+        connectedTimeline?.advance(to: state.pointee.time)
         let value = ports.read(port, size: size)
         deviceWasReached()
         return value
     }
 
     func writePort(_ port: UInt16, size: Int, _ value: UInt32) {
-        timeline?.advance(to: state.pointee.time)
+        connectedTimeline?.advance(to: state.pointee.time)
         ports.write(port, size: size, value: value)
         deviceWasReached()
     }
