@@ -7,7 +7,7 @@ public struct LoadedImage {
     /// The machine, ready to run from the entry point.
     public let machine: Machine
     /// The port-0xE9 debug console attached to it.
-    public let console: DebugConsole
+    public private(set) var console: DebugConsole
     /// The PC around the machine, for a booted (Multiboot) kernel.
     public var platform: PCPlatform? = nil
     /// Symbols of the image (empty for raw bytes).
@@ -40,6 +40,20 @@ public struct LoadedImage {
         }
         guard add() else { return nil }
         return total
+    }
+}
+
+extension LoadedImage {
+    /// Puts a PC's devices around the machine — the 8259 pair, the PIT, the
+    /// CMOS clock, COM1, the local and I/O APIC, the CGA CRTC, the keyboard
+    /// controller, the 0xE9 console — leaving the image's memory as it is
+    /// (`kstep run --pc`, `"pc": true` in an expectation file).
+    public mutating func attachPC() {
+        guard platform == nil else { return }
+        let pc = PCPlatform()
+        pc.attach(to: machine, layingOutMemory: false)
+        platform = pc
+        console = pc.console
     }
 }
 

@@ -70,15 +70,19 @@ public final class PCPlatform: DeviceTimeline {
         public static let extendedMemory: UInt32 = 0x10_0000
     }
 
-    /// Maps RAM and ROM, attaches every device to `machine`'s buses and wires
-    /// the interrupt line and the device clock. Addresses with nothing behind
-    /// them read as all ones and drop writes, as on a PC bus.
-    public func attach(to machine: Machine) {
+    /// Maps RAM and ROM (with `layingOutMemory`; addresses with nothing
+    /// behind them then read as all ones and drop writes, as on a PC bus),
+    /// attaches every device to `machine`'s buses and wires the interrupt line
+    /// and the device clock. Without `layingOutMemory` the machine's memory
+    /// stays as its input mapped it (a micro-image that wants the devices).
+    public func attach(to machine: Machine, layingOutMemory: Bool = true) {
         let memory = machine.physicalMemory
-        memory.faultsOnUnbackedAccess = false
-        memory.map(0, size: Layout.videoEnd)
-        memory.map(Layout.biosROM, size: Layout.extendedMemory - Layout.biosROM, permissions: [.read, .execute])
-        memory.map(Layout.extendedMemory, size: memorySize - Layout.extendedMemory)
+        if layingOutMemory {
+            memory.faultsOnUnbackedAccess = false
+            memory.map(0, size: Layout.videoEnd)
+            memory.map(Layout.biosROM, size: Layout.extendedMemory - Layout.biosROM, permissions: [.read, .execute])
+            memory.map(Layout.extendedMemory, size: memorySize - Layout.extendedMemory)
+        }
         memory.attach(localAPIC, at: LocalAPIC.defaultBaseAddress, size: LocalAPIC.size)
         memory.attach(ioAPIC, at: IOAPIC.defaultBaseAddress, size: IOAPIC.size)
         for device in [interruptController, intervalTimer, realTimeClock, serialPort, display, keyboard, console]

@@ -25,7 +25,8 @@ struct RunCommand: ParsableCommand {
         let machine = image.machine
         var serial: SerialConsole?
         if let platform = image.platform {
-            serial = try SerialConsole(platform: platform, machine: machine, mode: options.serial,
+            serial = try SerialConsole(platform: platform, machine: machine,
+                                       mode: options.serial ?? (options.multiboot ? .stdio : RunOptions.SerialMode.none),
                                        inputFile: options.serialInput, stopText: options.untilOutput)
             stopOnSignals(machine)
         }

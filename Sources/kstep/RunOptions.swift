@@ -19,10 +19,13 @@ struct RunOptions: ParsableArguments {
     @Flag(help: "Boot INPUT as a Multiboot kernel on a PC (RAM, BIOS tables, PIC, PIT, RTC, COM1, APICs).")
     var multiboot = false
 
+    @Flag(help: "Put a PC's devices (PIC, PIT, RTC, COM1, APICs, CGA, keyboard) around the input's own memory.")
+    var pc = false
+
     @Option(help: ArgumentHelp("RAM of the PC for --multiboot, e.g. 256M or 1G (default 256M).", valueName: "SIZE"))
     var memory: String?
 
-    @Option(help: "COM1 of a --multiboot PC: stdio (standard input and output, the default) or none (output in the summary).")
+    @Option(help: "COM1: stdio (standard input and output; the default with --multiboot) or none (output in the summary; the default with --pc).")
     var serial: SerialMode?
 
     @Option(name: .customLong("serial-input"), help: ArgumentHelp("Feed FILE to COM1 (at the line's speed) instead of standard input.", valueName: "FILE"))
@@ -44,8 +47,9 @@ struct RunOptions: ParsableArguments {
 
     func validate() throws {
         guard maxSteps >= 0 else { throw ValidationError("--max-steps must not be negative") }
-        if !multiboot && (memory != nil || serial != nil || serialInput != nil || untilOutput != nil) {
-            throw ValidationError("--memory, --serial, --serial-input and --until-output apply to --multiboot kernels")
+        if !multiboot && memory != nil { throw ValidationError("--memory applies to --multiboot kernels") }
+        if !multiboot && !pc && (serial != nil || serialInput != nil || untilOutput != nil) {
+            throw ValidationError("--serial, --serial-input and --until-output need a PC: --multiboot or --pc")
         }
         if multiboot && (source.input == nil || source.loadAt != nil) {
             throw ValidationError("--multiboot boots a kernel FILE (an ELF with a Multiboot header)")
@@ -82,7 +86,7 @@ struct RunOptions: ParsableArguments {
     /// Loads the input and applies --map and --set; returns the image and the --until address.
     func prepare() throws(ExitCode) -> (image: LoadedImage, until: UInt32?) {
         let input = try programInput()
-        let image: LoadedImage
+        var image: LoadedImage
         do {
             if multiboot, case .file(let path) = input {
                 image = try MultibootLoader.load(path, memorySize: try memorySize())
@@ -92,6 +96,7 @@ struct RunOptions: ParsableArguments {
         } catch {
             throw fail("\(error)")
         }
+        if pc { image.attachPC() }
         let machine = image.machine
         for text in mappings {
             let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
