@@ -11,9 +11,12 @@ import KernelModel
 ///   "registers": {"eax": "init_task", "ecx": "init_thread_union+0x10"},
 ///   "memory": {"depth_mismatches": "0", "init_task+480": "task_b"},
 ///   "console": "exact console text\n",
-///   "check_current": {"thread_size": 8192, "mismatches": 0}
+///   "check_current": {"thread_size": 8192, "mismatches": 0},
+///   "pc": true
 /// }
 /// ```
+///
+/// `"pc": true` puts a PC's devices around the image (`LoadedImage.attachPC`).
 ///
 /// Values are numbers or `symbol[+offset]`; memory entries compare the 32-bit
 /// word at the address. `check_current` runs `CurrentMacroCheck` afterwards
@@ -27,6 +30,8 @@ public struct ImageExpectations {
     public var console: String?
     public var checkCurrentThreadSize: UInt32?
     public var checkCurrentMismatches: Int
+    /// Run the image with a PC's devices around it.
+    public var usesPC: Bool
 
     /// Reads an expectations file; the image is `NAME.elf` beside `NAME.expect.json`
     /// unless the file names another with `"image"`.
@@ -58,6 +63,7 @@ public struct ImageExpectations {
         registers = try pairs("registers")
         memory = try pairs("memory")
         console = root["console"] as? String
+        usesPC = (root["pc"] as? Bool) ?? false
         if let check = root["check_current"] as? [String: Any] {
             checkCurrentThreadSize = (check["thread_size"] as? NSNumber).map { UInt32(truncating: $0) } ?? Linux26.threadSize
             checkCurrentMismatches = (check["mismatches"] as? NSNumber)?.intValue ?? 0
@@ -66,9 +72,16 @@ public struct ImageExpectations {
         }
     }
 
+    /// Loads the image as the expectations say (with a PC's devices when `usesPC`).
+    public func load() throws(ImageError) -> LoadedImage {
+        var image = try ImageLoader.load(.file(imagePath))
+        if usesPC { image.attachPC() }
+        return image
+    }
+
     /// Loads and runs the image, then lists every way it differs from the expectations.
     public func check() throws(ImageError) -> (failures: [String], steps: UInt64) {
-        let image = try ImageLoader.load(.file(imagePath))
+        let image = try load()
         let machine = image.machine
         let reason = machine.run(maxSteps: maxSteps)
         var failures: [String] = []
@@ -103,7 +116,7 @@ public struct ImageExpectations {
         }
         let steps = machine.instructionCount
         if let threadSize = checkCurrentThreadSize {
-            let fresh = try ImageLoader.load(.file(imagePath))
+            let fresh = try load()
             let reports = try CurrentMacroCheck(threadSize: threadSize).check(fresh, maxSteps: maxSteps)
             let mismatches = reports.reduce(0) { $0 + $1.mismatches.count }
             if reports.isEmpty { failures.append("check_current: no thread_union symbols") }

@@ -28,7 +28,7 @@ struct TestCommand: ParsableCommand {
                 var (failures, steps) = try expectations.check()
                 let golden = String(file.dropLast(".expect.json".count)) + ".golden.jsonl"
                 if FileManager.default.fileExists(atPath: golden) {
-                    failures += try checkGolden(golden, image: expectations.imagePath, maxSteps: expectations.maxSteps)
+                    failures += try checkGolden(golden, expectations: expectations)
                 }
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
                 if failures.isEmpty {
@@ -49,8 +49,10 @@ struct TestCommand: ParsableCommand {
 
     /// Traces the image (JSONL, default options) and compares it with its golden trace,
     /// or rewrites the golden trace with --update-golden.
-    private func checkGolden(_ path: String, image: String, maxSteps: Int) throws -> [String] {
-        let loaded = try ImageLoader.load(.file(image))
+    private func checkGolden(_ path: String, expectations: ImageExpectations) throws -> [String] {
+        let image = expectations.imagePath
+        let maxSteps = expectations.maxSteps
+        let loaded = try expectations.load()
         var configuration = TraceConfiguration()
         configuration.format = .jsonl
         let sink = ByteSink(handle: nil)
