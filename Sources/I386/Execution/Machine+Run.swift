@@ -181,30 +181,15 @@ extension Machine {
     @inline(__always)
     func execute<Observer: ExecutionObserver>(_ block: UnsafeMutablePointer<Block>, budget: UInt64,
                                               observer: inout Observer) -> StopReason? {
+        let count = block.pointee.count
+        guard !Observer.isActive && UInt64(count) <= budget else {
+            return executeStepwise(block, budget: budget, observer: &observer)
+        }
         let ops = block.ops
-        let blockCount = UInt64(block.pointee.count)
-        let count = Int(truncatingIfNeeded: budget < blockCount ? budget : blockCount)
-        let end = ops + count
+        let end = ops + Int(count)
         var op = ops
         do throws(CPUException) {
-            if Observer.isActive {
-                repeat {
-                    let address = op.pointee.address
-                    state.pointee.eip = address
-                    if op.pointee.kind != .staleCode && op.pointee.kind != .stop && observer.wantsWillExecute {
-                        observer.willExecute(self)
-                    }
-                    state.pointee.eip = address &+ UInt32(op.pointee.length)
-                    guard try execute(op) else { return exitBlock(at: op, uncounted: 0, observer: &observer) }
-                    state.pointee.instructionCount &+= 1
-                    observer.didExecute(self, instructionAddress: address, writes: writeLogView)
-                    clearAccessLogs()
-                    op += 1
-                } while op != end
-                return nil
-            }
-            // A partial run stops before the block's last op, so eip is the next op's address.
-            state.pointee.eip = UInt64(count) == blockCount ? block.pointee.fallThrough : end.pointee.address
+            state.pointee.eip = block.pointee.fallThrough
             // A one-instruction block that reaches a device runs with the count exact.
             timeIsExact = block.pointee.isExactTime
             repeat {
@@ -219,20 +204,62 @@ extension Machine {
             return nil
         } catch {
             timeIsExact = false
-            let address = op.pointee.address
-            if !Observer.isActive { state.pointee.instructionCount &+= UInt64(op - ops) }
-            if case .restartExactly = error {
-                // Rebuild the block with this instruction on its own, then run it now.
-                let physical = block.pointee.physicalAddress &+ (op.pointee.address &- block.pointee.eip)
-                blocks.noteDeviceAccess(physical: physical, in: block)
-                return executeExactly(op, observer: &observer)
-            }
-            if op.pointee.kind == .unsupported {
-                state.pointee.eip = address
-                return .unsupported(describe(address))
-            }
-            return raise(error, at: address, next: address &+ UInt32(op.pointee.length), observer: &observer)
+            state.pointee.instructionCount &+= UInt64(op - ops)
+            return blockRaised(error, at: op, in: block, observer: &observer)
         }
+    }
+
+    /// Runs ops of `block` one at a time with the count and eip exact after
+    /// each: for an observer (which sees every instruction), and for a block
+    /// cut short by the step limit or a device deadline.
+    @inline(never)
+    func executeStepwise<Observer: ExecutionObserver>(_ block: UnsafeMutablePointer<Block>, budget: UInt64,
+                                                      observer: inout Observer) -> StopReason? {
+        let ops = block.ops
+        let end = ops + Int(min(UInt64(block.pointee.count), budget))
+        var op = ops
+        timeIsExact = true  // the count is exact before each op here
+        defer { timeIsExact = false }
+        do throws(CPUException) {
+            repeat {
+                let address = op.pointee.address
+                state.pointee.eip = address
+                if Observer.isActive && op.pointee.kind != .staleCode && op.pointee.kind != .stop
+                    && observer.wantsWillExecute {
+                    observer.willExecute(self)
+                }
+                state.pointee.eip = address &+ UInt32(op.pointee.length)
+                guard try execute(op) else { return exitBlock(at: op, uncounted: 0, observer: &observer) }
+                state.pointee.instructionCount &+= 1
+                if Observer.isActive {
+                    observer.didExecute(self, instructionAddress: address, writes: writeLogView)
+                    clearAccessLogs()
+                }
+                op += 1
+            } while op != end
+            return nil
+        } catch {
+            return blockRaised(error, at: op, in: block, observer: &observer)
+        }
+    }
+
+    /// An op of `block` raised `error` (the ops before it are counted).
+    @inline(never)
+    func blockRaised<Observer: ExecutionObserver>(_ error: CPUException, at op: UnsafeMutablePointer<Op>,
+                                                  in block: UnsafeMutablePointer<Block>,
+                                                  observer: inout Observer) -> StopReason? {
+        let address = op.pointee.address
+        if case .restartExactly = error {
+            // Rebuild the block with this instruction on its own, then run it now.
+            let physical = block.pointee.physicalAddress &+ (address &- block.pointee.eip)
+            blocks.noteDeviceAccess(physical: physical, in: block)
+            return executeExactly(op, observer: &observer)
+        }
+        if op.pointee.kind == .unsupported {
+            state.pointee.eip = address
+            return .unsupported(describe(address))
+        }
+        return raise(error, at: address, next: address &+ UInt32(op.pointee.length), observer: &observer)
     }
 
     /// An op returned false: hlt retired, the block's code was rewritten
