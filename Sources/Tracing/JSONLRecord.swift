@@ -168,6 +168,8 @@ final class JSONLFormatter: @unchecked Sendable {
             case .tssESP0(let value):
                 cursor.put(",\"value\":")
                 cursor.putJSONHex(value)
+            case .taskSwitch(let from, let fromBase, let to, let toBase):
+                cursor.putJSONTaskSwitch(from: from, fromBase: fromBase, to: to, toBase: toBase)
             case .userMode(let esp):
                 cursor.put(",\"esp\":")
                 cursor.putJSONHex(esp)

@@ -25,6 +25,19 @@ extension SinkCursor {
         put(byte: UInt8(ascii: "\""))
     }
 
+    /// A `task-switch` event's fields after its kind: `"from"`, `"from_base"`,
+    /// `"to"`, `"to_base"` (86 bytes).
+    mutating func putJSONTaskSwitch(from: UInt16, fromBase: UInt32, to: UInt16, toBase: UInt32) {
+        put(",\"from\":")
+        putJSONHex(UInt32(from))
+        put(",\"from_base\":")
+        putJSONHex(fromBase)
+        put(",\"to\":")
+        putJSONHex(UInt32(to))
+        put(",\"to_base\":")
+        putJSONHex(toBase)
+    }
+
     /// `{"addr", "size", "old", "new"}` for each write, comma-separated: at
     /// most 88 bytes each, and the reservation must allow 8 more after the last.
     @inline(__always)

@@ -14,6 +14,9 @@ enum TraceEvent {
     case segmentLoad(segment: Int, selector: UInt32)
     /// The current TSS's esp0 was written.
     case tssESP0(value: UInt32)
+    /// TR changed other than by ltr: a hardware task switch, from the TSS
+    /// `from` (selector, base) to `to`.
+    case taskSwitch(from: UInt16, fromBase: UInt32, to: UInt16, toBase: UInt32)
     /// hlt.
     case halt
     /// In ring 3: `current` does not apply to a user stack.
@@ -38,6 +41,7 @@ enum TraceEvent {
         case .privilege: "privilege"
         case .segmentLoad: "segment-load"
         case .tssESP0: "tss-esp0"
+        case .taskSwitch: "task-switch"
         case .halt: "hlt"
         case .userMode: "user-mode"
         }
@@ -55,6 +59,8 @@ enum TraceEvent {
         case .privilege(let from, let to): "privilege: CPL \(from) -> \(to)"
         case .segmentLoad(let segment, let selector): "segment load: \(Self.segmentName(segment)) = \(hex4(selector))"
         case .tssESP0(let value): "tss.esp0 = \(hex8(value))"
+        case .taskSwitch(let from, let fromBase, let to, let toBase):
+            "task switch: TSS \(hex4(UInt32(from))) (base \(hex8(fromBase))) -> \(hex4(UInt32(to))) (base \(hex8(toBase)))"
         case .halt: "hlt"
         case .userMode(let esp): "ring 3: esp \(hex8(esp)) is a user stack"
         }

@@ -69,7 +69,7 @@ extension Tracer {
     }
 
     func writeExceptionText(_ machine: Machine, _ exception: CPUException, at address: UInt32, delivered: Bool,
-                            writes: MemoryAccesses) {
+                            writes: MemoryAccesses, taskSwitch: TraceEvent?) {
         sink.append("        ")
         color("31")
         sink.append("-- ")
@@ -101,6 +101,7 @@ extension Tracer {
         }
         color("0")
         sink.append("\n")
+        if let taskSwitch { writeTextEvent(taskSwitch) }
     }
 
     // MARK: JSONL
@@ -156,8 +157,10 @@ extension Tracer {
     }
 
     /// An exception record: formatted here and queued behind the records before it.
+    /// A delivery that switched tasks (through a task gate, or a switch that
+    /// faulted in the new task) adds `"events"` with the `task-switch` event.
     func recordExceptionJSON(_ machine: Machine, _ exception: CPUException, at address: UInt32, delivered: Bool,
-                             writes: MemoryAccesses) {
+                             writes: MemoryAccesses, taskSwitch: TraceEvent?) {
         scratch.removeAll()
         let line = scratch
         line.append("{\"step\":")
@@ -186,7 +189,15 @@ extension Tracer {
         var cursor = line.cursor(reserving: writes.count * 104)
         cursor.putJSONWrites(writes)
         line.commit(cursor)
-        line.append("]}\n")
+        line.append("]")
+        if case .taskSwitch(let from, let fromBase, let to, let toBase) = taskSwitch {
+            var event = line.cursor(reserving: TraceEvent.maxJSONLength)
+            event.put(",\"events\":[{\"kind\":\"task-switch\"")
+            event.putJSONTaskSwitch(from: from, fromBase: fromBase, to: to, toBase: toBase)
+            event.put("}]")
+            line.commit(event)
+        }
+        line.append("}\n")
         recordScratchLine()
     }
 

@@ -29,6 +29,9 @@ struct TracerProgress {
     var warnedThreadInfo: UInt32?
     /// How close the last warning was: 1 within 256 bytes, 2 within 64, 3 inside thread_info.
     var warnedLevel = 0
+    /// TR when the tracer last looked, and what it was before a change not yet reported (`Tracer+TaskSwitch.swift`).
+    var taskRegister: SegmentRegister?
+    var taskSwitchedFrom: SegmentRegister?
 
     init(started: Bool) { self.started = started }
 }
@@ -49,7 +52,7 @@ public final class Tracer: ExecutionObserver {
     let eventList: UnsafeMutablePointer<[TraceEvent]>
     var events: [TraceEvent] { eventList.pointee }
     /// Where the tracer is, updated every instruction (behind a pointer, like the register files).
-    private let progress: UnsafeMutablePointer<TracerProgress>
+    let progress: UnsafeMutablePointer<TracerProgress>
     // `progress`'s fields by name.
     var step: Int {
         get { progress.pointee.step }
@@ -214,7 +217,10 @@ public final class Tracer: ExecutionObserver {
         }
         recordingThis = records < recordLimit && isRecorded(address)
         guard recordingThis else { return }
-        if !beforeIsCurrent { beforeFile.pointee = machine.registerFile }
+        if !beforeIsCurrent {
+            beforeFile.pointee = machine.registerFile
+            rememberTaskRegister(machine)
+        }
         if configuration.format == .qemu { writeQEMU(machine) }
         if configuration.format == .tenet && tenetPrevious == nil { writeTenetStart() }
     }
@@ -252,11 +258,14 @@ public final class Tracer: ExecutionObserver {
                                   delivered: Bool, writes: MemoryAccesses) {
         beforeIsCurrent = false  // delivery changed registers outside any record
         progress.pointee.wantsWillExecute = true
+        let taskSwitch = taskSwitchInDelivery(machine)
         guard started, records < recordLimit, isRecorded(instructionAddress) else { return }
         recordingThis = false
         switch configuration.format {
-        case .text: writeExceptionText(machine, exception, at: instructionAddress, delivered: delivered, writes: writes)
-        case .jsonl: recordExceptionJSON(machine, exception, at: instructionAddress, delivered: delivered, writes: writes)
+        case .text: writeExceptionText(machine, exception, at: instructionAddress, delivered: delivered, writes: writes,
+                                       taskSwitch: taskSwitch)
+        case .jsonl: recordExceptionJSON(machine, exception, at: instructionAddress, delivered: delivered, writes: writes,
+                                         taskSwitch: taskSwitch)
         case .tenet, .qemu: break
         }
     }
@@ -282,6 +291,7 @@ public final class Tracer: ExecutionObserver {
         }
         systemCopiesDue -= 1
         afterFile.pointee.updateSystem(from: machine)
+        noteTaskRegister(machine)
     }
 
     @inline(__always)
@@ -298,7 +308,7 @@ public final class Tracer: ExecutionObserver {
         let quiet = changed.isDisjoint(with: .segments) && !info.isHalt && oldESP & mask == newESP & mask
             && (lastThreadInfo != nil || afterFile.pointee[.cs] & 3 == 3)
             && (newESP &- (newESP & mask) >= 256 + Linux26.ThreadInfo.size || newESP >= oldESP)
-        return !quiet || (!writes.isEmpty && writesTSSESP0(machine, writes: writes))
+        return !quiet || progress.pointee.taskSwitchedFrom != nil || (!writes.isEmpty && writesTSSESP0(machine, writes: writes))
     }
 
     @inline(never)
@@ -307,6 +317,7 @@ public final class Tracer: ExecutionObserver {
         let mask = threadMask
         let oldESP = beforeFile.pointee[.esp], newESP = afterFile.pointee[.esp]
         let oldCPL = Int(beforeFile.pointee[.cs] & 3), newCPL = Int(afterFile.pointee[.cs] & 3)
+        if let taskSwitch = takeTaskSwitch(machine) { eventList.pointee.append(taskSwitch) }
         if oldCPL != newCPL { eventList.pointee.append(.privilege(from: oldCPL, to: newCPL)) }
         for segment in SegmentName.allCases {
             let register = Register(segment)

@@ -74,6 +74,11 @@ extension Machine {
         var status: UInt32 = 0
         if singleStep { status |= Self.dr6SingleStep }
         status |= UInt32(watchHits)
+        if state.pointee.pendingEvents.local & PendingEvents.taskSwitchTrap != 0 {
+            // A task switch to a TSS with the T bit: the same #DB reports it.
+            state.pointee.pendingEvents.local &= ~PendingEvents.taskSwitchTrap
+            status |= Self.dr6TaskSwitch
+        }
         guard status != 0 else { return nil }
         debugRegisters[6] = (debugRegisters[6] & ~(0xF | Self.dr6SingleStep)) | status | Self.dr6Reserved
         systemGeneration.pointee &+= 1

@@ -1,6 +1,7 @@
 /// Delivery of exceptions and software interrupts through the IDT
-/// (32-bit interrupt and trap gates), with the SDM's checks, the stack switch
-/// from the TSS on a privilege change, #DF, and triple faults.
+/// (32-bit interrupt and trap gates, and task gates: `TaskSwitch.swift`),
+/// with the SDM's checks, the stack switch from the TSS on a privilege
+/// change, #DF, and triple faults.
 extension Machine {
     /// What became of a fault raised by an instruction.
     enum FaultOutcome {
@@ -34,13 +35,15 @@ extension Machine {
     /// (or set past the instruction for traps) before delivery.
     func handleFault(_ exception: CPUException, instructionAddress: UInt32, nextAddress: UInt32) -> FaultOutcome {
         if case .pageFault(let address, _) = exception { setControlRegister(2, address) }
+        var returnAddress = Self.isTrap(exception) ? nextAddress : instructionAddress
+        resumeInNewTask(&returnAddress)
         guard hasIDT else { return .stop(.exception(exception)) }
-        let returnAddress = Self.isTrap(exception) ? nextAddress : instructionAddress
         do {
             try deliver(exception, returnAddress: returnAddress, isSoftware: false)
             return .delivered
         } catch {
             // A fault while delivering: #DF when both are contributory or page faults.
+            resumeInNewTask(&returnAddress)
             if case .pageFault(let address, _) = error { setControlRegister(2, address) }
             let first = Self.doubleFaultClass(exception)
             let second = Self.doubleFaultClass(error)
@@ -51,6 +54,7 @@ extension Machine {
                 try deliver(next, returnAddress: returnAddress, isSoftware: false)
                 return .delivered
             } catch {
+                resumeInNewTask(&returnAddress)
                 if case .pageFault(let address, _) = error { setControlRegister(2, address) }
                 if case .doubleFault = next { return .stop(.tripleFault) }
                 do {
@@ -61,6 +65,15 @@ extension Machine {
                 }
             }
         }
+    }
+
+    /// A task switch faulted past its commit point: the fault happens in the
+    /// new task, before its first instruction, so that is where it returns (and where eip stays if the run stops).
+    private func resumeInNewTask(_ returnAddress: inout UInt32) {
+        guard let address = taskSwitchResumeAddress else { return }
+        taskSwitchResumeAddress = nil
+        returnAddress = address
+        eip = address
     }
 
     /// Delivers external interrupt `vector` (acknowledged from the interrupt
@@ -103,10 +116,17 @@ extension Machine {
             (try load32(gateAddress), try load32(gateAddress &+ 4))
         }
         let type = (high >> 8) & 0x1F
-        guard type == 0x0E || type == 0x0F else { throw .generalProtection(errorCode: gateError) }  // 32-bit interrupt/trap gates
+        // 32-bit interrupt and trap gates, and task gates.
+        guard type == 0x0E || type == 0x0F || type == 0x05 else { throw .generalProtection(errorCode: gateError) }
         let gateDPL = Int((high >> 13) & 3)
         if isSoftware && gateDPL < cpl { throw .generalProtection(errorCode: gateError) }
         guard high & 0x8000 != 0 else { throw .segmentNotPresent(errorCode: gateError) }
+        if type == 0x05 {
+            try interruptThroughTaskGate(gateLow: low, returnAddress: returnAddress, errorCode: errorCode,
+                                         external: external)
+            deliveredEvents.append((vector, errorCode, returnAddress))
+            return
+        }
         let selector = UInt16(low >> 16)
         let offset = (low & 0xFFFF) | (high & 0xFFFF_0000)
 

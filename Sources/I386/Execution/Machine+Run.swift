@@ -109,14 +109,22 @@ extension Machine {
     }
 
     /// Handles what is pending at an instruction boundary, in the SDM's
-    /// priority order: a stop request, device time, the interrupt shadow,
-    /// debug traps, then a maskable interrupt if IF allows.
+    /// priority order: a stop request, the trap of a task switch (T bit),
+    /// device time, the interrupt shadow, debug traps, then a maskable
+    /// interrupt if IF allows.
     @inline(never)
     func handleEvents<Observer: ExecutionObserver>(observer: inout Observer) -> EventOutcome {
         let external = state.pointee.pendingEvents.external
         if external != 0 {
             state.pointee.pendingEvents.external = 0
             return .stop(external & PendingEvents.resetRequest != 0 ? .reset : .stopRequested)
+        }
+        if state.pointee.pendingEvents.local & PendingEvents.taskSwitchTrap != 0 {
+            state.pointee.pendingEvents.local &= ~PendingEvents.taskSwitchTrap
+            setDebugRegister(6, debugRegisters[6] | Self.dr6TaskSwitch)
+            let eip = state.pointee.eip
+            if let reason = raise(.debug, at: eip, next: eip, observer: &observer) { return .stop(reason) }
+            return .again
         }
         state.pointee.pendingEvents.local &= ~PendingEvents.limitsChanged
         if let timeline = connectedTimeline, state.pointee.instructionCount >= deviceLimit {

@@ -58,6 +58,10 @@ public final class Machine {
     var nonFlatSegments: UInt8 = 0
     /// True while DR7 enables a breakpoint.
     var breakpointsArmed = false
+    /// Set while a task switch is past its commit point: a fault then belongs
+    /// to the new task and returns to this address, its first instruction
+    /// (`handleFault` takes it).
+    var taskSwitchResumeAddress: UInt32?
 
     /// Execution stops with `endOfCode` when eip reaches this address (a snippet's end).
     public var endAddress: UInt32?

@@ -1,14 +1,19 @@
-/// Far jmp/call/ret and iret between code segments (no call gates or task
-/// switches: those raise #GP naming the selector), including returns to an
-/// outer privilege level.
+/// Far jmp/call/ret and iret between code segments, including returns to an
+/// outer privilege level; a far jmp/call to a TSS or task gate and iret
+/// with NT set switch tasks (`TaskSwitch.swift`). Call gates are not
+/// modelled: they raise #GP naming the selector.
 extension Machine {
-    /// Checks a code-segment selector for a far jmp/call and returns its descriptor.
-    private func codeSegmentForTransfer(_ selector: UInt16) throws(CPUException) -> SegmentRegister {
-        let error = UInt32(selector & 0xFFFC)
+    /// The descriptor a far jmp/call selector names (#GP(0) for a null selector).
+    private func farTransferTarget(_ selector: UInt16) throws(CPUException) -> SegmentRegister {
         guard selector & 0xFFFC != 0 else { throw .generalProtection(errorCode: 0) }
-        let descriptor = try readDescriptor(selector)
+        return try readDescriptor(selector)
+    }
+
+    /// Checks a code-segment descriptor for a far jmp/call.
+    private func checkCodeSegmentForTransfer(_ selector: UInt16, _ descriptor: SegmentRegister) throws(CPUException) {
+        let error = UInt32(selector & 0xFFFC)
         let type = descriptor.attributes & 0x1F
-        guard type & 0x18 == 0x18 else { throw .generalProtection(errorCode: error) }  // gates and TSSs: not modelled
+        guard type & 0x18 == 0x18 else { throw .generalProtection(errorCode: error) }  // a data segment
         let dpl = Int((descriptor.attributes >> 5) & 3)
         let rpl = Int(selector & 3)
         if type & 0x04 != 0 {
@@ -17,7 +22,6 @@ extension Machine {
             guard rpl <= cpl, dpl == cpl else { throw .generalProtection(errorCode: error) }
         }
         guard descriptor.attributes & 0x80 != 0 else { throw .segmentNotPresent(errorCode: error) }
-        return descriptor
     }
 
     private func enterCodeSegment(_ descriptor: SegmentRegister, selector: UInt16, level: Int, offset: UInt32) throws(CPUException) {
@@ -41,14 +45,24 @@ extension Machine {
     func jmpFar(_ pointer: UnsafePointer<Op>) throws(CPUException) {
         let op = pointer.pointee
         let (selector, offset) = try farPointer(op)
-        let descriptor = try codeSegmentForTransfer(selector)
+        let descriptor = try farTransferTarget(selector)
+        guard descriptor.attributes & 0x10 != 0 else {
+            try farTransferToTask(selector, descriptor, source: .jump)
+            return
+        }
+        try checkCodeSegmentForTransfer(selector, descriptor)
         try enterCodeSegment(descriptor, selector: selector, level: cpl, offset: offset)
     }
 
     func callFar(_ pointer: UnsafePointer<Op>) throws(CPUException) {
         let op = pointer.pointee
         let (selector, offset) = try farPointer(op)
-        let descriptor = try codeSegmentForTransfer(selector)
+        let descriptor = try farTransferTarget(selector)
+        guard descriptor.attributes & 0x10 != 0 else {
+            try farTransferToTask(selector, descriptor, source: .call)
+            return
+        }
+        try checkCodeSegmentForTransfer(selector, descriptor)
         let size = Int(op.size)
         let oldESP = registers[4]
         do {
@@ -126,7 +140,8 @@ extension Machine {
         let op = pointer.pointee
         let size = Int(op.size)
         guard storedFlags & EFLAGS.nt == 0 else {
-            throw .generalProtection(errorCode: 0)  // a nested-task return: task switches are not modelled
+            try returnFromNestedTask()  // back to the task in the link field
+            return
         }
         let oldESP = registers[4]
         let savedSegments = savedSegmentRegisters()

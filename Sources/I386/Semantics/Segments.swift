@@ -62,6 +62,13 @@ extension Machine {
     /// Reads the 8-byte descriptor a selector names (a supervisor access);
     /// #GP(selector) past the table limit or for an LDT selector with no LDT.
     func readDescriptor(_ selector: UInt16) throws(CPUException) -> SegmentRegister {
+        let (low, high) = try readDescriptorWords(selector)
+        return SegmentRegister(descriptorLow: low, high: high, selector: selector)
+    }
+
+    /// The two words of the descriptor a selector names, as `readDescriptor`
+    /// reads them: for gates, whose fields are not a segment's.
+    func readDescriptorWords(_ selector: UInt16) throws(CPUException) -> (low: UInt32, high: UInt32) {
         let offset = UInt32(selector & 0xFFF8)
         let tableBase: UInt32
         let tableLimit: UInt32
@@ -77,10 +84,9 @@ extension Machine {
             tableLimit = UInt32(gdtr.limit)
         }
         guard offset &+ 7 <= tableLimit else { throw .generalProtection(errorCode: UInt32(selector & 0xFFFC)) }
-        let (low, high) = try asSupervisor { () throws(CPUException) -> (UInt32, UInt32) in
+        return try asSupervisor { () throws(CPUException) -> (UInt32, UInt32) in
             (try load32(tableBase &+ offset), try load32(tableBase &+ offset &+ 4))
         }
-        return SegmentRegister(descriptorLow: low, high: high, selector: selector)
     }
 
     /// The linear address of the descriptor a selector names (GDT or LDT).

@@ -97,6 +97,8 @@ struct PendingEvents: Sendable {
     static let shadow: UInt32 = 1 << 2
     /// A device was reached: its next deadline may have moved (the run loop recomputes its limit).
     static let limitsChanged: UInt32 = 1 << 3
+    /// A task switch loaded a TSS whose T bit is set: #DB before the new task's first instruction.
+    static let taskSwitchTrap: UInt32 = 1 << 4
     /// Stop the run at the next instruction boundary (external word).
     static let stopRequest: UInt32 = 1 << 0
     /// The platform pulsed the reset line: the run ends with `StopReason.reset` (external word).
