@@ -339,7 +339,7 @@ extension Machine {
         let deadline = timeline.nextDeadline
         guard deadline != .max else { return .halted }
         if deadline > state.pointee.time { state.pointee.ticksBeyondInstructions &+= deadline - state.pointee.time }
-        refreshDeviceLimit()
+        deviceWasReached()
         return nil
     }
 
@@ -364,7 +364,8 @@ extension Machine {
     func deliverExternalInterrupt<Observer: ExecutionObserver>(_ vector: UInt8,
                                                                observer: inout Observer) -> StopReason? {
         let address = state.pointee.eip
-        accessLogs.pointee.writes.removeAll()
+        // The log keeps the writes of a rep string stopped between iterations
+        // for this interrupt: the observer sees them with the frame's.
         switch handleInterrupt(Int(vector), returnAddress: address) {
         case .delivered:
             observer.didInterrupt(self, vector: Int(vector), interruptedAddress: address, writes: writeLogView)

@@ -110,6 +110,7 @@ extension Machine {
             registers[4] = oldESP
             throw error
         }
+        if op.specialRegister == UInt8(SegmentName.ss.rawValue) { beginInterruptShadow() }
     }
 
     func enter(_ pointer: UnsafePointer<Op>) throws(CPUException) {

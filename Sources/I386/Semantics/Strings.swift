@@ -33,6 +33,7 @@ extension Machine {
             if iterations == room
                 || (iterations & 0xFFF == 0xFFF && state.pointee.pendingEvents.external != 0) {
                 state.pointee.ticksBeyondInstructions &+= iterations
+                deviceWasReached()  // the iterations moved the deadline closer in instruction units
                 blockExit = .notRetired
                 return false
             }
@@ -48,7 +49,10 @@ extension Machine {
             iterations &+= 1
             if !goOn { break }
         }
-        if iterations > 1 { state.pointee.ticksBeyondInstructions &+= iterations - 1 }
+        if iterations > 1 {
+            state.pointee.ticksBeyondInstructions &+= iterations - 1
+            deviceWasReached()
+        }
         return true
     }
 

@@ -17,26 +17,6 @@ import Testing
     /// The vectors of IRQ0 and IRQ1 after a 2.6 kernel programmed the 8259 pair.
     static let irq0: UInt8 = 0x20, irq1: UInt8 = 0x21
 
-    /// Known kstep bug: device time that passes without retiring instructions
-    /// does not reach the run loop's limit.
-    static let staleDeviceLimit: Comment = """
-        kstep bug: ticks added to ticksBeyondInstructions by a rep's iterations \
-        (Strings.repeatString) or by hlt's sleep (Machine.waitForInterrupt) do not refresh the \
-        run loop's device limit (Machine.deviceLimit = deadline - ticksBeyondInstructions, and \
-        runBlocks' local copy of it). A rep that stopped at a deadline is run again at once, \
-        the event unhandled, so no rep is ever interrupted; after a rep, or a hlt not covered by \
-        an sti shadow, the next device event comes as many instructions late as the ticks added, \
-        and a run split into chunks (step(), or run(maxSteps:) called again) sees it at other \
-        instructions than one run does. Calling deviceWasReached() where those two functions add \
-        ticks fixes it.
-        """
-    /// Known kstep bug: pop ss opens no interrupt shadow.
-    static let popSSShadow: Comment = """
-        kstep bug: pop ss does not begin the interrupt shadow (Stack.swift popSegment lacks the \
-        beginInterruptShadow() that movToSegment has for ss), so an interrupt due as pop ss \
-        retires is taken before the following mov esp, on the new ss with the old esp.
-        """
-
     /// A program stopped at `ready`, with a scripted interrupt source attached.
     struct Prepared {
         let program: SystemProgram
@@ -167,14 +147,10 @@ import Testing
         #expect(p.machine.run(maxSteps: 100) == .halted)
         let top = p.symbol("alt_stack_top")
         let frame = try p.program.words(top - 12, count: 3)
-        withKnownIssue(Self.popSSShadow) {
-            #expect(p.source.acknowledgements == [p.ack(Self.irq0, ticks: 2, instructions: 2, at: "after_esp")])
-            // The frame went onto the new stack: ss and esp were switched as a pair.
-            #expect(p.machine[.esi] == top - 12)
-            #expect(frame == [p.symbol("after_esp"), 0x60, 0x202])
-        } when: {
-            load == "popl %ss"
-        }
+        #expect(p.source.acknowledgements == [p.ack(Self.irq0, ticks: 2, instructions: 2, at: "after_esp")])
+        // The frame went onto the new stack: ss and esp were switched as a pair.
+        #expect(p.machine[.esi] == top - 12)
+        #expect(frame == [p.symbol("after_esp"), 0x60, 0x202])
     }
 
     // MARK: - hlt
@@ -298,10 +274,8 @@ import Testing
         p.source.schedule(Self.irq0, at: p.t0 + 5)
         #expect(p.machine.run(maxSteps: 100) == .halted)
         #expect(p.machine.time == p.t0 + 5 + 2 + 6)
-        withKnownIssue(Self.staleDeviceLimit) {
-            #expect(p.source.acknowledgements == [p.ack(Self.irq0, ticks: 5, instructions: 2, at: "woken")])
-            #expect(p.machine[.edi] == 0)
-        }
+        #expect(p.source.acknowledgements == [p.ack(Self.irq0, ticks: 5, instructions: 2, at: "woken")])
+        #expect(p.machine[.edi] == 0)
     }
 
     // MARK: - popf and iret
@@ -406,19 +380,17 @@ import Testing
         let ecxSeen = try p.program.words(p.symbol("ecx_seen"), count: 2)
         let ediSeen = try p.program.words(p.symbol("edi_seen"), count: 2)
         let eipSeen = try p.program.words(p.symbol("eip_seen"), count: 2)
-        withKnownIssue(Self.staleDeviceLimit) {
-            #expect(p.source.acknowledgements == [
-                p.ack(Self.irq0, ticks: 300, instructions: 0, at: "ready"),
-                p.ack(Self.irq0, ticks: 650, instructions: 9, at: "ready"),
-            ])
-            #expect(interrupts == 2)
-            #expect(ecxSeen == [700, 359])
-            #expect(ediSeen == [buffer + 1200, buffer + 641 * 4])
-            #expect(eipSeen == [p.symbol("ready"), p.symbol("ready")])
-            // The rep retired once; its 1000 iterations took 1000 ticks.
-            #expect(p.machine.instructionCount == p.t0 + 18 + 1 + 2)
-            #expect(p.machine.time == p.t0 + 18 + 1000 + 2)
-        }
+        #expect(p.source.acknowledgements == [
+            p.ack(Self.irq0, ticks: 300, instructions: 0, at: "ready"),
+            p.ack(Self.irq0, ticks: 650, instructions: 9, at: "ready"),
+        ])
+        #expect(interrupts == 2)
+        #expect(ecxSeen == [700, 359])
+        #expect(ediSeen == [buffer + 1200, buffer + 641 * 4])
+        #expect(eipSeen == [p.symbol("ready"), p.symbol("ready")])
+        // The rep retired once; its 1000 iterations took 1000 ticks.
+        #expect(p.machine.instructionCount == p.t0 + 18 + 1 + 2)
+        #expect(p.machine.time == p.t0 + 18 + 1000 + 2)
     }
 
     @Test(arguments: [(UInt64(1), UInt32(999), "ready", UInt64(0)), (999, 1, "ready", 0), (1000, 0, "after_rep", 1)])
@@ -429,12 +401,10 @@ import Testing
         #expect(p.machine[.ecx] == 0)
         let ecxSeen = try p.program.word(p.symbol("ecx_seen"))
         let eipSeen = try p.program.word(p.symbol("eip_seen"))
-        withKnownIssue(Self.staleDeviceLimit) {
-            #expect(p.source.acknowledgements == [p.ack(Self.irq0, ticks: due, instructions: retired, at: label)])
-            #expect(ecxSeen == ecx)
-            #expect(eipSeen == p.symbol(label))
-            #expect(p.machine.instructionCount == p.t0 + 9 + 1 + 2)
-        }
+        #expect(p.source.acknowledgements == [p.ack(Self.irq0, ticks: due, instructions: retired, at: label)])
+        #expect(ecxSeen == ecx)
+        #expect(eipSeen == p.symbol(label))
+        #expect(p.machine.instructionCount == p.t0 + 9 + 1 + 2)
     }
 
     @Test func anEventDueAfterALongRepIsNotDelayedByItsIterations() throws {
@@ -461,9 +431,7 @@ import Testing
             """)
         p.source.schedule(Self.irq0, at: p.t0 + 1002)
         #expect(p.machine.run(maxSteps: 100) == .halted)
-        withKnownIssue(Self.staleDeviceLimit) {
-            #expect(p.source.acknowledgements == [p.ack(Self.irq0, ticks: 1002, instructions: 3, at: "third_nop")])
-        }
+        #expect(p.source.acknowledgements == [p.ack(Self.irq0, ticks: 1002, instructions: 3, at: "third_nop")])
     }
 
     // MARK: - Ring 3, nesting
@@ -838,11 +806,9 @@ import Testing
         #expect(Set(whole.acks.map(\.eip)).count > 5)  // interrupts land all over the program
         for chunk in [1, 2, 3, 7, 64] {
             let split = try Self.runUnderPeriodicInterrupts(body, chunk: chunk)
-            withKnownIssue(Self.staleDeviceLimit) {
-                #expect(split.acks == whole.acks, "chunks of \(chunk)")
-                #expect(split.state == whole.state, "chunks of \(chunk)")
-                #expect(split.time == whole.time, "chunks of \(chunk)")
-            }
+            #expect(split.acks == whole.acks, "chunks of \(chunk)")
+            #expect(split.state == whole.state, "chunks of \(chunk)")
+            #expect(split.time == whole.time, "chunks of \(chunk)")
         }
     }
 
