@@ -11,7 +11,7 @@ struct Block {
     var tailFrame: UInt32
     /// The linear page of that tail.
     var tailPage: UInt32
-    /// How many ops follow the header.
+    /// How many ops follow the header (not counting the `blockEnd` sentinel after them).
     var count: UInt32
     /// The eip after its last op (where execution goes on unless that op branches).
     var fallThrough: UInt32
@@ -114,7 +114,8 @@ final class BlockCache {
     /// Copies `ops` into a new block and indexes it under the frames its bytes come from.
     func insert(eip: UInt32, physical: UInt32, tailFrame: UInt32, tailPage: UInt32,
                 ops: UnsafeBufferPointer<Op>) -> UnsafeMutablePointer<Block> {
-        let bytes = MemoryLayout<Block>.stride + ops.count * MemoryLayout<Op>.stride
+        // The ops, then the `blockEnd` sentinel that returns to the run loop.
+        let bytes = MemoryLayout<Block>.stride + (ops.count + 1) * MemoryLayout<Op>.stride
         if chunkUsed + bytes > Self.chunkSize {
             if arenaBytes + Self.chunkSize > Self.arenaLimit { flush() }
             chunks.append(UnsafeMutableRawPointer.allocate(byteCount: Self.chunkSize, alignment: 64))
@@ -130,8 +131,12 @@ final class BlockCache {
         block.initialize(to: Block(eip: eip, physicalAddress: physical, tailFrame: tailFrame, tailPage: tailPage,
                                    count: UInt32(ops.count), fallThrough: fallThrough, isValid: true,
                                    isExactTime: isExactTime, hashNext: buckets[bucket]))
-        let target = (raw + MemoryLayout<Block>.stride).bindMemory(to: Op.self, capacity: ops.count)
+        let target = (raw + MemoryLayout<Block>.stride).bindMemory(to: Op.self, capacity: ops.count + 1)
         if let source = ops.baseAddress { target.initialize(from: source, count: ops.count) }
+        var sentinel = Op()
+        sentinel.kind = .blockEnd
+        sentinel.address = fallThrough
+        (target + ops.count).initialize(to: sentinel)
         buckets[bucket] = block
         blocksByFrame[physical >> 12, default: []].append(block)
         if tailFrame != Block.noFrame { blocksByFrame[tailFrame, default: []].append(block) }

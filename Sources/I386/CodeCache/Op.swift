@@ -65,6 +65,8 @@ enum OpKind: UInt8 {
     case staleCode
     /// A stop address of the run (`until`, a snippet's end): the block there is this one op.
     case stop
+    /// After a block's last op: the block ran to its end (not an instruction).
+    case blockEnd
 
     // Data movement
     case mov, movzx, movsx, lea, xchg, xadd, cmpxchg, cmpxchg8b, bswap
@@ -132,7 +134,7 @@ enum OpKind: UInt8 {
 
     private static let blockEnders: [Bool] = {
         let enders: Set<OpKind> = [
-            .undecoded, .invalid, .undecodable, .unsupported, .staleCode, .stop,
+            .undecoded, .invalid, .undecodable, .unsupported, .staleCode, .stop, .blockEnd,
             .jmp, .jmpIndirect, .call, .callIndirect, .ret, .jcc, .loop, .loope, .loopne, .jecxz,
             .ins, .outs, .sti,
             .hlt, .rdtsc, .int3, .int, .into, .in, .out, .movToControl, .movToDebug,

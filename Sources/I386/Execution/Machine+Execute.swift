@@ -189,6 +189,7 @@ extension Machine {
         case .stop:
             blockExit = .stop
             return false
+        case .blockEnd: return false  // blockExit stays .none
         case .cpuid: cpuid()
         case .rdtsc: rdtsc()
         case .int3: try softwareInterrupt(3, fallback: .breakpoint)

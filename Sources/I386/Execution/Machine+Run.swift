@@ -194,22 +194,20 @@ extension Machine {
             return executeStepwise(block, budget: budget, observer: &observer)
         }
         let ops = block.ops
-        let end = ops + Int(count)
         var op = ops
         do throws(CPUException) {
             state.pointee.eip = block.pointee.fallThrough
             // A one-instruction block that reaches a device runs with the count exact.
             timeIsExact = block.pointee.isExactTime
-            repeat {
-                guard try execute(op) else {
-                    timeIsExact = false
-                    return exitBlock(at: op, uncounted: op - ops, observer: &observer)
-                }
-                op += 1
-            } while op != end
+            // Until an op says stop: the sentinel after the last one always does,
+            // so the loop needs no end test.
+            while try execute(op) { op += 1 }
             timeIsExact = false
-            state.pointee.instructionCount &+= UInt64(count)
-            return nil
+            if op.pointee.kind == .blockEnd {
+                state.pointee.instructionCount &+= UInt64(count)
+                return nil
+            }
+            return exitBlock(at: op, uncounted: op - ops, observer: &observer)
         } catch {
             timeIsExact = false
             state.pointee.instructionCount &+= UInt64(op - ops)

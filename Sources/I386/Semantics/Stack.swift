@@ -77,10 +77,15 @@ extension Machine {
         if cpl == 0 { changeable |= EFLAGS.iopl }
         if cpl <= iopl { changeable |= EFLAGS.if }
         if size == 2 { changeable &= 0xFFFF }
-        let current = eflags
-        eflags = (current & ~changeable) | (value & changeable)
-        storedFlags &= ~EFLAGS.rf
+        // Every arithmetic flag is replaced, so pending ones need no evaluating;
+        // the bits kept (IF, IOPL, VM…) are never pending.
+        let current = storedFlags
+        let updated = (current & ~changeable) | (value & changeable)
+        // Bit 1 is always 1; bits 3, 5, 15 and 22–31 are always 0; RF is cleared.
+        storedFlags = (updated & 0x003F_7FD5 & ~EFLAGS.rf) | EFLAGS.reserved1
+        flagsOperation = .none
         guard (current ^ storedFlags) & (EFLAGS.if | EFLAGS.tf) == 0 else {
+            refreshDebugTraps()
             blockExit = .retired
             return false
         }
