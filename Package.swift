@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "PC", dependencies: ["I386"]),
         .target(name: "KernelModel"),
         .target(name: "Images", dependencies: ["I386", "PC", "KernelModel", "X86Decoding"]),
-        .target(name: "Tracing", dependencies: ["Images", "I386", "KernelModel", "X86Decoding"]),
+        .target(name: "Tracing", dependencies: ["Images", "I386", "KernelModel", "PC", "X86Decoding"]),
         .executableTarget(
             name: "kstep",
             dependencies: [

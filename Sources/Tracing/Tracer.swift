@@ -2,6 +2,7 @@ import Foundation
 import I386
 import Images
 import KernelModel
+import PC
 import X86Decoding
 
 /// Records a run instruction by instruction in one of the `TraceFormat`s:
@@ -29,6 +30,13 @@ struct TracerProgress {
     var warnedThreadInfo: UInt32?
     /// How close the last warning was: 1 within 256 bytes, 2 within 64, 3 inside thread_info.
     var warnedLevel = 0
+    /// xv6: `cpus[0].proc` as last reported (nil while unreadable), and whether it was looked at yet.
+    var lastProcess: UInt32?
+    var processKnown = false
+    /// xv6 without write logs: `cpus[0].ts.esp0` as last seen.
+    var lastESP0: UInt32?
+    /// EOIs software sent during the instruction being executed (in `Tracer.pendingEOIs`).
+    var pendingEOICount = 0
 
     init(started: Bool) { self.started = started }
 }
@@ -43,13 +51,13 @@ public final class Tracer: ExecutionObserver {
     /// a record they swap: its "after" is the next record's "before". Kept
     /// behind pointers: the per-instruction updates are then plain stores,
     /// with no exclusivity checks on the tracer's properties.
-    private(set) var beforeFile: UnsafeMutablePointer<RegisterFile>
-    private(set) var afterFile: UnsafeMutablePointer<RegisterFile>
+    var beforeFile: UnsafeMutablePointer<RegisterFile>
+    var afterFile: UnsafeMutablePointer<RegisterFile>
     /// The kernel events of the record being written (behind a pointer for the same reason).
     let eventList: UnsafeMutablePointer<[TraceEvent]>
     var events: [TraceEvent] { eventList.pointee }
     /// Where the tracer is, updated every instruction (behind a pointer, like the register files).
-    private let progress: UnsafeMutablePointer<TracerProgress>
+    let progress: UnsafeMutablePointer<TracerProgress>
     // `progress`'s fields by name.
     var step: Int {
         get { progress.pointee.step }
@@ -106,11 +114,25 @@ public final class Tracer: ExecutionObserver {
     /// The registers shown.
     let shownRegisters: RegisterSet
     /// `configuration.limit`, or Int.max.
-    private let recordLimit: Int
+    let recordLimit: Int
     /// `configuration.only` (every address without it) as its start and length.
     private let recordedStart: UInt32
     private let recordedLength: UInt64
-    private let threadMask: UInt32
+    let threadMask: UInt32
+    /// The kernel the events describe, and the names they print.
+    let kernel: KernelProfile
+    let vocabulary: EventVocabulary
+    /// xv6's profile (nil for Linux 2.6), and the words whose writes are events:
+    /// `cpus[0].proc` and `cpus[0].ts.esp0`.
+    let xv6: XV6Profile?
+    private let currentProcessAddress: UInt32
+    private let taskStateESP0Address: UInt32
+    /// What marks an instruction for the kernel events (system-call vector, stack switch).
+    private let markRules: InstructionMarks.Rules
+    /// The PC whose interrupts the trace names (`observe(_:)`).
+    private(set) var platform: PCPlatform?
+    /// EOIs reported during the current instruction (`progress.pendingEOICount` of them).
+    var pendingEOIs: [PCPlatform.EndOfInterrupt] = []
     /// Tenet: the previous line's registers (its deltas are against them).
     var tenetPrevious: RegisterFile?
     /// JSONL: records go through this pipe to a `JSONLFormatter`.
@@ -118,6 +140,7 @@ public final class Tracer: ExecutionObserver {
     /// JSONL exception records, formatted here and queued as bytes.
     let scratch = ByteSink(scratchCapacity: 4096)
 
+    /// Without them (`includeMemory` off), xv6's events compare `cpus[0].proc` and esp0 with their last values.
     public var observesMemoryWrites: Bool { configuration.includeMemory || configuration.format == .tenet }
     public var observesMemoryReads: Bool { configuration.format == .tenet && configuration.includeMemory }
 
@@ -143,10 +166,36 @@ public final class Tracer: ExecutionObserver {
         recordLimit = configuration.limit ?? .max
         recordedStart = configuration.only?.lowerBound ?? 0
         recordedLength = configuration.only.map { UInt64($0.count) } ?? 1 << 32
-        threadMask = Linux26.currentMask(threadSize: configuration.threadSize)
-        let formatter = JSONLFormatter(sink: sink)
+        kernel = configuration.kernel
+        vocabulary = EventVocabulary(configuration.kernel)
+        switch configuration.kernel {
+        case .linux26(let profile):
+            threadMask = profile.currentMask
+            xv6 = nil
+            currentProcessAddress = 0
+            taskStateESP0Address = 0
+            markRules = InstructionMarks.Rules(systemCallVector: Linux26.systemCalls.vector, stackSwitch: nil)
+        case .xv6(let profile):
+            threadMask = Linux26.currentMask(threadSize: Linux26.threadSize)
+            xv6 = profile
+            currentProcessAddress = profile.currentProcessAddress
+            taskStateESP0Address = profile.taskStateESP0Address
+            markRules = InstructionMarks.Rules(systemCallVector: profile.systemCalls.vector, stackSwitch: profile.stackSwitch)
+        }
+        let formatter = JSONLFormatter(sink: sink, vocabulary: vocabulary)
         pipe = BlockPipe(threaded: configuration.formatsConcurrently && ProcessInfo.processInfo.activeProcessorCount > 1) {
             formatter.format($0)
+        }
+    }
+
+    /// Names interrupt sources after `platform`'s controllers and records the
+    /// EOIs software sends to them (`eoi` events). Call before the run.
+    public func observe(_ platform: PCPlatform) {
+        self.platform = platform
+        platform.endOfInterrupt = { [weak self] report in
+            guard let self else { return }
+            pendingEOIs.append(report)
+            progress.pointee.pendingEOICount = pendingEOIs.count
         }
     }
 
@@ -190,6 +239,7 @@ public final class Tracer: ExecutionObserver {
     private func buildInfo(at address: UInt32, machine: Machine) -> StaticInfoCache.Entry {
         let decoder = decoder
         let symbols = symbols
+        let rules = markRules
         return infos.entry(for: address) {
             var bytes = (try? machine.read(address, count: 15)) ?? []
             if bytes.isEmpty {
@@ -198,7 +248,8 @@ public final class Tracer: ExecutionObserver {
                     bytes += byte
                 }
             }
-            return StaticInfo.make(address: address, bytes: bytes, decoder: decoder, symbols: symbols, textAddressWidth: 34)
+            return StaticInfo.make(address: address, bytes: bytes, decoder: decoder, symbols: symbols, textAddressWidth: 34,
+                                   rules: rules)
         }
     }
 
@@ -226,6 +277,7 @@ public final class Tracer: ExecutionObserver {
         guard recordingThis else {
             beforeIsCurrent = false
             progress.pointee.wantsWillExecute = true
+            if progress.pointee.pendingEOICount != 0 { forgetEOIs() }
             return
         }
         recordingThis = false
@@ -234,7 +286,11 @@ public final class Tracer: ExecutionObserver {
         changedRegisters = changed
         let info = info(at: instructionAddress, machine: machine)
         if !eventList.pointee.isEmpty { eventList.pointee.removeAll(keepingCapacity: true) }
-        if mayHaveEvents(machine, changed: changed, writes: writes, info: info) { collectEvents(machine, writes: writes, info: info) }
+        if xv6 == nil {
+            if mayHaveEvents(machine, changed: changed, writes: writes, info: info) { collectEvents(machine, writes: writes, info: info) }
+        } else if xv6MayHaveEvents(machine, changed: changed, writes: writes, info: info) {
+            collectXV6Events(machine, writes: writes, info: info)
+        }
         switch configuration.format {
         case .text: writeText(address: instructionAddress, info: info, writes: writes)
         case .jsonl: recordJSON(info: info, writes: writes)
@@ -252,6 +308,7 @@ public final class Tracer: ExecutionObserver {
                                   delivered: Bool, writes: MemoryAccesses) {
         beforeIsCurrent = false  // delivery changed registers outside any record
         progress.pointee.wantsWillExecute = true
+        if progress.pointee.pendingEOICount != 0 { forgetEOIs() }
         guard started, records < recordLimit, isRecorded(instructionAddress) else { return }
         recordingThis = false
         switch configuration.format {
@@ -264,7 +321,7 @@ public final class Tracer: ExecutionObserver {
     /// Fills `after` and returns which registers differ from `before`; the
     /// selectors, CRs and DRs only when they changed since both files got them.
     @inline(__always)
-    private func copyRegisters(_ machine: Machine) -> RegisterSet {
+    func copyRegisters(_ machine: Machine) -> RegisterSet {
         let after = afterFile, before = beforeFile
         after.pointee.updateGeneral(from: machine)
         guard systemCopiesDue == 0 && machine.systemRegistersGeneration == systemGeneration else {
@@ -285,7 +342,7 @@ public final class Tracer: ExecutionObserver {
     }
 
     @inline(__always)
-    private func isRecorded(_ address: UInt32) -> Bool { UInt64(address &- recordedStart) < recordedLength }
+    func isRecorded(_ address: UInt32) -> Bool { UInt64(address &- recordedStart) < recordedLength }
 
     // MARK: Kernel events
 
@@ -295,7 +352,8 @@ public final class Tracer: ExecutionObserver {
                                info: StaticInfoCache.Entry) -> Bool {
         let mask = threadMask
         let oldESP = beforeFile.pointee[.esp], newESP = afterFile.pointee[.esp]
-        let quiet = changed.isDisjoint(with: .segments) && !info.isHalt && oldESP & mask == newESP & mask
+        let quiet = changed.isDisjoint(with: .segments) && info.marks.isEmpty && progress.pointee.pendingEOICount == 0
+            && oldESP & mask == newESP & mask
             && (lastThreadInfo != nil || afterFile.pointee[.cs] & 3 == 3)
             && (newESP &- (newESP & mask) >= 256 + Linux26.ThreadInfo.size || newESP >= oldESP)
         return !quiet || (!writes.isEmpty && writesTSSESP0(machine, writes: writes))
@@ -307,13 +365,7 @@ public final class Tracer: ExecutionObserver {
         let mask = threadMask
         let oldESP = beforeFile.pointee[.esp], newESP = afterFile.pointee[.esp]
         let oldCPL = Int(beforeFile.pointee[.cs] & 3), newCPL = Int(afterFile.pointee[.cs] & 3)
-        if oldCPL != newCPL { eventList.pointee.append(.privilege(from: oldCPL, to: newCPL)) }
-        for segment in SegmentName.allCases {
-            let register = Register(segment)
-            if beforeFile.pointee[register] != afterFile.pointee[register] {
-                eventList.pointee.append(.segmentLoad(segment: segment.rawValue, selector: afterFile.pointee[register]))
-            }
-        }
+        collectCommonEvents(info: info)
         if let esp0 { eventList.pointee.append(.tssESP0(value: esp0)) }
         if newCPL == 3 {
             if lastThreadInfo != nil { eventList.pointee.append(.userMode(esp: newESP)) }
@@ -347,6 +399,33 @@ public final class Tracer: ExecutionObserver {
             }
         }
         if info.isHalt { eventList.pointee.append(.halt) }
+        if progress.pointee.pendingEOICount != 0 { takeEOIs() }
+    }
+
+    /// The events every kernel shares, first in a record: the system call, the
+    /// privilege change, the segment loads.
+    func collectCommonEvents(info: StaticInfoCache.Entry) {
+        if info.marks.contains(.systemCall) { eventList.pointee.append(.systemCall(number: beforeFile.pointee[.eax])) }
+        let oldCPL = Int(beforeFile.pointee[.cs] & 3), newCPL = Int(afterFile.pointee[.cs] & 3)
+        if oldCPL != newCPL { eventList.pointee.append(.privilege(from: oldCPL, to: newCPL)) }
+        for segment in SegmentName.allCases {
+            let register = Register(segment)
+            if beforeFile.pointee[register] != afterFile.pointee[register] {
+                eventList.pointee.append(.segmentLoad(segment: segment.rawValue, selector: afterFile.pointee[register]))
+            }
+        }
+    }
+
+    /// Moves the EOIs of the instruction just recorded into its events.
+    func takeEOIs() {
+        for report in pendingEOIs { eventList.pointee.append(.endOfInterrupt(report)) }
+        forgetEOIs()
+    }
+
+    @inline(never)
+    func forgetEOIs() {
+        pendingEOIs.removeAll(keepingCapacity: true)
+        progress.pointee.pendingEOICount = 0
     }
 
     /// True when one of `writes` touched the current TSS's esp0 (checked inline for every record with writes).
@@ -369,7 +448,7 @@ public final class Tracer: ExecutionObserver {
     }
 
     /// The task a thread_info names, if it looks like one (its task_struct's thread_info points back).
-    private func task(at threadInfo: UInt32, _ machine: Machine) -> (address: UInt32, comm: TaskName, pid: UInt32)? {
+    func task(at threadInfo: UInt32, _ machine: Machine) -> (address: UInt32, comm: TaskName, pid: UInt32)? {
         guard let task = machine.readWord(at: threadInfo), task != 0,
               let back = machine.readWord(at: task &+ Linux26.TaskStruct.threadInfo),
               back == threadInfo || back == 0,
