@@ -23,7 +23,20 @@ struct KstepProcess {
         return URL(fileURLWithPath: ".build/debug/kstep")
     }
 
-    static func run(_ arguments: [String]) throws -> Output {
+    /// The release build of `kstep` beside the debug one, when it is at least as new
+    /// (for long runs such as an xv6 boot, which take minutes in a debug build); else nil.
+    static var freshReleaseExecutable: URL? {
+        let debug = executable
+        let release = debug.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("release/kstep")
+        func modified(_ url: URL) -> Date? {
+            (try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date
+        }
+        guard let releaseDate = modified(release), let debugDate = modified(debug), releaseDate >= debugDate else { return nil }
+        return release
+    }
+
+    static func run(_ arguments: [String], executable: URL = KstepProcess.executable) throws -> Output {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
