@@ -7,6 +7,7 @@ public struct Linux26Profile: Sendable, Equatable {
     /// THREAD_SIZE: 8192, or 4096 with CONFIG_4KSTACKS.
     public var threadSize: UInt32
 
+    /// Linux 2.6 with THREAD_SIZE `threadSize`.
     public init(threadSize: UInt32 = Linux26.threadSize) {
         self.threadSize = threadSize
     }

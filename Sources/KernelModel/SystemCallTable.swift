@@ -6,6 +6,7 @@ public struct SystemCallTable: Sendable, Equatable {
     /// Names by number (nil for a number with no call).
     public var names: [String?]
 
+    /// A table for `int $vector` with `names[n]` for call n.
     public init(vector: UInt8, names: [String?]) {
         self.vector = vector
         self.names = names

@@ -24,6 +24,7 @@ public struct XV6Profile: Sendable, Equatable {
         /// Bytes of `name`.
         public var nameLength: UInt32
 
+        /// A layout from `struct proc`'s offsets (bytes from the start of the structure).
         public init(size: UInt32, kernelStack: UInt32, state: UInt32, pid: UInt32, name: UInt32, nameLength: UInt32) {
             self.size = size
             self.kernelStack = kernelStack
@@ -46,6 +47,7 @@ public struct XV6Profile: Sendable, Equatable {
         /// `struct proc *proc`.
         public var process: UInt32
 
+        /// A layout from `struct cpu`'s offsets (bytes from the start of the structure).
         public init(size: UInt32, scheduler: UInt32, taskState: UInt32, taskStateESP0: UInt32, process: UInt32) {
             self.size = size
             self.scheduler = scheduler
@@ -55,7 +57,9 @@ public struct XV6Profile: Sendable, Equatable {
         }
     }
 
+    /// `struct proc`.
     public var process: ProcessLayout
+    /// `struct cpu`.
     public var cpu: CPULayout
     /// `enum procstate`'s names by value (UNUSED, EMBRYO, SLEEPING, RUNNABLE, RUNNING, ZOMBIE).
     public var processStates: [String]
@@ -66,6 +70,7 @@ public struct XV6Profile: Sendable, Equatable {
     /// `int $0x40` and the calls by number.
     public var systemCalls: SystemCallTable
 
+    /// A profile from its values (`XV6Profile(elf:)` reads them from a kernel).
     public init(process: ProcessLayout, cpu: CPULayout, processStates: [String], cpus: UInt32, stackSwitch: UInt32,
                 systemCalls: SystemCallTable = XV6Profile.defaultSystemCalls) {
         self.process = process

@@ -34,16 +34,19 @@ extension PCPlatform {
 
     /// An EOI that software sent.
     public struct EndOfInterrupt: Sendable, Equatable {
+        /// Where the EOI went.
         public enum Controller: Sendable, Equatable {
             case localAPIC, masterPIC, slavePIC
         }
 
+        /// The controller software wrote the EOI to.
         public var controller: Controller
         /// The vector taken out of service (nil when none was in service).
         public var vector: UInt8?
         /// The ISA line of that vector, when one is known.
         public var line: UInt8?
 
+        /// A report of an EOI to `controller`.
         public init(controller: Controller, vector: UInt8?, line: UInt8?) {
             self.controller = controller
             self.vector = vector

@@ -30,12 +30,16 @@ extension Tracer {
         case .jsonl:
             // The registers delivery changed (all of them after a stretch that was not recorded),
             // so a reader that follows the deltas stays in step.
-            let registers: RegisterSet
+            // (Compared one by one, not through copyRegisters: a second inlined copy of it makes
+            // the optimizer take RegisterFile's SIMD compare out of line in didExecute too.)
+            afterFile.pointee = machine.registerFile
+            var registers = shownRegisters
             if wasCurrent && !isFirstRecord {
-                registers = copyRegisters(machine).intersection(shownRegisters)
-            } else {
-                afterFile.pointee = machine.registerFile
-                registers = shownRegisters
+                registers = RegisterSet()
+                for register in TraceRegisters.order
+                where shownRegisters.contains(register) && afterFile.pointee[register] != beforeFile.pointee[register] {
+                    registers.insert(RegisterSet(register))
+                }
             }
             recordInterruptJSON(interrupted: interruptedAddress, registers: registers, events: events, writes: writes)
             swap(&beforeFile, &afterFile)

@@ -10,7 +10,14 @@ import KernelModel
 /// much faster through xv6's page-filling `rep stosl`), their values are
 /// compared with the last ones instead, and an esp0 write of the same value goes unseen.
 extension Tracer {
-    /// False when nothing an xv6 event watches happened: the common case, checked inline.
+    /// The record's xv6 events, if it has any.
+    func xv6Events(_ machine: Machine, changed: RegisterSet, writes: MemoryAccesses, info: StaticInfoCache.Entry) {
+        if xv6MayHaveEvents(machine, changed: changed, writes: writes, info: info) {
+            collectXV6Events(machine, writes: writes, info: info)
+        }
+    }
+
+    /// False when nothing an xv6 event watches happened: the common case.
     @inline(__always)
     func xv6MayHaveEvents(_ machine: Machine, changed: RegisterSet, writes: MemoryAccesses,
                           info: StaticInfoCache.Entry) -> Bool {
@@ -24,16 +31,14 @@ extension Tracer {
 
     /// Without write logs: true when `cpus[0].proc` or `cpus[0].ts.esp0` differs from what was last seen.
     private func watchedWordsChanged(_ machine: Machine) -> Bool {
-        guard let profile = xv6 else { return false }
-        return machine.readWord(at: profile.currentProcessAddress) != progress.pointee.lastProcess
-            || machine.readWord(at: profile.taskStateESP0Address) != progress.pointee.lastESP0
+        machine.readWord(at: currentProcessAddress) != progress.pointee.lastProcess
+            || machine.readWord(at: taskStateESP0Address) != progress.pointee.lastESP0
     }
 
     /// True when one of `writes` touched `cpus[0].proc` or `cpus[0].ts.esp0`.
     @inline(__always)
     private func writesXV6Word(_ writes: MemoryAccesses) -> Bool {
-        guard let profile = xv6 else { return false }
-        let current = profile.currentProcessAddress, esp0 = profile.taskStateESP0Address
+        let current = currentProcessAddress, esp0 = taskStateESP0Address
         for index in 0..<writes.count {
             let write = writes[index]
             if Self.overlaps(write, word: current) || Self.overlaps(write, word: esp0) { return true }

@@ -125,8 +125,10 @@ public final class Tracer: ExecutionObserver {
     /// xv6's profile (nil for Linux 2.6), and the words whose writes are events:
     /// `cpus[0].proc` and `cpus[0].ts.esp0`.
     let xv6: XV6Profile?
-    private let currentProcessAddress: UInt32
-    private let taskStateESP0Address: UInt32
+    /// `xv6 != nil`, kept apart: the per-instruction test then loads a byte, not the optional profile.
+    let tracesXV6: Bool
+    let currentProcessAddress: UInt32
+    let taskStateESP0Address: UInt32
     /// What marks an instruction for the kernel events (system-call vector, stack switch).
     private let markRules: InstructionMarks.Rules
     /// The PC whose interrupts the trace names (`observe(_:)`).
@@ -172,12 +174,14 @@ public final class Tracer: ExecutionObserver {
         case .linux26(let profile):
             threadMask = profile.currentMask
             xv6 = nil
+            tracesXV6 = false
             currentProcessAddress = 0
             taskStateESP0Address = 0
             markRules = InstructionMarks.Rules(systemCallVector: Linux26.systemCalls.vector, stackSwitch: nil)
         case .xv6(let profile):
             threadMask = Linux26.currentMask(threadSize: Linux26.threadSize)
             xv6 = profile
+            tracesXV6 = true
             currentProcessAddress = profile.currentProcessAddress
             taskStateESP0Address = profile.taskStateESP0Address
             markRules = InstructionMarks.Rules(systemCallVector: profile.systemCalls.vector, stackSwitch: profile.stackSwitch)
@@ -277,7 +281,7 @@ public final class Tracer: ExecutionObserver {
         guard recordingThis else {
             beforeIsCurrent = false
             progress.pointee.wantsWillExecute = true
-            if progress.pointee.pendingEOICount != 0 { forgetEOIs() }
+            if progress.pointee.pendingEOICount != 0 { forgetEOIs() }  // an unrecorded instruction's
             return
         }
         recordingThis = false
@@ -286,10 +290,8 @@ public final class Tracer: ExecutionObserver {
         changedRegisters = changed
         let info = info(at: instructionAddress, machine: machine)
         if !eventList.pointee.isEmpty { eventList.pointee.removeAll(keepingCapacity: true) }
-        if xv6 == nil {
-            if mayHaveEvents(machine, changed: changed, writes: writes, info: info) { collectEvents(machine, writes: writes, info: info) }
-        } else if xv6MayHaveEvents(machine, changed: changed, writes: writes, info: info) {
-            collectXV6Events(machine, writes: writes, info: info)
+        if tracesXV6 || mayHaveEvents(machine, changed: changed, writes: writes, info: info) {
+            collectKernelEvents(machine, changed: changed, writes: writes, info: info)
         }
         switch configuration.format {
         case .text: writeText(address: instructionAddress, info: info, writes: writes)
@@ -359,7 +361,17 @@ public final class Tracer: ExecutionObserver {
         return !quiet || (!writes.isEmpty && writesTSSESP0(machine, writes: writes))
     }
 
+    /// Linux 2.6's events (`mayHaveEvents` said there may be some), or xv6's.
     @inline(never)
+    private func collectKernelEvents(_ machine: Machine, changed: RegisterSet, writes: MemoryAccesses,
+                                     info: StaticInfoCache.Entry) {
+        if tracesXV6 {
+            xv6Events(machine, changed: changed, writes: writes, info: info)
+        } else {
+            collectEvents(machine, writes: writes, info: info)
+        }
+    }
+
     private func collectEvents(_ machine: Machine, writes: MemoryAccesses, info: StaticInfoCache.Entry) {
         let esp0 = writes.isEmpty ? nil : writtenESP0(machine, writes: writes)
         let mask = threadMask
@@ -404,6 +416,7 @@ public final class Tracer: ExecutionObserver {
 
     /// The events every kernel shares, first in a record: the system call, the
     /// privilege change, the segment loads.
+    @inline(__always)
     func collectCommonEvents(info: StaticInfoCache.Entry) {
         if info.marks.contains(.systemCall) { eventList.pointee.append(.systemCall(number: beforeFile.pointee[.eax])) }
         let oldCPL = Int(beforeFile.pointee[.cs] & 3), newCPL = Int(afterFile.pointee[.cs] & 3)

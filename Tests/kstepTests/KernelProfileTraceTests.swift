@@ -45,7 +45,7 @@ import Testing
             return
         }
         guard let executable = KstepProcess.freshReleaseExecutable else {
-            print("skipped: the xv6 boot trace needs a release kstep as new as the debug one "
+            print("skipped: the xv6 boot trace needs a release kstep newer than the sources "
                   + "(swift build -c release --product kstep; Scripts/test builds it first)")
             return
         }

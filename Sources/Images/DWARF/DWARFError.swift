@@ -10,6 +10,7 @@ public enum DWARFError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Bytes that do not follow the DWARF format.
     case malformed(String)
 
+    /// One line naming the section, offset or form.
     public var description: String {
         switch self {
         case .missingSection(let name): "no \(name) section"

@@ -27,6 +27,7 @@ public struct DWARFMember: Sendable, Equatable {
 
 /// A global or static variable with a fixed address.
 public struct DWARFVariable: Sendable, Equatable {
+    /// Its name (`DW_AT_name`).
     public var name: String
     /// `DW_OP_addr` of its location (in a relocatable object, the offset in its section).
     public var address: UInt64
@@ -42,11 +43,15 @@ public struct DWARFVariable: Sendable, Equatable {
 public struct DWARFEnumeration: Sendable, Equatable {
     /// One named value.
     public struct Enumerator: Sendable, Equatable {
+        /// The enumerator's name (`RUNNING`).
         public var name: String
+        /// Its value (`DW_AT_const_value`).
         public var value: Int64
     }
 
+    /// The tag name (`procstate` for `enum procstate`).
     public var name: String
+    /// `DW_AT_byte_size`, when given.
     public var size: Int?
     /// The enumerators in declaration order.
     public var enumerators: [Enumerator]

@@ -7,11 +7,13 @@ public struct KernelProfileError: Error, Sendable, Equatable, CustomStringConver
     /// What is missing or wrong.
     public var reason: String
 
+    /// The error for `kernel`'s profile of the image at `path`.
     public init(path: String, kernel: String, reason: String) {
         self.path = path
         self.kernel = kernel
         self.reason = reason
     }
 
+    /// One line: the image, the profile, the reason.
     public var description: String { "\(path): no \(kernel) kernel profile: \(reason)" }
 }
