@@ -42,6 +42,7 @@ struct TraceOptions: ParsableArguments {
 
     func validate() throws {
         guard threadSize == 8192 || threadSize == 4096 else { throw ValidationError("--thread-size must be 8192 or 4096") }
+        if kernel == .xv6 && threadSize != 8192 { throw ValidationError("--thread-size applies to --kernel linux26") }
         if let limit, limit < 0 { throw ValidationError("--limit must not be negative") }
     }
 

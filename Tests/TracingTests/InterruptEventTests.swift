@@ -134,6 +134,11 @@ import Testing
         #expect(records[index + 1]["step"] as? Int == (first["step"] as? Int).map { $0 + 1 })
         #expect(records[index - 1]["step"] as? Int == first["step"] as? Int)
 
+        // kstep diff names the record by its interrupt.
+        let diffRecords = try TraceDiff.records(try Self.trace(.jsonl), name: "irq")
+        #expect(diffRecords[index].assembly == "(interrupt)")
+        #expect(TraceDiff.firstDivergence(diffRecords, diffRecords) == nil)
+
         let allEvents = records.flatMap(events)
         let eois = allEvents.filter { $0["kind"] as? String == "eoi" }
         #expect(eois.count == interrupts.count + 1)
