@@ -31,8 +31,18 @@ extension Tracer {
 
     /// Without write logs: true when `cpus[0].proc` or `cpus[0].ts.esp0` differs from what was last seen.
     private func watchedWordsChanged(_ machine: Machine) -> Bool {
-        machine.readWord(at: currentProcessAddress) != progress.pointee.lastProcess
-            || machine.readWord(at: taskStateESP0Address) != progress.pointee.lastESP0
+        Self.word(at: currentProcessAddress, machine) != progress.pointee.lastProcess
+            || Self.word(at: taskStateESP0Address, machine) != progress.pointee.lastESP0
+    }
+
+    /// `machine.readWord(at:)` with one page walk for a word inside a page (it walks per byte).
+    private static func word(at address: UInt32, _ machine: Machine) -> UInt32? {
+        guard address & 0xFFF <= 0xFFC else { return machine.readWord(at: address) }
+        guard let physical = machine.peekTranslation(address) else { return nil }
+        let memory = machine.physicalMemory
+        guard let byte0 = memory.peek(physical), let byte1 = memory.peek(physical &+ 1),
+              let byte2 = memory.peek(physical &+ 2), let byte3 = memory.peek(physical &+ 3) else { return nil }
+        return UInt32(byte0) | UInt32(byte1) << 8 | UInt32(byte2) << 16 | UInt32(byte3) << 24
     }
 
     /// True when one of `writes` touched `cpus[0].proc` or `cpus[0].ts.esp0`.
