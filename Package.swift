@@ -26,8 +26,8 @@ let package = Package(
         .target(name: "I386", dependencies: ["X86Decoding", "CX87"]),
         .target(name: "PC", dependencies: ["I386"]),
         .target(name: "KernelModel"),
-        .target(name: "Images", dependencies: ["I386", "PC", "KernelModel"]),
-        .target(name: "Tracing", dependencies: ["Images", "I386", "KernelModel", "X86Decoding"]),
+        .target(name: "Images", dependencies: ["I386", "PC", "KernelModel", "X86Decoding"]),
+        .target(name: "Tracing", dependencies: ["Images", "I386", "KernelModel", "PC", "X86Decoding"]),
         .executableTarget(
             name: "kstep",
             dependencies: [
@@ -37,7 +37,7 @@ let package = Package(
         ),
         .testTarget(name: "X86DecodingTests", dependencies: ["X86Decoding", "Images"]),
         .testTarget(name: "I386Tests", dependencies: ["I386", "X86Decoding", "Images", "PC"]),
-        .testTarget(name: "ImagesTests", dependencies: ["Images"], exclude: ["Fixtures"]),  // read by path
+        .testTarget(name: "ImagesTests", dependencies: ["Images", "KernelModel"], exclude: ["Fixtures"]),  // read by path
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "I386", "Images", "PC"]),
         .testTarget(name: "kstepTests", dependencies: ["kstep"]),
         .testTarget(name: "PCTests", dependencies: ["PC", "I386"]),

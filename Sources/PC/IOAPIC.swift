@@ -57,6 +57,12 @@ public final class IOAPIC: MemoryMappedDevice {
         localAPIC.levelTriggeredEOI = nil
     }
 
+    /// Pin `pin`'s redirection entry (nil for a pin it does not have), for
+    /// observers that name an interrupt's source.
+    public func redirectionEntry(pin: Int) -> UInt64? {
+        entries.indices.contains(pin) ? entries[pin] : nil
+    }
+
     /// Drives input pin `pin` (0–23) to `level` (asserted = true); other pins are ignored.
     public func setIRQ(_ pin: Int, level: Bool) {
         guard entries.indices.contains(pin) else { return }

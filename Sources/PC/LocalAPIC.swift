@@ -44,6 +44,9 @@ public final class LocalAPIC: MemoryMappedDevice, InterruptAcknowledging {
     public var nonMaskableInterrupt: (() -> Void)?
     /// Called with the vector when software EOIs a level-triggered interrupt (the EOI broadcast).
     public var levelTriggeredEOI: ((UInt8) -> Void)?
+    /// Called on every write to the EOI register with the vector it took out of
+    /// service (nil when none was in service), for observers such as a tracer.
+    public var endOfInterruptWritten: ((UInt8?) -> Void)?
     /// The 8259 behind LINT0 in ExtINT mode: INTA for an ExtINT interrupt goes to it.
     public weak var externalInterruptController: (any InterruptAcknowledging)?
 
@@ -126,6 +129,15 @@ public final class LocalAPIC: MemoryMappedDevice, InterruptAcknowledging {
 
     /// The APIC ID (ID register bits 24–31).
     public var id: UInt8 { UInt8(truncatingIfNeeded: idRegister >> 24) }
+
+    /// The local vector table as software reads it (timer, thermal, performance
+    /// counters, LINT0, LINT1, error), for observers that name an interrupt's source.
+    public var localVectorTable: [UInt32] {
+        localVectors.map { isSoftwareEnabled ? $0 : $0 | Self.masked }
+    }
+
+    /// The spurious-interrupt vector (SVR bits 0–7).
+    public var spuriousInterruptVector: UInt8 { UInt8(truncatingIfNeeded: spuriousVector) }
 
     /// Whether INTR to the CPU is asserted.
     public var isOutputAsserted: Bool {
@@ -306,8 +318,12 @@ public final class LocalAPIC: MemoryMappedDevice, InterruptAcknowledging {
     }
 
     private func endOfInterrupt() {
-        guard let vector = inService.highest else { return }
+        guard let vector = inService.highest else {
+            endOfInterruptWritten?(nil)
+            return
+        }
         inService.remove(vector)
+        endOfInterruptWritten?(vector)
         if levelTriggered.contains(vector) { levelTriggeredEOI?(vector) }
     }
 

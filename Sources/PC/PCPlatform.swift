@@ -33,6 +33,12 @@ public final class PCPlatform: DeviceTimeline {
     public let console = DebugConsole()
     public let interruptRouting: ISAInterruptRouting
 
+    /// Called when software sends an EOI to the local APIC or an 8259 (for a
+    /// tracer); nil costs nothing.
+    public var endOfInterrupt: ((EndOfInterrupt) -> Void)? {
+        didSet { wireEndOfInterruptReports() }
+    }
+
     /// Set when the guest pulsed the reset line (through the keyboard controller).
     public private(set) var resetRequested = false
 

@@ -30,12 +30,21 @@ public final class ProgrammableInterruptController: ByteWidePortDevice, Interrup
 
     /// Called with the new level whenever the master's INT output changes.
     public var outputChanged: ((Bool) -> Void)?
+    /// Called for every EOI command (OCW2 with its EOI bit) with the chip it went to
+    /// (false: master, true: slave) and the ISA line it took out of service (nil when none).
+    public var endOfInterruptWritten: ((_ isSlave: Bool, _ line: Int?) -> Void)?
 
     private var master = InterruptControllerChip(isMaster: true)
     private var slave = InterruptControllerChip(isMaster: false)
 
     /// Creates the pair in its power-on state.
     public init() {}
+
+    /// ICW2's vector bases (the vectors of IR0 and IR8), for observers that name an interrupt's source.
+    public var vectorBases: (master: UInt8, slave: UInt8) { (master.vectorBase, slave.vectorBase) }
+
+    /// The interrupt mask registers (OCW1) of the master and the slave.
+    public var masks: (master: UInt8, slave: UInt8) { (master.mask, slave.mask) }
 
     /// Whether the master's INT output is asserted (an interrupt awaits INTA).
     public var isOutputAsserted: Bool { master.isInterruptAsserted }
@@ -91,6 +100,15 @@ public final class ProgrammableInterruptController: ByteWidePortDevice, Interrup
 
     /// Writes a master, slave or ELCR register (see `ports`).
     public func writeByte(_ value: UInt8, at port: UInt16) {
+        let inService = (master.inService, slave.inService)
+        defer {
+            // OCW2 (bits 4–3 clear) with its EOI bit: tell an observer which line ended.
+            if port & 0xFF7F == 0x20, value & 0x38 == 0x20, let observer = endOfInterruptWritten {
+                let isSlave = port == 0xA0
+                let ended = isSlave ? inService.1 & ~slave.inService : inService.0 & ~master.inService
+                observer(isSlave, ended == 0 ? nil : ended.trailingZeroBitCount + (isSlave ? 8 : 0))
+            }
+        }
         reportingOutputChanges {
             switch port {
             case 0x20: master.writeCommand(value)

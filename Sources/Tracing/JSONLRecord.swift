@@ -59,8 +59,12 @@ final class JSONLFormatter: @unchecked Sendable {
     private let stepDigits = DecimalCounter()
     private var digitsStep = 0
 
-    init(sink: ByteSink) {
+    /// The names events print (immutable: shared with the run loop's thread).
+    private let vocabulary: EventVocabulary
+
+    init(sink: ByteSink, vocabulary: EventVocabulary) {
         self.sink = sink
+        self.vocabulary = vocabulary
     }
 
     /// Formats every record in `block`.
@@ -126,58 +130,18 @@ final class JSONLFormatter: @unchecked Sendable {
 
     /// The events as comma-separated JSON objects.
     private func write(_ events: UnsafeBufferPointer<TraceEvent>) {
+        sink.appendJSONEvents(events, vocabulary)
+    }
+}
+
+extension ByteSink {
+    /// `events` as comma-separated JSON objects.
+    func appendJSONEvents<Events: Collection<TraceEvent>>(_ events: Events, _ vocabulary: EventVocabulary) {
         for (position, event) in events.enumerated() {
-            var cursor = sink.cursor(reserving: TraceEvent.maxJSONLength)
+            var cursor = cursor(reserving: event.maxJSONLength(vocabulary) + 1)
             if position > 0 { cursor.put(byte: UInt8(ascii: ",")) }
-            cursor.put("{\"kind\":\"")
-            cursor.put(event.kind)
-            cursor.put(byte: UInt8(ascii: "\""))
-            switch event {
-            case .current(let task, let comm, let pid, let threadInfo):
-                cursor.put(",\"task\":")
-                cursor.putJSONHex(task)
-                cursor.put(",\"comm\":")
-                cursor.putJSONString(comm.string)
-                cursor.put(",\"pid\":")
-                cursor.putDecimal(UInt64(pid), maxDigits: 10)
-                cursor.put(",\"thread_info\":")
-                cursor.putJSONHex(threadInfo)
-            case .switchTask(let prev, let next):
-                cursor.put(",\"prev\":")
-                cursor.putJSONString(prev.string)
-                cursor.put(",\"next\":")
-                cursor.putJSONString(next.string)
-            case .stackWarning(let esp, let threadInfo, let distance):
-                cursor.put(",\"esp\":")
-                cursor.putJSONHex(esp)
-                cursor.put(",\"thread_info\":")
-                cursor.putJSONHex(threadInfo)
-                cursor.put(",\"distance\":")
-                if distance < 0 { cursor.put(byte: UInt8(ascii: "-")) }
-                cursor.putDecimal(UInt64(distance.magnitude), maxDigits: 20)
-            case .privilege(let from, let to):
-                cursor.put(",\"from\":")
-                cursor.putDecimal(UInt64(from.magnitude), maxDigits: 20)
-                cursor.put(",\"to\":")
-                cursor.putDecimal(UInt64(to.magnitude), maxDigits: 20)
-            case .segmentLoad(let segment, let selector):
-                cursor.put(",\"register\":")
-                cursor.putJSONString(TraceEvent.segmentName(segment))
-                cursor.put(",\"selector\":")
-                cursor.putJSONHex(selector)
-            case .tssESP0(let value):
-                cursor.put(",\"value\":")
-                cursor.putJSONHex(value)
-            case .taskSwitch(let from, let fromBase, let to, let toBase):
-                cursor.putJSONTaskSwitch(from: from, fromBase: fromBase, to: to, toBase: toBase)
-            case .userMode(let esp):
-                cursor.put(",\"esp\":")
-                cursor.putJSONHex(esp)
-            case .halt:
-                break
-            }
-            cursor.put(byte: UInt8(ascii: "}"))
-            sink.commit(cursor)
+            event.writeJSON(to: &cursor, vocabulary)
+            commit(cursor)
         }
     }
 }

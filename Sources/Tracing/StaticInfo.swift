@@ -11,7 +11,7 @@ final class StaticInfoCache {
     fileprivate struct Stored {
         var address: UInt32 = 0
         var isValid = false
-        var isHalt = false
+        var marks = InstructionMarks()
         var json: UnsafePointer<UInt8>
         var jsonLength = 0
         var text: UnsafePointer<UInt8>
@@ -23,7 +23,9 @@ final class StaticInfoCache {
     /// Valid until the next lookup.
     struct Entry {
         fileprivate let stored: UnsafePointer<Stored>
-        var isHalt: Bool { stored.pointee.isHalt }
+        /// What the kernel events need to know about the instruction.
+        var marks: InstructionMarks { stored.pointee.marks }
+        var isHalt: Bool { stored.pointee.marks.contains(.halt) }
         var json: UnsafePointer<UInt8> { stored.pointee.json }
         var jsonLength: Int { stored.pointee.jsonLength }
         var text: UnsafePointer<UInt8> { stored.pointee.text }
@@ -97,7 +99,7 @@ final class StaticInfoCache {
     }
 
     /// The entry for `address`, building it with `make` on first sight.
-    func entry(for address: UInt32, make: () -> (json: [UInt8], text: [UInt8], isHalt: Bool)) -> Entry {
+    func entry(for address: UInt32, make: () -> (json: [UInt8], text: [UInt8], marks: InstructionMarks)) -> Entry {
         let slot = entries + Int((address ^ (address >> 14)) & UInt32(Self.slots - 1))
         let cached = slot.pointee
         if cached.isValid && cached.address == address { return Entry(stored: slot) }
@@ -106,7 +108,7 @@ final class StaticInfoCache {
             slot.pointee = other
         } else {
             let made = make()
-            slot.pointee = Stored(address: address, isValid: true, isHalt: made.isHalt,
+            slot.pointee = Stored(address: address, isValid: true, marks: made.marks,
                                   json: store(made.json), jsonLength: made.json.count,
                                   text: store(made.text), textLength: made.text.count)
         }
@@ -117,7 +119,7 @@ final class StaticInfoCache {
 /// Builds the preformatted parts of an instruction's records.
 enum StaticInfo {
     static func make(address: UInt32, bytes: [UInt8], decoder: X86Decoder, symbols: SymbolTable,
-                     textAddressWidth: Int) -> (json: [UInt8], text: [UInt8], isHalt: Bool) {
+                     textAddressWidth: Int, rules: InstructionMarks.Rules = .init()) -> (json: [UInt8], text: [UInt8], marks: InstructionMarks) {
         let instruction = try? decoder.decode(bytes, address: address)
         let length = instruction?.length ?? min(bytes.count, 1)
         let symbol = symbols.locate(address).map { place in
@@ -132,7 +134,13 @@ enum StaticInfo {
         var location = eip
         if let symbol { location += " <\(symbol)>" }
         let text = location.padded(to: textAddressWidth) + " " + bytesHex.padded(to: 15) + " " + assembly.padded(to: 33) + " "
-        return (Array(json.utf8), Array(text.utf8), instruction?.mnemonic == .hlt)
+        var marks = InstructionMarks()
+        if instruction?.mnemonic == .hlt { marks.insert(.halt) }
+        if let instruction, instruction.mnemonic == .int, instruction.operands.first?.immediate == Int64(rules.systemCallVector) {
+            marks.insert(.systemCall)
+        }
+        if rules.stackSwitch == address { marks.insert(.stackSwitch) }
+        return (Array(json.utf8), Array(text.utf8), marks)
     }
 
     static func jsonQuoted(_ text: String) -> String {
@@ -155,4 +163,24 @@ enum StaticInfo {
 
 extension String {
     func padded(to width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+}
+
+/// What the tracer's kernel events need to know about an instruction, found
+/// once when it is first disassembled: an instruction with no mark and no
+/// register or memory change an event watches has no events.
+struct InstructionMarks: OptionSet {
+    let rawValue: UInt8
+
+    /// hlt.
+    static let halt = InstructionMarks(rawValue: 1)
+    /// `int` with the kernel's system-call vector.
+    static let systemCall = InstructionMarks(rawValue: 2)
+    /// The kernel's context-switch stack load (xv6: swtch's `mov %edx,%esp`).
+    static let stackSwitch = InstructionMarks(rawValue: 4)
+
+    /// What marks an instruction, from the kernel profile.
+    struct Rules {
+        var systemCallVector: UInt8 = 0x80
+        var stackSwitch: UInt32?
+    }
 }

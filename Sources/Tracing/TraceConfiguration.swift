@@ -18,8 +18,19 @@ public enum TraceFormat: String, CaseIterable, Sendable {
 public struct TraceConfiguration: Sendable {
     public var format: TraceFormat = .text
     public var syntax: AssemblySyntax = .att
-    /// THREAD_SIZE for `current`, switch and stack annotations.
-    public var threadSize: UInt32 = Linux26.threadSize
+    /// The kernel the events describe (Linux 2.6 with 8 KB stacks by default).
+    public var kernel: KernelProfile = .linux26Default
+    /// THREAD_SIZE for Linux 2.6's `current`, switch and stack annotations; setting
+    /// it sets the Linux 2.6 profile's (other kernels ignore it).
+    public var threadSize: UInt32 {
+        get {
+            if case .linux26(let profile) = kernel { return profile.threadSize }
+            return Linux26.threadSize
+        }
+        set {
+            if case .linux26 = kernel { kernel = .linux26(Linux26Profile(threadSize: newValue)) }
+        }
+    }
     public var useColor = false
     /// Registers to show (nil: all), by name (`Register.name`).
     public var registers: Set<String>?

@@ -10,7 +10,12 @@ public struct TraceDiff {
         public var registers: [String: String]
         public var step: Int { object["step"] as? Int ?? 0 }
         public var eip: String { object["eip"] as? String ?? "?" }
-        public var assembly: String { object["asm"] as? String ?? (object["exception"] != nil ? "(exception)" : "?") }
+        public var assembly: String {
+            if let text = object["asm"] as? String { return text }
+            if object["exception"] != nil { return "(exception)" }
+            let events = object["events"] as? [[String: Any]] ?? []
+            return events.contains { $0["kind"] as? String == "irq" } ? "(interrupt)" : "?"
+        }
     }
 
     /// Where and how two traces first differ.

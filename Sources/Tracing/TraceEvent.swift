@@ -1,10 +1,16 @@
+import KernelModel
+import PC
+
 /// Something a trace record notes besides register and memory changes. A
 /// plain value (no strings): events are collected in the run loop and copied
-/// into JSONL records as bytes.
+/// into JSONL records as bytes; names (system calls, process states) are
+/// looked up in an `EventVocabulary` when the record is formatted.
 enum TraceEvent {
-    /// `current` now names this task (esp moved to another thread_union).
+    /// Linux 2.6: `current` now names this task (esp moved to another thread_union).
     case current(task: UInt32, comm: TaskName, pid: UInt32, threadInfo: UInt32)
-    /// esp left a task's thread_union for another task's: the switch_to stack load.
+    /// xv6: `cpus[0].proc` now names this process (`proc` 0: none, the scheduler runs).
+    case currentProcess(proc: UInt32, name: TaskName, pid: UInt32, state: UInt32, kernelStack: UInt32)
+    /// The stack switch of a context switch (Linux: switch_to's stack load; xv6: swtch's `mov %edx,%esp`).
     case switchTask(prev: TaskName, next: TaskName)
     /// esp is within `distance` bytes above thread_info, or inside it.
     case stackWarning(esp: UInt32, threadInfo: UInt32, distance: Int)
@@ -21,10 +27,22 @@ enum TraceEvent {
     case halt
     /// In ring 3: `current` does not apply to a user stack.
     case userMode(esp: UInt32)
+    /// A system call: the kernel's `int` vector with this number in eax.
+    case systemCall(number: UInt32)
+    /// An external interrupt was delivered.
+    case interrupt(InterruptDelivery)
+    /// Software sent an end-of-interrupt to a controller.
+    case endOfInterrupt(PCPlatform.EndOfInterrupt)
 
-    /// Most bytes an event's JSON takes: under 160 fixed, and two task names
-    /// of 16 bytes at most 6 bytes each when escaped.
-    static let maxJSONLength = 160 + 2 * 16 * 6
+    /// Most bytes an event's JSON takes (`writeJSON` reserves it).
+    func maxJSONLength(_ vocabulary: EventVocabulary) -> Int {
+        switch self {
+        case .currentProcess(let proc, _, _, let state, _) where proc != 0:
+            200 + 16 * 6 + 6 * (vocabulary.stateName(state)?.utf8.count ?? 0)
+        case .systemCall(let number): 100 + 6 * (vocabulary.systemCalls.name(of: number)?.utf8.count ?? 0)
+        default: 200 + 2 * 16 * 6
+        }
+    }
 
     private static let segmentNames = ["es", "cs", "ss", "ds", "fs", "gs"]
 
@@ -35,7 +53,7 @@ enum TraceEvent {
 
     var kind: StaticString {
         switch self {
-        case .current: "current"
+        case .current, .currentProcess: "current"
         case .switchTask: "switch"
         case .stackWarning: "stack-warning"
         case .privilege: "privilege"
@@ -44,33 +62,227 @@ enum TraceEvent {
         case .taskSwitch: "task-switch"
         case .halt: "hlt"
         case .userMode: "user-mode"
+        case .systemCall: "syscall"
+        case .interrupt: "irq"
+        case .endOfInterrupt: "eoi"
         }
     }
 
-    var text: String {
+    /// The text trace's line for the event (after `-- `); `label` names an address (`<symbol+0x4>`).
+    func text(_ vocabulary: EventVocabulary, label: (UInt32) -> String? = { _ in nil }) -> String {
         switch self {
         case .current(let task, let comm, let pid, let threadInfo):
-            "current: \(comm.string) (pid \(pid)), task \(hex8(task)), thread_info \(hex8(threadInfo))"
+            return "current: \(comm.string) (pid \(pid)), task \(hex8(task)), thread_info \(hex8(threadInfo))"
+        case .currentProcess(let proc, let name, let pid, let state, let kernelStack):
+            guard proc != 0 else { return "current: no process (cpus[0].proc = 0: the scheduler)" }
+            return "current: \(name.string) (pid \(pid)), proc \(hex8(proc)), kstack \(hex8(kernelStack)), "
+                + (vocabulary.stateName(state) ?? "state \(state)")
         case .switchTask(let prev, let next):
-            "switch: \(prev.string) -> \(next.string) (esp moves to \(next.string)'s stack)"
+            return "switch: \(prev.string) -> \(next.string) (esp moves to \(next.string)'s stack)"
         case .stackWarning(let esp, let threadInfo, let distance):
-            distance < 0 ? "stack overflow: esp \(hex8(esp)) is inside thread_info at \(hex8(threadInfo))"
-                         : "stack warning: esp \(hex8(esp)) is \(distance) bytes above thread_info at \(hex8(threadInfo))"
-        case .privilege(let from, let to): "privilege: CPL \(from) -> \(to)"
-        case .segmentLoad(let segment, let selector): "segment load: \(Self.segmentName(segment)) = \(hex4(selector))"
-        case .tssESP0(let value): "tss.esp0 = \(hex8(value))"
+            return distance < 0 ? "stack overflow: esp \(hex8(esp)) is inside thread_info at \(hex8(threadInfo))"
+                                : "stack warning: esp \(hex8(esp)) is \(distance) bytes above thread_info at \(hex8(threadInfo))"
+        case .privilege(let from, let to): return "privilege: CPL \(from) -> \(to)"
+        case .segmentLoad(let segment, let selector): return "segment load: \(Self.segmentName(segment)) = \(hex4(selector))"
+        case .tssESP0(let value): return "tss.esp0 = \(hex8(value))"
         case .taskSwitch(let from, let fromBase, let to, let toBase):
-            "task switch: TSS \(hex4(UInt32(from))) (base \(hex8(fromBase))) -> \(hex4(UInt32(to))) (base \(hex8(toBase)))"
-        case .halt: "hlt"
-        case .userMode(let esp): "ring 3: esp \(hex8(esp)) is a user stack"
+            return "task switch: TSS \(hex4(UInt32(from))) (base \(hex8(fromBase))) -> \(hex4(UInt32(to))) (base \(hex8(toBase)))"
+        case .halt: return "hlt"
+        case .userMode(let esp): return "ring 3: esp \(hex8(esp)) is a user stack"
+        case .systemCall(let number):
+            return "syscall \(number) (\(vocabulary.systemCalls.name(of: number) ?? "unknown"))"
+        case .interrupt(let delivery):
+            var text = "irq: vector \(delivery.vector) (\(delivery.source.description)), interrupted \(hex8(delivery.interrupted))"
+            if let place = label(delivery.interrupted) { text += " \(place)" }
+            text += " in ring \(delivery.cpl), "
+            text += delivery.hasProcess ? "\(delivery.process.string) (pid \(delivery.pid))" : "no process"
+            return text
+        case .endOfInterrupt(let report):
+            let controller = switch report.controller {
+            case .localAPIC: "local APIC"
+            case .masterPIC: "8259 master"
+            case .slavePIC: "8259 slave"
+            }
+            guard let vector = report.vector else { return "eoi: \(controller), nothing in service" }
+            return "eoi: \(controller), vector \(vector)" + (report.line.map { " (IRQ \($0))" } ?? "")
+        }
+    }
+
+    /// The event as a JSON object, through `cursor` (which must have `maxJSONLength` bytes reserved).
+    func writeJSON(to cursor: inout SinkCursor, _ vocabulary: EventVocabulary) {
+        cursor.put("{\"kind\":\"")
+        cursor.put(kind)
+        cursor.put(byte: UInt8(ascii: "\""))
+        switch self {
+        case .current(let task, let comm, let pid, let threadInfo):
+            cursor.put(",\"task\":")
+            cursor.putJSONHex(task)
+            cursor.put(",\"comm\":")
+            cursor.putJSONString(comm.string)
+            cursor.put(",\"pid\":")
+            cursor.putDecimal(UInt64(pid), maxDigits: 10)
+            cursor.put(",\"thread_info\":")
+            cursor.putJSONHex(threadInfo)
+        case .currentProcess(let proc, let name, let pid, let state, let kernelStack):
+            guard proc != 0 else {
+                cursor.put(",\"proc\":null,\"name\":null,\"pid\":null,\"state\":null,\"kstack\":null")
+                break
+            }
+            cursor.put(",\"proc\":")
+            cursor.putJSONHex(proc)
+            cursor.put(",\"name\":")
+            cursor.putJSONString(name.string)
+            cursor.put(",\"pid\":")
+            cursor.putDecimal(UInt64(pid), maxDigits: 10)
+            cursor.put(",\"state\":")
+            if let stateName = vocabulary.stateName(state) {
+                cursor.putJSONString(stateName)
+            } else {
+                cursor.putDecimal(UInt64(state), maxDigits: 10)
+            }
+            cursor.put(",\"kstack\":")
+            cursor.putJSONHex(kernelStack)
+        case .switchTask(let prev, let next):
+            cursor.put(",\"prev\":")
+            cursor.putJSONString(prev.string)
+            cursor.put(",\"next\":")
+            cursor.putJSONString(next.string)
+        case .stackWarning(let esp, let threadInfo, let distance):
+            cursor.put(",\"esp\":")
+            cursor.putJSONHex(esp)
+            cursor.put(",\"thread_info\":")
+            cursor.putJSONHex(threadInfo)
+            cursor.put(",\"distance\":")
+            if distance < 0 { cursor.put(byte: UInt8(ascii: "-")) }
+            cursor.putDecimal(UInt64(distance.magnitude), maxDigits: 20)
+        case .privilege(let from, let to):
+            cursor.put(",\"from\":")
+            cursor.putDecimal(UInt64(from.magnitude), maxDigits: 20)
+            cursor.put(",\"to\":")
+            cursor.putDecimal(UInt64(to.magnitude), maxDigits: 20)
+        case .segmentLoad(let segment, let selector):
+            cursor.put(",\"register\":")
+            cursor.putJSONString(TraceEvent.segmentName(segment))
+            cursor.put(",\"selector\":")
+            cursor.putJSONHex(selector)
+        case .tssESP0(let value):
+            cursor.put(",\"value\":")
+            cursor.putJSONHex(value)
+        case .taskSwitch(let from, let fromBase, let to, let toBase):
+            cursor.putJSONTaskSwitch(from: from, fromBase: fromBase, to: to, toBase: toBase)
+        case .userMode(let esp):
+            cursor.put(",\"esp\":")
+            cursor.putJSONHex(esp)
+        case .halt:
+            break
+        case .systemCall(let number):
+            cursor.put(",\"number\":")
+            cursor.putDecimal(UInt64(number), maxDigits: 10)
+            cursor.put(",\"name\":")
+            if let name = vocabulary.systemCalls.name(of: number) { cursor.putJSONString(name) } else { cursor.put("null") }
+        case .interrupt(let delivery):
+            cursor.put(",\"vector\":")
+            cursor.putDecimal(UInt64(delivery.vector), maxDigits: 3)
+            cursor.put(",\"source\":\"")
+            cursor.put(delivery.sourceCode)
+            cursor.put("\",\"line\":")
+            if case .isa(let line) = delivery.source { cursor.putDecimal(UInt64(line), maxDigits: 3) } else { cursor.put("null") }
+            if case .ioAPICPin(let pin) = delivery.source {
+                cursor.put(",\"pin\":")
+                cursor.putDecimal(UInt64(pin), maxDigits: 3)
+            }
+            cursor.put(",\"interrupted\":")
+            cursor.putJSONHex(delivery.interrupted)
+            cursor.put(",\"cpl\":")
+            cursor.putDecimal(UInt64(delivery.cpl), maxDigits: 1)
+            cursor.put(",\"process\":")
+            if delivery.hasProcess {
+                cursor.putJSONString(delivery.process.string)
+                cursor.put(",\"pid\":")
+                cursor.putDecimal(UInt64(delivery.pid), maxDigits: 10)
+            } else {
+                cursor.put("null,\"pid\":null")
+            }
+        case .endOfInterrupt(let report):
+            cursor.put(",\"controller\":\"")
+            switch report.controller {
+            case .localAPIC: cursor.put("lapic")
+            case .masterPIC: cursor.put("pic-master")
+            case .slavePIC: cursor.put("pic-slave")
+            }
+            cursor.put("\",\"vector\":")
+            if let vector = report.vector { cursor.putDecimal(UInt64(vector), maxDigits: 3) } else { cursor.put("null") }
+            cursor.put(",\"line\":")
+            if let line = report.line { cursor.putDecimal(UInt64(line), maxDigits: 3) } else { cursor.put("null") }
+        }
+        cursor.put(byte: UInt8(ascii: "}"))
+    }
+}
+
+/// An external interrupt as the `irq` event shows it.
+struct InterruptDelivery {
+    /// The process running when it came (Linux: `current` on the kernel stack; xv6: `cpus[0].proc`).
+    var process: TaskName
+    /// The instruction it interrupted (where iret returns).
+    var interrupted: UInt32
+    var pid: UInt32
+    var vector: UInt8
+    /// Where the vector comes from, as the controllers are programmed.
+    var source: PCPlatform.InterruptSource
+    /// The privilege level it interrupted.
+    var cpl: UInt8
+    /// False when no process was current (xv6's scheduler; a Linux stack without a task).
+    var hasProcess: Bool
+
+    /// `source` in JSON.
+    var sourceCode: StaticString {
+        switch source {
+        case .isa: "isa"
+        case .ioAPICPin: "ioapic-pin"
+        case .localTimer: "lapic-timer"
+        case .localThermal: "lapic-thermal"
+        case .localPerformanceCounter: "lapic-perf"
+        case .localLINT0: "lapic-lint0"
+        case .localLINT1: "lapic-lint1"
+        case .localError: "lapic-error"
+        case .spurious: "spurious"
+        case .unknown: "unknown"
         }
     }
 }
 
-/// A task_struct's comm: up to 16 bytes, NUL-padded, kept inline.
+/// The names events print: a kernel profile's system calls and process states.
+struct EventVocabulary: Sendable {
+    var systemCalls: SystemCallTable
+    var processStates: [String]
+
+    init(_ kernel: KernelProfile) {
+        systemCalls = kernel.systemCalls
+        if case .xv6(let profile) = kernel { processStates = profile.processStates } else { processStates = [] }
+    }
+
+    func stateName(_ value: UInt32) -> String? {
+        value < UInt32(processStates.count) ? processStates[Int(value)] : nil
+    }
+}
+
+/// A task_struct's comm or a proc's name: up to 16 bytes, NUL-padded, kept inline.
 struct TaskName {
     /// The 16 bytes in memory order (8-byte aligned, so records can hold events).
     var bytes: (UInt64, UInt64)
+
+    init(bytes: (UInt64, UInt64)) {
+        self.bytes = bytes
+    }
+
+    /// The first 16 bytes of `text` (a label such as "scheduler").
+    init(_ text: String) {
+        var value: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &value) { buffer in
+            for (index, byte) in text.utf8.prefix(16).enumerated() { buffer[index] = byte }
+        }
+        bytes = value
+    }
 
     /// The name up to its first NUL, as UTF-8 (invalid bytes become U+FFFD).
     var string: String {

@@ -63,7 +63,7 @@ extension Tracer {
         sink.append("        ")
         color("35")
         sink.append("-- ")
-        sink.appendString(event.text)
+        sink.appendString(event.text(vocabulary) { self.symbols.label(for: $0) })
         color("0")
         sink.append("\n")
     }
@@ -102,6 +102,38 @@ extension Tracer {
         color("0")
         sink.append("\n")
         if let taskSwitch { writeTextEvent(taskSwitch) }
+    }
+
+    /// An interrupt's lines: the `irq` event with where it was delivered (and the
+    /// frame it pushed), then the events that go with it (the privilege change).
+    func writeInterruptText(_ machine: Machine, events: [TraceEvent], writes: MemoryAccesses) {
+        for (position, event) in events.enumerated() {
+            sink.append("        ")
+            color("35")
+            sink.append("-- ")
+            sink.appendString(event.text(vocabulary) { self.symbols.label(for: $0) })
+            if position == 0 {
+                sink.append(", delivered to ")
+                sink.appendHex(UInt64(machine[.cs]), digits: 4)
+                sink.append(":")
+                sink.appendHex32(machine.eip)
+                if let label = symbols.label(for: machine.eip) {
+                    sink.append(" ")
+                    sink.appendString(label)
+                }
+                if configuration.includeMemory {
+                    sink.append(", frame")
+                    for write in writes {
+                        sink.append(" [")
+                        sink.appendHex32(write.address)
+                        sink.append("]=")
+                        sink.appendHexBytes(write.newValue, size: Int(write.size))
+                    }
+                }
+            }
+            color("0")
+            sink.append("\n")
+        }
     }
 
     // MARK: JSONL
@@ -190,14 +222,49 @@ extension Tracer {
         cursor.putJSONWrites(writes)
         line.commit(cursor)
         line.append("]")
-        if case .taskSwitch(let from, let fromBase, let to, let toBase) = taskSwitch {
-            var event = line.cursor(reserving: TraceEvent.maxJSONLength)
-            event.put(",\"events\":[{\"kind\":\"task-switch\"")
-            event.putJSONTaskSwitch(from: from, fromBase: fromBase, to: to, toBase: toBase)
-            event.put("}]")
-            line.commit(event)
+        if let taskSwitch {
+            line.append(",\"events\":[")
+            line.appendJSONEvents(CollectionOfOne(taskSwitch), vocabulary)
+            line.append("]")
         }
         line.append("}\n")
+        recordScratchLine()
+    }
+
+    /// An interrupt record, formatted here (interrupts are rare) and queued behind
+    /// the records before it: the step it came after, the interrupted eip, the
+    /// registers delivery changed (`registers`), the frame, and the events.
+    func recordInterruptJSON(interrupted address: UInt32, registers: RegisterSet, events: [TraceEvent],
+                             writes: MemoryAccesses) {
+        scratch.removeAll()
+        let line = scratch
+        line.append("{\"step\":")
+        line.appendDecimal(step)
+        line.append(",\"eip\":")
+        jsonHex(address, to: line)
+        line.append(",\"sym\":")
+        let symbol = symbols.locate(address).map { $0.offset == 0 ? $0.name : "\($0.name)+0x\(String($0.offset, radix: 16))" }
+        line.appendString(symbol.map { StaticInfo.jsonQuoted($0) } ?? "null")
+        line.append(",\"regs\":{")
+        var first = true
+        for (index, register) in TraceRegisters.order.enumerated() where registers.contains(register) {
+            if !first { line.append(",") }
+            first = false
+            line.append("\"")
+            line.append(TraceRegisters.names[index])
+            line.append("\":\"0x")
+            line.appendHex32(afterFile.pointee[register])
+            line.append("\"")
+        }
+        line.append("},\"mem\":[")
+        if configuration.includeMemory {
+            var cursor = line.cursor(reserving: writes.count * 104)
+            cursor.putJSONWrites(writes)
+            line.commit(cursor)
+        }
+        line.append("],\"events\":[")
+        line.appendJSONEvents(events, vocabulary)
+        line.append("]}\n")
         recordScratchLine()
     }
 

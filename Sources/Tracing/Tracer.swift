@@ -2,6 +2,7 @@ import Foundation
 import I386
 import Images
 import KernelModel
+import PC
 import X86Decoding
 
 /// Records a run instruction by instruction in one of the `TraceFormat`s:
@@ -32,6 +33,13 @@ struct TracerProgress {
     /// TR when the tracer last looked, and what it was before a change not yet reported (`Tracer+TaskSwitch.swift`).
     var taskRegister: SegmentRegister?
     var taskSwitchedFrom: SegmentRegister?
+    /// xv6: `cpus[0].proc` as last reported (nil while unreadable), and whether it was looked at yet.
+    var lastProcess: UInt32?
+    var processKnown = false
+    /// xv6 without write logs: `cpus[0].ts.esp0` as last seen.
+    var lastESP0: UInt32?
+    /// EOIs software sent during the instruction being executed (in `Tracer.pendingEOIs`).
+    var pendingEOICount = 0
 
     init(started: Bool) { self.started = started }
 }
@@ -46,8 +54,8 @@ public final class Tracer: ExecutionObserver {
     /// a record they swap: its "after" is the next record's "before". Kept
     /// behind pointers: the per-instruction updates are then plain stores,
     /// with no exclusivity checks on the tracer's properties.
-    private(set) var beforeFile: UnsafeMutablePointer<RegisterFile>
-    private(set) var afterFile: UnsafeMutablePointer<RegisterFile>
+    var beforeFile: UnsafeMutablePointer<RegisterFile>
+    var afterFile: UnsafeMutablePointer<RegisterFile>
     /// The kernel events of the record being written (behind a pointer for the same reason).
     let eventList: UnsafeMutablePointer<[TraceEvent]>
     var events: [TraceEvent] { eventList.pointee }
@@ -109,11 +117,27 @@ public final class Tracer: ExecutionObserver {
     /// The registers shown.
     let shownRegisters: RegisterSet
     /// `configuration.limit`, or Int.max.
-    private let recordLimit: Int
+    let recordLimit: Int
     /// `configuration.only` (every address without it) as its start and length.
     private let recordedStart: UInt32
     private let recordedLength: UInt64
-    private let threadMask: UInt32
+    let threadMask: UInt32
+    /// The kernel the events describe, and the names they print.
+    let kernel: KernelProfile
+    let vocabulary: EventVocabulary
+    /// xv6's profile (nil for Linux 2.6), and the words whose writes are events:
+    /// `cpus[0].proc` and `cpus[0].ts.esp0`.
+    let xv6: XV6Profile?
+    /// `xv6 != nil`, kept apart: the per-instruction test then loads a byte, not the optional profile.
+    let tracesXV6: Bool
+    let currentProcessAddress: UInt32
+    let taskStateESP0Address: UInt32
+    /// What marks an instruction for the kernel events (system-call vector, stack switch).
+    private let markRules: InstructionMarks.Rules
+    /// The PC whose interrupts the trace names (`observe(_:)`).
+    private(set) var platform: PCPlatform?
+    /// EOIs reported during the current instruction (`progress.pendingEOICount` of them).
+    var pendingEOIs: [PCPlatform.EndOfInterrupt] = []
     /// Tenet: the previous line's registers (its deltas are against them).
     var tenetPrevious: RegisterFile?
     /// JSONL: records go through this pipe to a `JSONLFormatter`.
@@ -121,6 +145,7 @@ public final class Tracer: ExecutionObserver {
     /// JSONL exception records, formatted here and queued as bytes.
     let scratch = ByteSink(scratchCapacity: 4096)
 
+    /// Without them (`includeMemory` off), xv6's events compare `cpus[0].proc` and esp0 with their last values.
     public var observesMemoryWrites: Bool { configuration.includeMemory || configuration.format == .tenet }
     public var observesMemoryReads: Bool { configuration.format == .tenet && configuration.includeMemory }
 
@@ -146,10 +171,44 @@ public final class Tracer: ExecutionObserver {
         recordLimit = configuration.limit ?? .max
         recordedStart = configuration.only?.lowerBound ?? 0
         recordedLength = configuration.only.map { UInt64($0.count) } ?? 1 << 32
-        threadMask = Linux26.currentMask(threadSize: configuration.threadSize)
-        let formatter = JSONLFormatter(sink: sink)
+        kernel = configuration.kernel
+        vocabulary = EventVocabulary(configuration.kernel)
+        switch configuration.kernel {
+        case .linux26(let profile):
+            threadMask = profile.currentMask
+            xv6 = nil
+            tracesXV6 = false
+            currentProcessAddress = 0
+            taskStateESP0Address = 0
+            markRules = InstructionMarks.Rules(systemCallVector: Linux26.systemCalls.vector, stackSwitch: nil)
+        case .xv6(let profile):
+            threadMask = Linux26.currentMask(threadSize: Linux26.threadSize)
+            xv6 = profile
+            tracesXV6 = true
+            currentProcessAddress = profile.currentProcessAddress
+            taskStateESP0Address = profile.taskStateESP0Address
+            markRules = InstructionMarks.Rules(systemCallVector: profile.systemCalls.vector, stackSwitch: profile.stackSwitch)
+        }
+        let formatter = JSONLFormatter(sink: sink, vocabulary: vocabulary)
         pipe = BlockPipe(threaded: configuration.formatsConcurrently && ProcessInfo.processInfo.activeProcessorCount > 1) {
             formatter.format($0)
+        }
+    }
+
+    /// A tracer for a loaded input: its symbols, and its PC's interrupt controllers when it has one.
+    public convenience init(configuration: TraceConfiguration, image: LoadedImage, sink: ByteSink) throws(DecoderSetupError) {
+        try self.init(configuration: configuration, symbols: image.symbols, sink: sink)
+        if let platform = image.platform { observe(platform) }
+    }
+
+    /// Names interrupt sources after `platform`'s controllers and records the
+    /// EOIs software sends to them (`eoi` events). Call before the run.
+    public func observe(_ platform: PCPlatform) {
+        self.platform = platform
+        platform.endOfInterrupt = { [weak self] report in
+            guard let self else { return }
+            pendingEOIs.append(report)
+            progress.pointee.pendingEOICount = pendingEOIs.count
         }
     }
 
@@ -193,6 +252,7 @@ public final class Tracer: ExecutionObserver {
     private func buildInfo(at address: UInt32, machine: Machine) -> StaticInfoCache.Entry {
         let decoder = decoder
         let symbols = symbols
+        let rules = markRules
         return infos.entry(for: address) {
             var bytes = (try? machine.read(address, count: 15)) ?? []
             if bytes.isEmpty {
@@ -201,7 +261,8 @@ public final class Tracer: ExecutionObserver {
                     bytes += byte
                 }
             }
-            return StaticInfo.make(address: address, bytes: bytes, decoder: decoder, symbols: symbols, textAddressWidth: 34)
+            return StaticInfo.make(address: address, bytes: bytes, decoder: decoder, symbols: symbols, textAddressWidth: 34,
+                                   rules: rules)
         }
     }
 
@@ -232,6 +293,7 @@ public final class Tracer: ExecutionObserver {
         guard recordingThis else {
             beforeIsCurrent = false
             progress.pointee.wantsWillExecute = true
+            if progress.pointee.pendingEOICount != 0 { forgetEOIs() }  // an unrecorded instruction's
             return
         }
         recordingThis = false
@@ -240,7 +302,9 @@ public final class Tracer: ExecutionObserver {
         changedRegisters = changed
         let info = info(at: instructionAddress, machine: machine)
         if !eventList.pointee.isEmpty { eventList.pointee.removeAll(keepingCapacity: true) }
-        if mayHaveEvents(machine, changed: changed, writes: writes, info: info) { collectEvents(machine, writes: writes, info: info) }
+        if tracesXV6 || mayHaveEvents(machine, changed: changed, writes: writes, info: info) {
+            collectKernelEvents(machine, changed: changed, writes: writes, info: info)
+        }
         switch configuration.format {
         case .text: writeText(address: instructionAddress, info: info, writes: writes)
         case .jsonl: recordJSON(info: info, writes: writes)
@@ -259,6 +323,7 @@ public final class Tracer: ExecutionObserver {
         beforeIsCurrent = false  // delivery changed registers outside any record
         progress.pointee.wantsWillExecute = true
         let taskSwitch = taskSwitchInDelivery(machine)
+        if progress.pointee.pendingEOICount != 0 { forgetEOIs() }
         guard started, records < recordLimit, isRecorded(instructionAddress) else { return }
         recordingThis = false
         switch configuration.format {
@@ -273,7 +338,7 @@ public final class Tracer: ExecutionObserver {
     /// Fills `after` and returns which registers differ from `before`; the
     /// selectors, CRs and DRs only when they changed since both files got them.
     @inline(__always)
-    private func copyRegisters(_ machine: Machine) -> RegisterSet {
+    func copyRegisters(_ machine: Machine) -> RegisterSet {
         let after = afterFile, before = beforeFile
         after.pointee.updateGeneral(from: machine)
         guard systemCopiesDue == 0 && machine.systemRegistersGeneration == systemGeneration else {
@@ -295,7 +360,7 @@ public final class Tracer: ExecutionObserver {
     }
 
     @inline(__always)
-    private func isRecorded(_ address: UInt32) -> Bool { UInt64(address &- recordedStart) < recordedLength }
+    func isRecorded(_ address: UInt32) -> Bool { UInt64(address &- recordedStart) < recordedLength }
 
     // MARK: Kernel events
 
@@ -305,26 +370,31 @@ public final class Tracer: ExecutionObserver {
                                info: StaticInfoCache.Entry) -> Bool {
         let mask = threadMask
         let oldESP = beforeFile.pointee[.esp], newESP = afterFile.pointee[.esp]
-        let quiet = changed.isDisjoint(with: .segments) && !info.isHalt && oldESP & mask == newESP & mask
+        let quiet = changed.isDisjoint(with: .segments) && info.marks.isEmpty && progress.pointee.pendingEOICount == 0
+            && oldESP & mask == newESP & mask
             && (lastThreadInfo != nil || afterFile.pointee[.cs] & 3 == 3)
             && (newESP &- (newESP & mask) >= 256 + Linux26.ThreadInfo.size || newESP >= oldESP)
         return !quiet || progress.pointee.taskSwitchedFrom != nil || (!writes.isEmpty && writesTSSESP0(machine, writes: writes))
     }
 
+    /// Linux 2.6's events (`mayHaveEvents` said there may be some), or xv6's.
     @inline(never)
+    private func collectKernelEvents(_ machine: Machine, changed: RegisterSet, writes: MemoryAccesses,
+                                     info: StaticInfoCache.Entry) {
+        if tracesXV6 {
+            xv6Events(machine, changed: changed, writes: writes, info: info)
+        } else {
+            collectEvents(machine, writes: writes, info: info)
+        }
+    }
+
     private func collectEvents(_ machine: Machine, writes: MemoryAccesses, info: StaticInfoCache.Entry) {
         let esp0 = writes.isEmpty ? nil : writtenESP0(machine, writes: writes)
         let mask = threadMask
         let oldESP = beforeFile.pointee[.esp], newESP = afterFile.pointee[.esp]
         let oldCPL = Int(beforeFile.pointee[.cs] & 3), newCPL = Int(afterFile.pointee[.cs] & 3)
         if let taskSwitch = takeTaskSwitch(machine) { eventList.pointee.append(taskSwitch) }
-        if oldCPL != newCPL { eventList.pointee.append(.privilege(from: oldCPL, to: newCPL)) }
-        for segment in SegmentName.allCases {
-            let register = Register(segment)
-            if beforeFile.pointee[register] != afterFile.pointee[register] {
-                eventList.pointee.append(.segmentLoad(segment: segment.rawValue, selector: afterFile.pointee[register]))
-            }
-        }
+        collectCommonEvents(info: info)
         if let esp0 { eventList.pointee.append(.tssESP0(value: esp0)) }
         if newCPL == 3 {
             if lastThreadInfo != nil { eventList.pointee.append(.userMode(esp: newESP)) }
@@ -358,6 +428,34 @@ public final class Tracer: ExecutionObserver {
             }
         }
         if info.isHalt { eventList.pointee.append(.halt) }
+        if progress.pointee.pendingEOICount != 0 { takeEOIs() }
+    }
+
+    /// The events every kernel shares, first in a record: the system call, the
+    /// privilege change, the segment loads.
+    @inline(__always)
+    func collectCommonEvents(info: StaticInfoCache.Entry) {
+        if info.marks.contains(.systemCall) { eventList.pointee.append(.systemCall(number: beforeFile.pointee[.eax])) }
+        let oldCPL = Int(beforeFile.pointee[.cs] & 3), newCPL = Int(afterFile.pointee[.cs] & 3)
+        if oldCPL != newCPL { eventList.pointee.append(.privilege(from: oldCPL, to: newCPL)) }
+        for segment in SegmentName.allCases {
+            let register = Register(segment)
+            if beforeFile.pointee[register] != afterFile.pointee[register] {
+                eventList.pointee.append(.segmentLoad(segment: segment.rawValue, selector: afterFile.pointee[register]))
+            }
+        }
+    }
+
+    /// Moves the EOIs of the instruction just recorded into its events.
+    func takeEOIs() {
+        for report in pendingEOIs { eventList.pointee.append(.endOfInterrupt(report)) }
+        forgetEOIs()
+    }
+
+    @inline(never)
+    func forgetEOIs() {
+        pendingEOIs.removeAll(keepingCapacity: true)
+        progress.pointee.pendingEOICount = 0
     }
 
     /// True when one of `writes` touched the current TSS's esp0 (checked inline for every record with writes).
@@ -380,7 +478,7 @@ public final class Tracer: ExecutionObserver {
     }
 
     /// The task a thread_info names, if it looks like one (its task_struct's thread_info points back).
-    private func task(at threadInfo: UInt32, _ machine: Machine) -> (address: UInt32, comm: TaskName, pid: UInt32)? {
+    func task(at threadInfo: UInt32, _ machine: Machine) -> (address: UInt32, comm: TaskName, pid: UInt32)? {
         guard let task = machine.readWord(at: threadInfo), task != 0,
               let back = machine.readWord(at: task &+ Linux26.TaskStruct.threadInfo),
               back == threadInfo || back == 0,

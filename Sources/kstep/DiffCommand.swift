@@ -92,7 +92,7 @@ struct DiffCommand: ParsableCommand {
         let sink = ByteSink(handle: nil)
         var tracer: Tracer
         do {
-            tracer = try Tracer(configuration: configuration, symbols: image.symbols, sink: sink)
+            tracer = try Tracer(configuration: configuration, image: image, sink: sink)
         } catch {
             throw fail("\(error)")
         }

@@ -53,7 +53,9 @@ final class SerialConsole {
             }
         }
         if let inputFile {
-            guard let data = FileManager.default.contents(atPath: inputFile) else {
+            // A FileHandle, not FileManager.contents(atPath:), which refuses /dev/null and other devices.
+            guard let handle = FileHandle(forReadingAtPath: inputFile),
+                  let data = try? handle.readToEnd() ?? Data() else {
                 throw fail("--serial-input: cannot read '\(inputFile)'")
             }
             inbox.bytes.withLock { $0 = [UInt8](data) }

@@ -56,7 +56,7 @@ struct TestCommand: ParsableCommand {
         var configuration = TraceConfiguration()
         configuration.format = .jsonl
         let sink = ByteSink(handle: nil)
-        var tracer = try Tracer(configuration: configuration, symbols: loaded.symbols, sink: sink)
+        var tracer = try Tracer(configuration: configuration, image: loaded, sink: sink)
         _ = loaded.machine.run(maxSteps: maxSteps, observer: &tracer)
         tracer.finish()
         let fresh = sink.contents

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import I386
 import Images
+import KernelModel
 import Tracing
 import X86Decoding
 
@@ -31,8 +32,17 @@ struct TraceOptions: ParsableArguments {
     @Option(help: "Record at most N instructions (the run goes on to its stop).")
     var limit: Int?
 
+    /// The kernel profiles `--kernel` names.
+    enum Kernel: String, ExpressibleByArgument, CaseIterable {
+        case linux26, xv6
+    }
+
+    @Option(help: "The kernel the events describe (default: xv6 when the image has xv6's symbols, else linux26).")
+    var kernel: Kernel?
+
     func validate() throws {
         guard threadSize == 8192 || threadSize == 4096 else { throw ValidationError("--thread-size must be 8192 or 4096") }
+        if kernel == .xv6 && threadSize != 8192 { throw ValidationError("--thread-size applies to --kernel linux26") }
         if let limit, limit < 0 { throw ValidationError("--limit must not be negative") }
     }
 
@@ -41,7 +51,7 @@ struct TraceOptions: ParsableArguments {
         var configuration = TraceConfiguration()
         configuration.format = format
         configuration.syntax = syntax
-        configuration.threadSize = threadSize
+        configuration.kernel = try kernelProfile(for: image)
         configuration.useColor = color
         configuration.includeMemory = !noMemory
         configuration.limit = limit
@@ -66,6 +76,23 @@ struct TraceOptions: ParsableArguments {
             configuration.only = symbol.value..<(symbol.value &+ symbol.size)
         }
         return configuration
+    }
+
+    /// --kernel's profile; without it, xv6 when the image has xv6's symbols (said on
+    /// standard error), else Linux 2.6.
+    private func kernelProfile(for image: LoadedImage) throws(ExitCode) -> KernelProfile {
+        var name = kernel?.rawValue ?? Kernel.linux26.rawValue
+        if kernel == nil, let detected = KernelProfile.detected(for: image) {
+            name = detected
+            var standardError = StandardError()
+            print("kstep: tracing with --kernel \(detected) (\(image.name) has its symbols: "
+                  + "\(XV6Profile.signatureSymbols.joined(separator: ", ")); --kernel linux26 to override)", to: &standardError)
+        }
+        do {
+            return try KernelProfile.named(name, for: image, threadSize: threadSize)
+        } catch {
+            throw fail("--kernel \(name): \(error)")
+        }
     }
 }
 
@@ -101,18 +128,29 @@ struct TraceCommand: ParsableCommand {
         let configuration = try traceOptions.configuration(for: image, color: color)
         var tracer: Tracer
         do {
-            tracer = try Tracer(configuration: configuration, symbols: image.symbols, sink: ByteSink(handle: handle))
+            tracer = try Tracer(configuration: configuration, image: image, sink: ByteSink(handle: handle))
         } catch {
             throw fail("\(error)")
         }
         let machine = image.machine
-        let reason = machine.run(maxSteps: options.maxSteps, until: until, observer: &tracer)
+        var serial: SerialConsole?
+        if let platform = image.platform {
+            // COM1 defaults to none here: the trace has standard output.
+            serial = try SerialConsole(platform: platform, machine: machine, mode: options.serial ?? RunOptions.SerialMode.none,
+                                       inputFile: options.serialInput, stopText: options.untilOutput)
+            stopOnSignals(machine)
+        }
+        var reason = machine.run(maxSteps: options.maxSteps, until: until, observer: &tracer)
+        serial?.finish()
+        if reason == .stopRequested, serial?.sawStopText == true { reason = .reachedUntil }
         tracer.finish()
         if let error = tracer.writeError { throw fail("\(output ?? "standard output"): writing the trace failed: \(error.localizedDescription)") }
         if output != nil || traceOptions.format == .text {
             var standardError = StandardError()
-            let summary = FinalState(machine: machine, console: image.console.text, reason: reason, symbols: image.symbols, dumps: []).summary()
-            if output == nil { print(summary) } else { print(summary, to: &standardError) }
+            var state = FinalState(machine: machine, console: image.console.text, reason: reason, symbols: image.symbols, dumps: [])
+            if let serial, !serial.ownsStandardOutput { state.serial = serial.transmitted }
+            let summary = state.summary()
+            if output == nil && serial?.ownsStandardOutput != true { print(summary) } else { print(summary, to: &standardError) }
         }
         let status = ExitStatus(reason)
         if status != .success { throw ExitCode(status.rawValue) }

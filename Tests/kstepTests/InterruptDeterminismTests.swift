@@ -20,8 +20,24 @@ import Testing
         return try KstepProcess.run(arguments)
     }
 
+    /// Every line: instruction records and, between them, interrupt records.
     static func records(_ text: String) -> [String] {
         text.split(separator: "\n").map(String.init)
+    }
+
+    /// The instruction records (an interrupt record has no instruction bytes).
+    static func instructions(_ records: [String]) throws -> [String] {
+        try records.filter { try object($0)["bytes"] != nil }
+    }
+
+    /// How many lines the first `steps` instruction records and the interrupt records before them take.
+    static func lines(upTo steps: Int, of records: [String]) throws -> Int {
+        var seen = 0
+        for (index, line) in records.enumerated() where try object(line)["bytes"] != nil {
+            seen += 1
+            if seen == steps { return index + 1 }
+        }
+        return records.count
     }
 
     static func object(_ line: String) throws -> [String: Any] {
@@ -46,7 +62,9 @@ import Testing
         #expect(Data(first.standardOutput.utf8) == (try Data(contentsOf: URL(fileURLWithPath: Self.golden))))
         // Interrupt-heavy: ten ticks, each taken right after the hlt that waited for it,
         // and an eleventh that interrupts the rep stosl (the handler returns to the rep).
-        let records = Self.records(first.standardOutput)
+        let all = Self.records(first.standardOutput)
+        #expect(try all.filter { try Self.object($0)["bytes"] == nil }.count == 11)  // the interrupt records
+        let records = try Self.instructions(all)
         let entries = try records.indices.filter { try Self.object(records[$0])["sym"] as? String == "irq0_interrupt" }
         #expect(entries.count == 11)
         let asm = try records.map { try Self.object($0)["asm"] as? String ?? "" }
@@ -74,45 +92,42 @@ import Testing
         return steps.sorted()
     }
 
-    /// eip after `count` records: where the next record starts, or, when an interrupt
-    /// comes before it (a run cut there has not delivered it yet), past the last
-    /// record's instruction.
+    /// eip after the first `count` lines: where the next line starts (an instruction
+    /// record's eip, or an interrupt record's interrupted eip: a run cut there has
+    /// not delivered the interrupt yet).
     static func eip(after count: Int, of records: [String]) throws -> UInt32? {
         guard count < records.count else { return nil }
-        let next = try object(records[count])
-        if next["sym"] as? String != "irq0_interrupt" {
-            return (next["eip"] as? String).flatMap { UInt32($0.dropFirst(2), radix: 16) }
-        }
-        let last = try object(records[count - 1])
-        let start = try #require((last["eip"] as? String).flatMap { UInt32($0.dropFirst(2), radix: 16) })
-        let bytes = try #require(last["bytes"] as? String)
-        return start + UInt32(bytes.count / 2)
+        return (try object(records[count])["eip"] as? String).flatMap { UInt32($0.dropFirst(2), radix: 16) }
     }
 
     @Test func aTraceCutWithMaxStepsIsThePrefixOfTheFullTrace() throws {
         let full = Self.records(try Self.trace().standardOutput)
-        try #require(full.count == 2407)
-        for steps in try Self.cutPoints(full) {
+        let instructions = try Self.instructions(full)
+        try #require(instructions.count == 2407)
+        for steps in try Self.cutPoints(instructions) {
             let cut = try Self.trace(maxSteps: steps)
-            #expect(cut.status == (steps < full.count ? 3 : 0), "--max-steps \(steps)")
-            #expect(Self.records(cut.standardOutput) == Array(full.prefix(steps)), "--max-steps \(steps)")
+            #expect(cut.status == (steps < instructions.count ? 3 : 0), "--max-steps \(steps)")
+            let lines = try Self.lines(upTo: steps, of: full)
+            #expect(Self.records(cut.standardOutput) == Array(full.prefix(lines)), "--max-steps \(steps)")
         }
     }
 
     @Test func anUntracedRunCutWithMaxStepsStopsInTheFullTracesState() throws {
         let full = Self.records(try Self.trace().standardOutput)
-        try #require(full.count == 2407)
-        // eip is in the first record only (later records start at it): see eip(after:of:).
+        let instructions = try Self.instructions(full)
+        try #require(instructions.count == 2407)
+        // eip: see eip(after:of:).
         let names = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi", "eflags",
                      "cs", "ds", "es", "fs", "gs", "ss", "cr0"]
-        for steps in try Self.cutPoints(full) {
+        for steps in try Self.cutPoints(instructions) {
             let run = try KstepProcess.run(["run", "--pc", "--final", "json", "--max-steps", String(steps), Self.image])
-            #expect(run.status == (steps < full.count ? 3 : 0), "--max-steps \(steps)")
+            #expect(run.status == (steps < instructions.count ? 3 : 0), "--max-steps \(steps)")
             let final = try Self.object(run.standardOutput)
             #expect(final["steps"] as? Int == steps)
             let got = try #require(final["registers"] as? [String: String])
-            var want = try Self.registers(after: steps, of: full)
-            want["eip"] = try Self.eip(after: steps, of: full)
+            let lines = try Self.lines(upTo: steps, of: full)
+            var want = try Self.registers(after: lines, of: full)
+            want["eip"] = try Self.eip(after: lines, of: full)
             for name in names + (want["eip"] == nil ? [] : ["eip"]) {
                 #expect(got[name].flatMap { UInt32($0.dropFirst(2), radix: 16) } == want[name],
                         "\(name) after \(steps) steps")

@@ -23,7 +23,26 @@ struct KstepProcess {
         return URL(fileURLWithPath: ".build/debug/kstep")
     }
 
-    static func run(_ arguments: [String]) throws -> Output {
+    /// The release build of `kstep` beside the debug one, when it is newer than every
+    /// file of `Sources/` and `Package.swift` (for long runs such as an xv6 boot, which
+    /// take minutes in a debug build); else nil.
+    static var freshReleaseExecutable: URL? {
+        let release = executable.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("release/kstep")
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        func modified(_ url: URL) -> Date? {
+            (try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date
+        }
+        guard let built = modified(release) else { return nil }
+        var inputs = [root.appendingPathComponent("Package.swift")]
+        if let files = FileManager.default.enumerator(at: root.appendingPathComponent("Sources"), includingPropertiesForKeys: nil) {
+            inputs += files.compactMap { $0 as? URL }
+        }
+        return inputs.allSatisfy { (modified($0) ?? .distantPast) <= built } ? release : nil
+    }
+
+    static func run(_ arguments: [String], executable: URL = KstepProcess.executable) throws -> Output {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
