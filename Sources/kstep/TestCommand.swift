@@ -56,8 +56,8 @@ struct TestCommand: ParsableCommand {
         var configuration = TraceConfiguration()
         configuration.format = .jsonl
         let sink = ByteSink(handle: nil)
-        var tracer = try Tracer(configuration: configuration, image: loaded, sink: sink)
-        _ = loaded.machine.run(maxSteps: maxSteps, observer: &tracer)
+        var tracer = try Tracer(configuration: configuration, image: loaded.image, sink: sink)
+        _ = loaded.image.machine.run(maxSteps: maxSteps, observer: &tracer)
         tracer.finish()
         let fresh = sink.contents
         if updateGolden {
