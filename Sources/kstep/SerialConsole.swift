@@ -32,6 +32,13 @@ final class SerialConsole {
     private var savedTerminal: termios?
     private let inputIsTerminal = isatty(0) != 0
 
+    /// True while the guest re-runs instructions it ran before (a debugger
+    /// stepping back and forward again): what it transmits then was shown
+    /// already, and what it receives is what it received the first time.
+    var isReplaying: () -> Bool = { false }
+    /// Host input handed to the UART, by the device time of the poll that handed it over.
+    private var receivedInput: [UInt64: [UInt8]] = [:]
+
     /// How often host input is looked at, in nanoseconds of device time.
     static let pollInterval: UInt64 = 1_000_000
 
@@ -44,6 +51,7 @@ final class SerialConsole {
         writesOutput = mode != RunOptions.SerialMode.none
         let stopBytes = stopText.map { Array($0.utf8) } ?? []
         platform.serialPort.output = { [unowned self] byte in
+            if self.isReplaying() { return }
             self.transmitted.append(byte)
             if self.writesOutput && self.transmitted.count - self.flushedCount >= 4096 { self.flush() }
             if !stopBytes.isEmpty && byte == stopBytes.last && self.transmitted.count >= stopBytes.count
@@ -93,10 +101,17 @@ final class SerialConsole {
             // Input waits until the guest's driver enabled receive interrupts
             // (before that, a UART driver's set-up typically discards what it finds).
             let ready = self.platform.serialPort.isReceiveInterruptEnabled
+            let now = self.platform.clock.now
+            if self.isReplaying() {
+                if let bytes = self.receivedInput[now] { self.platform.serialPort.receive(bytes) }
+                self.schedulePoll()
+                return
+            }
             let bytes = !ready ? [] : self.inbox.bytes.withLock { pending -> [UInt8] in
                 defer { pending.removeAll() }
                 return pending
             }
+            if !bytes.isEmpty { self.receivedInput[now] = bytes.filter { !self.inputIsTerminal || $0 != 3 } }
             if !bytes.isEmpty {
                 // Ctrl-C from a terminal stops the run (a raw terminal sends it as a byte).
                 if self.inputIsTerminal && bytes.contains(3) { self.machine.requestStop() }
