@@ -42,6 +42,6 @@ let package = Package(
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "I386", "Images", "PC"]),
         .testTarget(name: "kstepTests", dependencies: ["kstep"]),
         .testTarget(name: "PCTests", dependencies: ["PC", "I386"]),
-        .testTarget(name: "GDBRemoteTests", dependencies: ["GDBRemote", "I386", "Images", "PC"]),
+        .testTarget(name: "GDBRemoteTests", dependencies: ["GDBRemote", "I386", "Images", "PC"], exclude: ["Fixtures"]),
     ]
 )

@@ -77,6 +77,13 @@ extension GDBSession {
         let (threadInfo, _, _) = kernel.currentThreadInfo()
         let current = kernel.word(threadInfo)
         var lines = ["  pid comm             state            thread.esp thread.eip  task"]
+        func line(_ task: KernelView.Task) -> String {
+            let marker = task.address == current ? "*" : " "
+            let comm = task.comm.padding(toLength: 16, withPad: " ", startingAt: 0)
+            let state = KernelView.stateName(task.state).padding(toLength: 16, withPad: " ", startingAt: 0)
+            return "\(marker)\(String(task.pid).leftPadded(4)) \(comm) \(state) 0x\(hex8(task.threadESP)) 0x\(hex8(task.threadEIP))"
+                + "  0x\(hex8(task.address))\(kernel.label(task.address))"
+        }
         var address = first
         var seen = Set<UInt32>()
         while seen.count < 4096 {
@@ -85,14 +92,23 @@ extension GDBSession {
                 lines.append("  (task 0x\(hex8(address)) is not readable: the list ends here)")
                 break
             }
-            let marker = address == current ? "*" : " "
-            let comm = task.comm.padding(toLength: 16, withPad: " ", startingAt: 0)
-            let state = KernelView.stateName(task.state).padding(toLength: 16, withPad: " ", startingAt: 0)
-            lines.append("\(marker)\(String(task.pid).leftPadded(4)) \(comm) \(state) 0x\(hex8(task.threadESP)) 0x\(hex8(task.threadEIP))"
-                         + "  0x\(hex8(task.address))\(kernel.label(task.address))")
+            lines.append(line(task))
             let next = task.tasksNext &- Linux26.TaskStruct.tasks
             if next == first { break }
             address = next
+        }
+        // Tasks of thread_unions the image names (`X_thread_union`, as `kstep check-current` finds them)
+        // that are not on the list: micro-images often never link their tasks.
+        var others: [String] = []
+        for symbol in symbols.symbols where symbol.name.hasSuffix("thread_union") {
+            guard let address = kernel.word(symbol.value &+ Linux26.ThreadInfo.task), !seen.contains(address),
+                  address != 0, let task = kernel.task(at: address) else { continue }
+            seen.insert(address)
+            others.append(line(task))
+        }
+        if !others.isEmpty {
+            lines.append("not on init_task's list (found through their thread_union symbols):")
+            lines += others
         }
         return lines.joined(separator: "\n")
     }

@@ -27,10 +27,13 @@ public final class GDBSession {
         public var initialBreakpoints: Set<UInt32>
         /// THREAD_SIZE for the monitor's `current` and `stack`.
         public var threadSize: UInt32
+        /// Exceptions that stop before delivery (`monitor catch` changes them).
+        public var caughtVectors: Set<Int>
         public var history: ExecutionHistory.Configuration
 
         public init(machine: Machine, symbols: SymbolTable, participants: [() -> () -> Void] = [],
                     stepLimit: UInt64? = nil, initialBreakpoints: Set<UInt32> = [], threadSize: UInt32 = 8192,
+                    caughtVectors: Set<Int> = GDBSession.defaultCaughtVectors,
                     history: ExecutionHistory.Configuration = ExecutionHistory.Configuration()) {
             self.machine = machine
             self.symbols = symbols
@@ -38,9 +41,16 @@ public final class GDBSession {
             self.stepLimit = stepLimit
             self.initialBreakpoints = initialBreakpoints
             self.threadSize = threadSize
+            self.caughtVectors = caughtVectors
             self.history = history
         }
     }
+
+    /// The exceptions a session stops at before delivery unless told
+    /// otherwise: the ones that mean something went wrong (#DE, #BR, #UD,
+    /// #DF, #TS, #NP, #SS, #GP, #MF, #AC, #MC, #XM), not the ones kernels
+    /// take in their stride (#DB, #BP, #OF, #NM for lazy FPU, #PF for demand paging).
+    public static let defaultCaughtVectors: Set<Int> = [0, 5, 6, 8, 10, 11, 12, 13, 16, 17, 18, 19]
 
     /// How a session ended.
     public enum Ending: Equatable, Sendable {
@@ -79,6 +89,7 @@ public final class GDBSession {
     private var softwareBreakpoints: [UInt32: Int] = [:]
     private var hardwareBreakpoints: [UInt32: Int] = [:]
     private let fixedBreakpoints: Set<UInt32>
+    private let fixedWatches: [Watchpoint]
     private var watches: [Watchpoint: Int] = [:]
     /// The reply `?` gives: the last stop.
     private var lastStop = "S05"
@@ -96,8 +107,10 @@ public final class GDBSession {
         symbols = target.symbols
         threadSize = target.threadSize
         stepLimit = target.stepLimit
-        fixedBreakpoints = target.initialBreakpoints
-        machine.breakpoints = target.initialBreakpoints
+        fixedBreakpoints = target.initialBreakpoints.union(target.machine.breakpoints)
+        fixedWatches = target.machine.watchpoints
+        machine.breakpoints = fixedBreakpoints
+        machine.caughtVectors = target.caughtVectors
         history = ExecutionHistory(machine: machine, participants: target.participants, configuration: target.history)
         lastStop = StopReply.packet(signal: .trap, machine: machine)
     }
@@ -278,7 +291,7 @@ public final class GDBSession {
             guard kind >= 1, kind <= UInt64(Self.maximumWatchLength) else { return "E16" }
             let watch = Watchpoint(address: location, length: UInt32(kind), kind: type == 2 ? .write : (type == 3 ? .read : .access))
             update(&watches, watch, insert: insert)
-            machine.watchpoints = watches.keys.sorted { ($0.address, $0.length) < ($1.address, $1.length) }
+            machine.watchpoints = fixedWatches + watches.keys.sorted { ($0.address, $0.length) < ($1.address, $1.length) }
             return "OK"
         default: return ""  // not supported
         }

@@ -64,9 +64,15 @@ struct KernelView {
     }
 
     /// The thread_info `current` finds: esp & ~(THREAD_SIZE - 1).
+    /// An esp at the very top of a union (an empty stack) is taken as that union's.
     func currentThreadInfo() -> (threadInfo: UInt32, esp: UInt32, note: String?) {
-        let (esp, note) = kernelStackPointer()
-        return (esp & Linux26.currentMask(threadSize: threadSize), esp, note)
+        var (esp, note) = kernelStackPointer()
+        var lookup = esp
+        if esp & (threadSize &- 1) == 0 && note == nil {
+            note = "esp 0x\(hex8(esp)) is the top of a thread_union (an empty stack): taking that union"
+            lookup &-= 1
+        }
+        return (lookup & Linux26.currentMask(threadSize: threadSize), esp, note)
     }
 
     /// The TSS TR names (or `init_tss` when no TR is loaded).
