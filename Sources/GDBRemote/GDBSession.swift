@@ -115,6 +115,11 @@ public final class GDBSession {
         lastStop = StopReply.packet(signal: .trap, machine: machine)
     }
 
+    /// A new debugger connected: it starts in acknowledgement mode.
+    public func connectionDidStart() {
+        isNoAckMode = false
+    }
+
     /// Finishes a trace still being written.
     public func close() {
         tracer?.finish()

@@ -76,6 +76,7 @@ public final class RemoteServer {
             setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &noDelay, socklen_t(MemoryLayout<Int32>.size))
             let connection = RemoteConnection(socket: descriptor, listener: listener, machine: session.machine)
             session.runControl = connection
+            session.connectionDidStart()
             connection.start()
             let ending = converse(session, over: connection)
             session.runControl = nil

@@ -44,7 +44,6 @@ public enum StopReason: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .exception(let exception): "exception \(exception)"
         case .unsupported(let text): "unsupported instruction: \(text)"
-        case .breakpoint(let address): "breakpoint at 0x\(hex8(address))"
         case .watchpoint(let hit): "watchpoint: \(hit)"
         default: name
         }
