@@ -170,6 +170,22 @@ import Testing
         #expect(reply(session, "Z2,\(String(value, radix: 16)),10000") == ["E16"])
     }
 
+    /// A guest exception's stop reply names it as Linux i386 signals it.
+    @Test(arguments: [
+        ("xorl %ecx, %ecx; divl %ecx", "#DE", "T08"),    // SIGFPE
+        ("ud2", "#UD", "T04"),                           // SIGILL
+        ("movw $0x1234, %ax; movw %ax, %ds", "#GP", "T0b"),  // beyond the GDT's limit: SIGSEGV
+        ("movl $0x80000011, %eax; movl %eax, %cr0; nop", "#PF", "T0b"),  // an empty page directory: SIGSEGV
+        ("int3", "#BP", "T05"),                          // SIGTRAP
+    ])
+    func exceptionStopsNameTheirSignal(_ snippet: String, _ exception: String, _ expected: String) throws {
+        let (session, _) = try session(snippet)
+        let packets = reply(session, "c")
+        #expect(packets.last?.hasPrefix(expected) == true, "\(packets)")
+        let note = String(decoding: PacketCoding.bytes(fromHex: Array((packets.first ?? "").dropFirst().utf8)) ?? [], as: UTF8.self)
+        #expect(note.contains("kstep: \(exception)") && note.contains("with no IDT to deliver it"), "\(note)")
+    }
+
     @Test func haltStaysHaltedAndKillEnds() throws {
         let (session, _) = try session()
         let first = reply(session, "c")
