@@ -356,6 +356,71 @@ struct GDBStubTests {
         #expect(stub.waitForExit(seconds: 10))
     }
 
+    /// A function with a frame gdb can unwind (ebp non-zero: gdb takes ebp 0 for the outermost frame).
+    static let calling = """
+        .globl _start, add_twice
+    _start:
+        movl $0x1000, %ebp
+        movl $3, %eax
+        call add_twice
+        movl %eax, %ebx
+        hlt
+    add_twice:
+        pushl %ebp
+        movl %esp, %ebp
+        addl %eax, %eax
+        addl %eax, %eax
+        popl %ebp
+        ret
+    """
+
+    /// `as --32` and `ld -m elf_i386` of `source`, text at 0x00100000: the ELF both kstep and gdb read.
+    static func link(_ source: String) throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kstep-gdb-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let assembly = directory.appendingPathComponent("calling.s")
+        try (source + "\n").write(to: assembly, atomically: true, encoding: .utf8)
+        for arguments in [["as", "--32", "-o", "calling.o", "calling.s"],
+                          ["ld", "-m", "elf_i386", "-Ttext", "0x100000", "-e", "_start", "-o", "calling.elf", "calling.o"]] {
+            let tool = Process()
+            tool.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            tool.arguments = arguments
+            tool.currentDirectoryURL = directory
+            try tool.run()
+            tool.waitUntilExit()
+            guard tool.terminationStatus == 0 else { throw StubError(message: "\(arguments[0]) failed") }
+        }
+        return directory.appendingPathComponent("calling.elf").path
+    }
+
+    @Test func reverseFinishGoesBackToTheCall() throws {
+        let elf = try Self.link(Self.calling)
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: elf).deletingLastPathComponent().path) }
+        let (stub, port) = try Self.startStub([elf])
+        defer { stub.stop() }
+        let output = try Self.runGDB(port: port, file: elf, """
+            break *(add_twice + 5)
+            continue
+            delete
+            bt
+            printf "EAX %d\\n", $eax
+            reverse-finish
+            printf "EAX %d\\n", $eax
+            x/i $pc
+            monitor steps
+            nexti
+            printf "EAX %d\\n", $eax
+            kill
+            """)
+        #expect(output.contains("#1  0x0010000f in _start ()"))
+        // Back at the call, before it ran: eax as the caller left it; nexti runs the call again.
+        #expect(output.contains("=> 0x10000a <_start+10>:\tcall   0x100012 <add_twice>"))
+        #expect(output.contains("2 instructions retired"))
+        let values = output.split(separator: "\n").filter { $0.hasPrefix("EAX ") }
+        #expect(values == ["EAX 6", "EAX 3", "EAX 12"])
+        #expect(stub.waitForExit(seconds: 10))
+    }
+
     @Test func killAndDetachLeaveNoProcessBehind() throws {
         for ending in ["kill", "detach", "disconnect"] {
             let (stub, port) = try Self.startStub(["--asm", "nop; nop; hlt"])
