@@ -10,6 +10,8 @@ public struct LoadedImage {
     public private(set) var console: DebugConsole
     /// The PC around the machine, for a booted (Multiboot) kernel.
     public var platform: PCPlatform? = nil
+    /// The ELF file the image came from (nil for raw bytes and the a.out kludge).
+    public var elf: ELF32File? = nil
     /// Symbols of the image (empty for raw bytes).
     public let symbols: SymbolTable
     /// The name of the input, for messages.
@@ -142,8 +144,10 @@ public enum ImageLoader {
         // The image's own symbols win over the environment's (init_task, init_thread_union).
         let defined = Set(elf.symbols.map(\.name))
         let environment = try installEnvironment(machine, name: elf.path).filter { !defined.contains($0.name) }
-        return LoadedImage(machine: machine, console: console, symbols: SymbolTable(elf.symbols + environment),
-                           name: elf.path)
+        var image = LoadedImage(machine: machine, console: console, symbols: SymbolTable(elf.symbols + environment),
+                                name: elf.path)
+        image.elf = elf
+        return image
     }
 
     /// Loads raw bytes at `address` (read/execute), for `--hex` and raw files;

@@ -77,6 +77,7 @@ public enum MultibootLoader {
         let memory = machine.physicalMemory
 
         var symbols: [ELFSymbol] = []
+        var file: ELF32File?
         let entry: UInt32
         if header.usesAddressFields {
             // The a.out kludge: the file from header_addr - (load_addr) on is the image.
@@ -105,6 +106,7 @@ public enum MultibootLoader {
             }
             entry = elf.entry
             symbols = elf.symbols
+            file = elf
         }
 
         PCFirmware.install(in: memory)
@@ -130,6 +132,7 @@ public enum MultibootLoader {
         machine[.eip] = entry
         var image = LoadedImage(machine: machine, console: platform.console, symbols: SymbolTable(symbols), name: path)
         image.platform = platform
+        image.elf = file
         return image
     }
 
