@@ -30,11 +30,14 @@ public final class GDBSession {
         /// Exceptions that stop before delivery (`monitor catch` changes them).
         public var caughtVectors: Set<Int>
         public var history: ExecutionHistory.Configuration
+        /// The ELF gdb may read symbols from over the connection (nil: gdb must be given it).
+        public var executable: Executable?
 
         public init(machine: Machine, symbols: SymbolTable, participants: [() -> () -> Void] = [],
                     stepLimit: UInt64? = nil, initialBreakpoints: Set<UInt32> = [], threadSize: UInt32 = 8192,
                     caughtVectors: Set<Int> = GDBSession.defaultCaughtVectors,
-                    history: ExecutionHistory.Configuration = ExecutionHistory.Configuration()) {
+                    history: ExecutionHistory.Configuration = ExecutionHistory.Configuration(),
+                    executable: Executable? = nil) {
             self.machine = machine
             self.symbols = symbols
             self.participants = participants
@@ -43,6 +46,7 @@ public final class GDBSession {
             self.threadSize = threadSize
             self.caughtVectors = caughtVectors
             self.history = history
+            self.executable = executable
         }
     }
 
@@ -95,6 +99,10 @@ public final class GDBSession {
     private var lastStop = "S05"
     /// Where the CPU halted (hlt with nothing to wake it): it stays there.
     private var halt: (eip: UInt32, position: ExecutionPosition)?
+    /// The ELF `qXfer:exec-file:read` names and `vFile:` reads.
+    let executable: Executable?
+    /// Descriptors `vFile:open` gave out (each reads `executable`).
+    var openFiles: Set<Int> = []
     /// A JSONL trace started with `monitor trace on`.
     var tracer: Tracer?
     var tracePath: String?
@@ -107,6 +115,7 @@ public final class GDBSession {
         symbols = target.symbols
         threadSize = target.threadSize
         stepLimit = target.stepLimit
+        executable = target.executable
         fixedBreakpoints = target.initialBreakpoints.union(target.machine.breakpoints)
         fixedWatches = target.machine.watchpoints
         machine.breakpoints = fixedBreakpoints
@@ -118,6 +127,7 @@ public final class GDBSession {
     /// A new debugger connected: it starts in acknowledgement mode.
     public func connectionDidStart() {
         isNoAckMode = false
+        openFiles = []
     }
 
     /// Finishes a trace still being written.
@@ -158,13 +168,16 @@ public final class GDBSession {
         if text == "bc" { return reverse(step: false) }
         if text.hasPrefix("qSupported") {
             return Response(["PacketSize=\(String(Self.packetSize, radix: 16));qXfer:features:read+;QStartNoAckMode+;"
-                             + "swbreak+;hwbreak+;ReverseStep+;ReverseContinue+"])
+                             + "swbreak+;hwbreak+;ReverseStep+;ReverseContinue+"
+                             + (executable == nil ? "" : ";qXfer:exec-file:read+")])
         }
         if text == "QStartNoAckMode" {
             isNoAckMode = true
             return Response(["OK"])
         }
         if text.hasPrefix("qXfer:features:read:") { return featuresRead(text.dropFirst("qXfer:features:read:".count)) }
+        if text.hasPrefix("qXfer:exec-file:read:") { return executableFileName(text.dropFirst("qXfer:exec-file:read:".count)) }
+        if text.hasPrefix("vFile:") { return hostIO(text.dropFirst("vFile:".count)) }
         if text == "qfThreadInfo" { return Response(["m01"]) }
         if text == "qsThreadInfo" { return Response(["l"]) }
         if text == "qC" { return Response(["QC01"]) }

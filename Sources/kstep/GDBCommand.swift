@@ -31,6 +31,16 @@ struct GDBCommand: ParsableCommand {
         guard threadSize == 8192 || threadSize == 4096 else { throw ValidationError("--thread-size must be 8192 or 4096") }
     }
 
+    /// The ELF gdb reads over the connection: an ELF input under its absolute
+    /// path, one kstep assembled under a made-up absolute name (its source is
+    /// no ELF; gdb looks up only absolute names on the target).
+    static func executable(_ elf: ELF32File) -> GDBSession.Executable {
+        let url = URL(fileURLWithPath: elf.path)
+        let isFile = (try? FileHandle(forReadingFrom: url).read(upToCount: 4)).flatMap { $0 } == Data([0x7F, 0x45, 0x4C, 0x46])
+        let name = isFile ? url.standardizedFileURL.path : "/kstep/" + (elf.path.hasPrefix("-") ? "snippet" : url.lastPathComponent) + ".elf"
+        return GDBSession.Executable(name: name, bytes: elf.bytes)
+    }
+
     func run() throws {
         let (image, until) = try options.prepare()
         let machine = image.machine
@@ -55,7 +65,8 @@ struct GDBCommand: ParsableCommand {
         if let until { initial.insert(until) }
         let target = GDBSession.Target(machine: machine, symbols: image.symbols, participants: participants,
                                        stepLimit: options.maxStepsOption.map { UInt64(max($0, 0)) },
-                                       initialBreakpoints: initial, threadSize: threadSize)
+                                       initialBreakpoints: initial, threadSize: threadSize,
+                                       executable: image.elf.map { Self.executable($0) })
         let session = GDBSession(target: target)
         let history = session.history
         serial?.isReplaying = { history.isReplaying }

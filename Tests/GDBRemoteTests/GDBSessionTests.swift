@@ -229,6 +229,45 @@ import Testing
         #expect(lines.first?.contains("\"step\":1") == true)
     }
 
+    @Test func theExecutableIsReadableOverTheConnectionAndNothingElse() throws {
+        let image = try ImageLoader.load(.assembly(Self.program))
+        var elf = (0..<300).map { UInt8(truncatingIfNeeded: $0) }  // every byte, the escaped ones included
+        elf[0] = 0x7F
+        let target = GDBSession.Target(machine: image.machine, symbols: image.symbols,
+                                       executable: GDBSession.Executable(name: "/kstep/snippet.elf", bytes: elf))
+        let session = GDBSession(target: target)
+        func raw(_ packet: String) -> [UInt8] { session.handle(Array(packet.utf8)).packets.last ?? [] }
+        #expect(reply(session, "qSupported:xmlRegisters=i386").first?.contains("qXfer:exec-file:read+") == true)
+        #expect(reply(session, "qXfer:exec-file:read::0,fff") == ["l/kstep/snippet.elf"])
+        #expect(reply(session, "qXfer:exec-file:read::7,5") == ["msnipp"])
+        #expect(reply(session, "qXfer:exec-file:read::ffffffffffffffff,ffffffffffffffff") == ["l"])
+        #expect(reply(session, "qXfer:exec-file:read::1,ffffffffffffffff") == ["lkstep/snippet.elf"])
+        #expect(reply(session, "vFile:setfs:0") == ["F0"])
+        let name = PacketCoding.hex(Array("/kstep/snippet.elf".utf8))
+        #expect(reply(session, "vFile:open:\(PacketCoding.hex(Array("/etc/passwd".utf8))),0,0") == ["F-1,2"])
+        #expect(reply(session, "vFile:open:\(name),1,0") == ["F-1,d"])      // O_WRONLY
+        #expect(reply(session, "vFile:open:\(name),200,1a4") == ["F-1,d"])  // O_CREAT
+        #expect(reply(session, "vFile:open:\(name),0,0") == ["F1"])
+        #expect(raw("vFile:pread:1,100,0") == Array("F100;".utf8) + elf[0..<256])
+        #expect(raw("vFile:pread:1,100,100") == Array("F2c;".utf8) + elf[256...])
+        #expect(raw("vFile:pread:1,100,1000") == Array("F0;".utf8))
+        #expect(raw("vFile:pread:1,ffffffffffffffff,ffffffffffffffff") == Array("F0;".utf8))
+        #expect(raw("vFile:pread:1,ffffffffffffffff,0") == Array("F12c;".utf8) + elf)
+        let status = raw("vFile:fstat:1")
+        #expect(status.count == 4 + 64 && Array(status.prefix(4)) == Array("F40;".utf8))
+        #expect(Array(status[(4 + 28)..<(4 + 36)]) == [0, 0, 0, 0, 0, 0, 0x01, 0x2C])  // st_size 300, big-endian
+        #expect(reply(session, "vFile:pread:2,10,0") == ["F-1,9"])
+        #expect(reply(session, "vFile:close:1") == ["F0"])
+        #expect(reply(session, "vFile:close:1") == ["F-1,9"])
+        #expect(reply(session, "vFile:pread:1,10,0") == ["F-1,9"])
+        #expect(reply(session, "vFile:unlink:\(name)") == [""])
+        // Without an executable: not offered, not served.
+        let (plain, _) = try self.session()
+        #expect(reply(plain, "qSupported").first?.contains("exec-file") == false)
+        #expect(reply(plain, "qXfer:exec-file:read::0,fff") == [""])
+        #expect(reply(plain, "vFile:open:\(name),0,0") == ["F-1,16"])
+    }
+
     @Test func unknownAndEmptyPacketsGetEmptyReplies() throws {
         let (session, _) = try session()
         #expect(reply(session, "") == [""])

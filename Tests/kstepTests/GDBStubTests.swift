@@ -421,6 +421,19 @@ struct GDBStubTests {
         #expect(stub.waitForExit(seconds: 10))
     }
 
+    @Test func symbolsComeOverTheConnectionForASnippetAndAnImage() throws {
+        for (arguments, place) in [(["--asm", "movl $3, %eax; call twice; hlt; twice: addl %eax, %eax; ret"], "twice"),
+                                   ([Self.switchTo], "__switch_to")] {
+            let (stub, port) = try Self.startStub(arguments)
+            defer { stub.stop() }
+            // No file for gdb: it reads the ELF kstep loaded (or assembled) through qXfer:exec-file and vFile.
+            let output = try Self.runGDB(port: port, file: nil, "break \(place)\ncontinue\ninfo symbol $pc\nkill")
+            #expect(output.contains("Reading symbols from target:"))
+            #expect(output.contains("\(place) in section .text"), "\(output)")
+            #expect(stub.waitForExit(seconds: 10))
+        }
+    }
+
     @Test func killAndDetachLeaveNoProcessBehind() throws {
         for ending in ["kill", "detach", "disconnect"] {
             let (stub, port) = try Self.startStub(["--asm", "nop; nop; hlt"])
