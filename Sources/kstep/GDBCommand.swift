@@ -12,11 +12,13 @@ struct GDBCommand: ParsableCommand {
         commandName: "gdb",
         abstract: "Wait for gdb on 127.0.0.1 with the CPU stopped at the first instruction ('target remote :PORT').",
         discussion: """
-            Loads INPUT exactly as 'kstep run' does (every run option applies; --until and --break become
-            breakpoints, --watch watchpoints, --max-steps limits each continue). gdb can step and continue,
-            set breakpoints and watchpoints, read and write registers and memory, step and continue backwards
-            (reverse-stepi, reverse-continue, reverse-finish), and ask kernel questions with 'monitor help'.
-            The stub ends when gdb kills or detaches; a gdb that disconnects can connect again.
+            Loads INPUT exactly as 'kstep run' does (every run option applies; --until and --break become \
+            breakpoints, --watch watchpoints, --max-steps limits each continue). gdb can step and continue, \
+            set breakpoints and watchpoints, read and write registers and memory, step and continue backwards \
+            (reverse-stepi, reverse-continue, reverse-finish), and ask kernel questions with 'monitor help'. \
+            gdb reads the ELF kstep loaded over the connection when it is given no file (a snippet kstep \
+            assembled shows as /kstep/snippet.elf). The stub ends when gdb kills or detaches; a gdb that \
+            disconnects can connect again.
             """)
 
     @OptionGroup var options: RunOptions
