@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Layers point one way: kstep → Tracing → Images → (PC → I386 → X86Decoding → CCapstone, KernelModel);
+// Layers point one way: kstep → GDBRemote → Tracing → Images → (PC → I386 → X86Decoding → CCapstone, KernelModel);
 // PC (the platform's devices) sees I386 only through its bus protocols.
 let package = Package(
     name: "kstep",
@@ -28,10 +28,11 @@ let package = Package(
         .target(name: "KernelModel"),
         .target(name: "Images", dependencies: ["I386", "PC", "KernelModel", "X86Decoding"]),
         .target(name: "Tracing", dependencies: ["Images", "I386", "KernelModel", "PC", "X86Decoding"]),
+        .target(name: "GDBRemote", dependencies: ["I386", "Images", "KernelModel", "PC", "Tracing"]),
         .executableTarget(
             name: "kstep",
             dependencies: [
-                "Images", "I386", "KernelModel", "PC", "Tracing", "X86Decoding",
+                "GDBRemote", "Images", "I386", "KernelModel", "PC", "Tracing", "X86Decoding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -41,5 +42,6 @@ let package = Package(
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "I386", "Images", "PC"]),
         .testTarget(name: "kstepTests", dependencies: ["kstep"]),
         .testTarget(name: "PCTests", dependencies: ["PC", "I386"]),
+        .testTarget(name: "GDBRemoteTests", dependencies: ["GDBRemote", "I386", "Images", "PC"], exclude: ["Fixtures"]),
     ]
 )

@@ -14,6 +14,13 @@ public final class SerialLine {
     /// True once the output ended with the stop text (the run was then asked to stop).
     public private(set) var sawStopText = false
 
+    /// True while the guest re-runs instructions it ran before (a debugger stepping
+    /// back and forward again): what it transmits then was seen already, and what
+    /// it receives is what it received the first time.
+    public var isReplaying: () -> Bool = { false }
+    /// Input handed to the UART, by the device time of the poll that handed it over.
+    private var receivedInput: [UInt64: [UInt8]] = [:]
+
     /// How often input is looked for, in nanoseconds of device time.
     public static let pollInterval: UInt64 = 1_000_000
 
@@ -33,7 +40,7 @@ public final class SerialLine {
         let stopBytes = stopText.map { Array($0.utf8) } ?? []
         // Weak: a line dropped before its machine runs (a second load for a check) must not be reached.
         platform.serialPort.output = { [weak self, unowned machine] byte in
-            guard let self else { return }
+            guard let self, !self.isReplaying() else { return }
             self.transmitted.append(byte)
             afterTransmit(self)
             if !stopBytes.isEmpty && byte == stopBytes.last && self.transmitted.count >= stopBytes.count
@@ -57,9 +64,18 @@ public final class SerialLine {
     private func schedulePoll() {
         _ = platform.clock.schedule(after: Self.pollInterval) { [weak self] in
             guard let self else { return }
+            let now = self.platform.clock.now
+            if self.isReplaying() {
+                if let bytes = self.receivedInput[now] { self.platform.serialPort.receive(bytes) }
+                self.schedulePoll()
+                return
+            }
             if self.platform.serialPort.isReceiveInterruptEnabled {
                 let bytes = self.input()
-                if !bytes.isEmpty { self.platform.serialPort.receive(bytes) }
+                if !bytes.isEmpty {
+                    self.receivedInput[now] = bytes
+                    self.platform.serialPort.receive(bytes)
+                }
             }
             self.afterPoll(self)
             self.schedulePoll()

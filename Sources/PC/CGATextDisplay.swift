@@ -1,3 +1,5 @@
+import I386
+
 /// The CGA text display's registers: the 6845 CRTC at 0x3D4 (index) / 0x3D5 (data),
 /// the mode control (0x3D8) and color select (0x3D9) registers, and the status
 /// register at 0x3DA.
@@ -98,5 +100,28 @@ public final class CGATextDisplay: ByteWidePortDevice {
             }
             return line
         }
+    }
+}
+
+// MARK: - Snapshots
+
+extension CGATextDisplay: Snapshotting {
+    /// Every register and pending event of the device, as a value (see `Snapshotting`).
+    public struct Snapshot {
+        fileprivate let index: UInt8
+        fileprivate let registers: [UInt8]
+        fileprivate let modeControl: UInt8
+        fileprivate let colorSelect: UInt8
+    }
+
+    public func snapshot() -> Snapshot {
+        Snapshot(index: index, registers: registers, modeControl: modeControl, colorSelect: colorSelect)
+    }
+
+    public func restore(_ snapshot: Snapshot) {
+        index = snapshot.index
+        registers = snapshot.registers
+        modeControl = snapshot.modeControl
+        colorSelect = snapshot.colorSelect
     }
 }

@@ -1,3 +1,5 @@
+import I386
+
 /// The Bochs/QEMU debug console at port 0xE9: a byte written is appended to `text`.
 ///
 /// A read returns 0xE9, the value Bochs returns so a guest can detect the port.
@@ -21,5 +23,22 @@ public final class DebugConsole: ByteWidePortDevice {
     /// Appends `value` to `text`.
     public func writeByte(_ value: UInt8, at port: UInt16) {
         text.append(value)
+    }
+}
+
+// MARK: - Snapshots
+
+extension DebugConsole: Snapshotting {
+    /// Every register and pending event of the device, as a value (see `Snapshotting`).
+    public struct Snapshot {
+        fileprivate let text: [UInt8]
+    }
+
+    public func snapshot() -> Snapshot {
+        Snapshot(text: text)
+    }
+
+    public func restore(_ snapshot: Snapshot) {
+        text = snapshot.text
     }
 }

@@ -164,3 +164,26 @@ public final class IOAPIC: MemoryMappedDevice {
         }
     }
 }
+
+// MARK: - Snapshots
+
+extension IOAPIC: Snapshotting {
+    /// Every register and pending event of the device, as a value (see `Snapshotting`).
+    public struct Snapshot {
+        fileprivate let idRegister: UInt32
+        fileprivate let selectedRegister: UInt8
+        fileprivate let entries: [UInt64]
+        fileprivate let pinLevels: [Bool]
+    }
+
+    public func snapshot() -> Snapshot {
+        Snapshot(idRegister: idRegister, selectedRegister: selectedRegister, entries: entries, pinLevels: pinLevels)
+    }
+
+    public func restore(_ snapshot: Snapshot) {
+        idRegister = snapshot.idRegister
+        selectedRegister = snapshot.selectedRegister
+        entries = snapshot.entries
+        pinLevels = snapshot.pinLevels
+    }
+}

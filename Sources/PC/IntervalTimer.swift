@@ -1,3 +1,5 @@
+import I386
+
 /// The 8254 programmable interval timer (ports 0x40–0x43) and the timer bits of
 /// the PC's system control port B (0x61).
 ///
@@ -122,5 +124,28 @@ public final class IntervalTimer: ByteWidePortDevice {
             reportedOutput = output
             irq0?(output)
         }
+    }
+}
+
+// MARK: - Snapshots
+
+extension IntervalTimer: Snapshotting {
+    /// Every register and pending event of the device, as a value (see `Snapshotting`).
+    public struct Snapshot {
+        fileprivate let channels: [IntervalTimerChannel]
+        fileprivate let reportedOutput: Bool
+        fileprivate let pendingEdge: TimerToken?
+        fileprivate let controlPortB: UInt8
+    }
+
+    public func snapshot() -> Snapshot {
+        Snapshot(channels: channels, reportedOutput: reportedOutput, pendingEdge: pendingEdge, controlPortB: controlPortB)
+    }
+
+    public func restore(_ snapshot: Snapshot) {
+        channels = snapshot.channels
+        reportedOutput = snapshot.reportedOutput
+        pendingEdge = snapshot.pendingEdge
+        controlPortB = snapshot.controlPortB
     }
 }

@@ -1,3 +1,5 @@
+import I386
+
 /// The 8042 keyboard controller (ports 0x60 data, 0x64 status and command) with a
 /// minimal PS/2 keyboard behind it. There is no auxiliary (mouse) device.
 ///
@@ -47,7 +49,7 @@ public final class KeyboardController: ByteWidePortDevice {
     }
 
     /// What the next byte written to port 0x60 is for.
-    private enum PendingData {
+    fileprivate enum PendingData {
         case controllerCommandByte, outputPort, keyboardOutputBuffer, auxiliary, keyboardArgument
     }
 
@@ -210,5 +212,44 @@ public final class KeyboardController: ByteWidePortDevice {
         guard isHigh != isIRQ1High else { return }
         isIRQ1High = isHigh
         irq1?(isHigh)
+    }
+}
+
+// MARK: - Snapshots
+
+extension KeyboardController: Snapshotting {
+    /// Every register and pending event of the device, as a value (see `Snapshotting`).
+    public struct Snapshot {
+        fileprivate let commandByte: UInt8
+        fileprivate let outputPort: UInt8
+        fileprivate let systemFlag: Bool
+        fileprivate let lastWriteWasCommand: Bool
+        fileprivate let pendingData: PendingData?
+        fileprivate let isScanning: Bool
+        fileprivate let outputBuffer: UInt8?
+        fileprivate let lastOutput: UInt8
+        fileprivate let controllerReplies: ByteQueue
+        fileprivate let keyboardReplies: ByteQueue
+        fileprivate let scancodes: ByteQueue
+        fileprivate let isIRQ1High: Bool
+    }
+
+    public func snapshot() -> Snapshot {
+        Snapshot(commandByte: commandByte, outputPort: outputPort, systemFlag: systemFlag, lastWriteWasCommand: lastWriteWasCommand, pendingData: pendingData, isScanning: isScanning, outputBuffer: outputBuffer, lastOutput: lastOutput, controllerReplies: controllerReplies, keyboardReplies: keyboardReplies, scancodes: scancodes, isIRQ1High: isIRQ1High)
+    }
+
+    public func restore(_ snapshot: Snapshot) {
+        commandByte = snapshot.commandByte
+        outputPort = snapshot.outputPort
+        systemFlag = snapshot.systemFlag
+        lastWriteWasCommand = snapshot.lastWriteWasCommand
+        pendingData = snapshot.pendingData
+        isScanning = snapshot.isScanning
+        outputBuffer = snapshot.outputBuffer
+        lastOutput = snapshot.lastOutput
+        controllerReplies = snapshot.controllerReplies
+        keyboardReplies = snapshot.keyboardReplies
+        scancodes = snapshot.scancodes
+        isIRQ1High = snapshot.isIRQ1High
     }
 }

@@ -432,3 +432,60 @@ public final class LocalAPIC: MemoryMappedDevice, InterruptAcknowledging {
         }
     }
 }
+
+// MARK: - Snapshots
+
+extension LocalAPIC: Snapshotting {
+    /// Every register and pending event of the device, as a value (see `Snapshotting`).
+    public struct Snapshot {
+        fileprivate let idRegister: UInt32
+        fileprivate let taskPriority: UInt32
+        fileprivate let logicalDestination: UInt32
+        fileprivate let destinationFormat: UInt32
+        fileprivate let spuriousVector: UInt32
+        fileprivate let errorStatus: UInt32
+        fileprivate let pendingErrors: UInt32
+        fileprivate let commandLow: UInt32
+        fileprivate let commandHigh: UInt32
+        fileprivate let localVectors: [UInt32]
+        fileprivate let requests: VectorSet
+        fileprivate let inService: VectorSet
+        fileprivate let levelTriggered: VectorSet
+        fileprivate let lintLevels: [Bool]
+        fileprivate let isDeliveringError: Bool
+        fileprivate let reportedOutput: Bool
+        fileprivate let timerInitialCount: UInt32
+        fileprivate let timerDivideConfiguration: UInt32
+        fileprivate let timerBaseTime: UInt64
+        fileprivate let timerBaseCount: UInt64
+        fileprivate let timerEvent: TimerToken?
+    }
+
+    public func snapshot() -> Snapshot {
+        Snapshot(idRegister: idRegister, taskPriority: taskPriority, logicalDestination: logicalDestination, destinationFormat: destinationFormat, spuriousVector: spuriousVector, errorStatus: errorStatus, pendingErrors: pendingErrors, commandLow: commandLow, commandHigh: commandHigh, localVectors: localVectors, requests: requests, inService: inService, levelTriggered: levelTriggered, lintLevels: lintLevels, isDeliveringError: isDeliveringError, reportedOutput: reportedOutput, timerInitialCount: timerInitialCount, timerDivideConfiguration: timerDivideConfiguration, timerBaseTime: timerBaseTime, timerBaseCount: timerBaseCount, timerEvent: timerEvent)
+    }
+
+    public func restore(_ snapshot: Snapshot) {
+        idRegister = snapshot.idRegister
+        taskPriority = snapshot.taskPriority
+        logicalDestination = snapshot.logicalDestination
+        destinationFormat = snapshot.destinationFormat
+        spuriousVector = snapshot.spuriousVector
+        errorStatus = snapshot.errorStatus
+        pendingErrors = snapshot.pendingErrors
+        commandLow = snapshot.commandLow
+        commandHigh = snapshot.commandHigh
+        localVectors = snapshot.localVectors
+        requests = snapshot.requests
+        inService = snapshot.inService
+        levelTriggered = snapshot.levelTriggered
+        lintLevels = snapshot.lintLevels
+        isDeliveringError = snapshot.isDeliveringError
+        reportedOutput = snapshot.reportedOutput
+        timerInitialCount = snapshot.timerInitialCount
+        timerDivideConfiguration = snapshot.timerDivideConfiguration
+        timerBaseTime = snapshot.timerBaseTime
+        timerBaseCount = snapshot.timerBaseCount
+        timerEvent = snapshot.timerEvent
+    }
+}

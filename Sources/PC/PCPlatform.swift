@@ -120,3 +120,44 @@ public final class PCPlatform: DeviceTimeline {
         clock.advance(to: overflow ? .max : nanoseconds)
     }
 }
+
+// MARK: - Snapshots
+
+extension PCPlatform: Snapshotting {
+    /// The clock, every device and the reset latch, as values.
+    public struct Snapshot {
+        fileprivate let clock: VirtualClock.Snapshot
+        fileprivate let interruptController: ProgrammableInterruptController.Snapshot
+        fileprivate let intervalTimer: IntervalTimer.Snapshot
+        fileprivate let realTimeClock: RealTimeClock.Snapshot
+        fileprivate let serialPort: SerialPort.Snapshot
+        fileprivate let localAPIC: LocalAPIC.Snapshot
+        fileprivate let ioAPIC: IOAPIC.Snapshot
+        fileprivate let display: CGATextDisplay.Snapshot
+        fileprivate let keyboard: KeyboardController.Snapshot
+        fileprivate let console: DebugConsole.Snapshot
+        fileprivate let resetRequested: Bool
+    }
+
+    public func snapshot() -> Snapshot {
+        Snapshot(clock: clock.snapshot(), interruptController: interruptController.snapshot(),
+                 intervalTimer: intervalTimer.snapshot(), realTimeClock: realTimeClock.snapshot(),
+                 serialPort: serialPort.snapshot(), localAPIC: localAPIC.snapshot(), ioAPIC: ioAPIC.snapshot(),
+                 display: display.snapshot(), keyboard: keyboard.snapshot(), console: console.snapshot(),
+                 resetRequested: resetRequested)
+    }
+
+    public func restore(_ snapshot: Snapshot) {
+        clock.restore(snapshot.clock)
+        interruptController.restore(snapshot.interruptController)
+        intervalTimer.restore(snapshot.intervalTimer)
+        realTimeClock.restore(snapshot.realTimeClock)
+        serialPort.restore(snapshot.serialPort)
+        localAPIC.restore(snapshot.localAPIC)
+        ioAPIC.restore(snapshot.ioAPIC)
+        display.restore(snapshot.display)
+        keyboard.restore(snapshot.keyboard)
+        console.restore(snapshot.console)
+        resetRequested = snapshot.resetRequested
+    }
+}

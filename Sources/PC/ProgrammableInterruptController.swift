@@ -136,3 +136,22 @@ public final class ProgrammableInterruptController: ByteWidePortDevice, Interrup
         if isAsserted != wasAsserted { outputChanged?(isAsserted) }
     }
 }
+
+// MARK: - Snapshots
+
+extension ProgrammableInterruptController: Snapshotting {
+    /// Every register and pending event of the device, as a value (see `Snapshotting`).
+    public struct Snapshot {
+        fileprivate let master: InterruptControllerChip
+        fileprivate let slave: InterruptControllerChip
+    }
+
+    public func snapshot() -> Snapshot {
+        Snapshot(master: master, slave: slave)
+    }
+
+    public func restore(_ snapshot: Snapshot) {
+        master = snapshot.master
+        slave = snapshot.slave
+    }
+}

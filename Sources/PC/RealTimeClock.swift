@@ -1,3 +1,5 @@
+import I386
+
 /// The MC146818 real-time clock and its CMOS RAM (ports 0x70 index, 0x71 data).
 ///
 /// Time of day starts at a fixed date, by default 2006-01-01 00:00:00 (a Sunday,
@@ -304,5 +306,40 @@ public final class RealTimeClock: ByteWidePortDevice {
             ram[offset] = UInt8(truncatingIfNeeded: value)
             ram[offset + 1] = UInt8(truncatingIfNeeded: value >> 8)
         }
+    }
+}
+
+// MARK: - Snapshots
+
+extension RealTimeClock: Snapshotting {
+    /// Every register and pending event of the device, as a value (see `Snapshotting`).
+    public struct Snapshot {
+        fileprivate let isNMIMasked: Bool
+        fileprivate let ram: [UInt8]
+        fileprivate let index: Int
+        fileprivate let secondsAtVirtualZero: Int64
+        fileprivate let heldTime: CalendarTime?
+        fileprivate let flags: UInt8
+        fileprivate let flagsCurrentAt: UInt64
+        fileprivate let isIRQ8High: Bool
+        fileprivate let periodicEvent: TimerToken?
+        fileprivate let secondEvent: TimerToken?
+    }
+
+    public func snapshot() -> Snapshot {
+        Snapshot(isNMIMasked: isNMIMasked, ram: ram, index: index, secondsAtVirtualZero: secondsAtVirtualZero, heldTime: heldTime, flags: flags, flagsCurrentAt: flagsCurrentAt, isIRQ8High: isIRQ8High, periodicEvent: periodicEvent, secondEvent: secondEvent)
+    }
+
+    public func restore(_ snapshot: Snapshot) {
+        isNMIMasked = snapshot.isNMIMasked
+        ram = snapshot.ram
+        index = snapshot.index
+        secondsAtVirtualZero = snapshot.secondsAtVirtualZero
+        heldTime = snapshot.heldTime
+        flags = snapshot.flags
+        flagsCurrentAt = snapshot.flagsCurrentAt
+        isIRQ8High = snapshot.isIRQ8High
+        periodicEvent = snapshot.periodicEvent
+        secondEvent = snapshot.secondEvent
     }
 }

@@ -1,3 +1,5 @@
+import I386
+
 /// A 16550A UART, by default COM1 at 0x3F8–0x3FF on IRQ4.
 ///
 /// Registers: RBR/THR and DLL (offset 0), IER and DLM (1), IIR/FCR (2), LCR (3),
@@ -310,5 +312,56 @@ public final class SerialPort: ByteWidePortDevice {
         guard isHigh != isIRQHigh else { return }
         isIRQHigh = isHigh
         irq?(isHigh)
+    }
+}
+
+// MARK: - Snapshots
+
+extension SerialPort: Snapshotting {
+    /// Every register and pending event of the device, as a value (see `Snapshotting`).
+    public struct Snapshot {
+        fileprivate let divisor: UInt16
+        fileprivate let interruptEnable: UInt8
+        fileprivate let lineControl: UInt8
+        fileprivate let modemControl: UInt8
+        fileprivate let scratch: UInt8
+        fileprivate let areFIFOsEnabled: Bool
+        fileprivate let triggerLevel: Int
+        fileprivate let hasOverrun: Bool
+        fileprivate let isTransmitterEmptyInterruptPending: Bool
+        fileprivate let isCharacterTimeoutPending: Bool
+        fileprivate let modemStatusDeltas: UInt8
+        fileprivate let modemStatusLines: UInt8
+        fileprivate let receiver: ByteQueue
+        fileprivate let lastReceived: UInt8
+        fileprivate let hostInput: ByteQueue
+        fileprivate let arrivalEvent: TimerToken?
+        fileprivate let timeoutEvent: TimerToken?
+        fileprivate let isIRQHigh: Bool
+    }
+
+    public func snapshot() -> Snapshot {
+        Snapshot(divisor: divisor, interruptEnable: interruptEnable, lineControl: lineControl, modemControl: modemControl, scratch: scratch, areFIFOsEnabled: areFIFOsEnabled, triggerLevel: triggerLevel, hasOverrun: hasOverrun, isTransmitterEmptyInterruptPending: isTransmitterEmptyInterruptPending, isCharacterTimeoutPending: isCharacterTimeoutPending, modemStatusDeltas: modemStatusDeltas, modemStatusLines: modemStatusLines, receiver: receiver, lastReceived: lastReceived, hostInput: hostInput, arrivalEvent: arrivalEvent, timeoutEvent: timeoutEvent, isIRQHigh: isIRQHigh)
+    }
+
+    public func restore(_ snapshot: Snapshot) {
+        divisor = snapshot.divisor
+        interruptEnable = snapshot.interruptEnable
+        lineControl = snapshot.lineControl
+        modemControl = snapshot.modemControl
+        scratch = snapshot.scratch
+        areFIFOsEnabled = snapshot.areFIFOsEnabled
+        triggerLevel = snapshot.triggerLevel
+        hasOverrun = snapshot.hasOverrun
+        isTransmitterEmptyInterruptPending = snapshot.isTransmitterEmptyInterruptPending
+        isCharacterTimeoutPending = snapshot.isCharacterTimeoutPending
+        modemStatusDeltas = snapshot.modemStatusDeltas
+        modemStatusLines = snapshot.modemStatusLines
+        receiver = snapshot.receiver
+        lastReceived = snapshot.lastReceived
+        hostInput = snapshot.hostInput
+        arrivalEvent = snapshot.arrivalEvent
+        timeoutEvent = snapshot.timeoutEvent
+        isIRQHigh = snapshot.isIRQHigh
     }
 }

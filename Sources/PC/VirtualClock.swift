@@ -1,3 +1,5 @@
+import I386
+
 /// Device time: nanoseconds that advance only when the platform says so.
 ///
 /// Nothing in `PC` reads the host clock. The platform advances this clock from
@@ -98,7 +100,7 @@ public final class VirtualClock {
 
     // MARK: - The heap
 
-    private struct Entry {
+    fileprivate struct Entry {
         var deadline: UInt64
         var sequence: UInt64
 
@@ -166,5 +168,36 @@ public final class VirtualClock {
             heap.swapAt(first, parent)
             parent = first
         }
+    }
+}
+
+// MARK: - Snapshots
+
+extension VirtualClock: Snapshotting {
+    /// The time and every scheduled action, as a value. The actions are the
+    /// closures devices scheduled; they act on the devices' state, which is
+    /// restored from the same moment (`PCPlatform.Snapshot`).
+    public struct Snapshot {
+        fileprivate let currentTime: UInt64
+        fileprivate let earliestDeadline: UInt64
+        fileprivate let heap: [Entry]
+        fileprivate let actions: [UInt64: () -> Void]
+        fileprivate let nextSequence: UInt64
+        fileprivate let isAdvancing: Bool
+    }
+
+    public func snapshot() -> Snapshot {
+        Snapshot(currentTime: currentTime, earliestDeadline: earliestDeadline, heap: heap, actions: actions,
+                 nextSequence: nextSequence, isAdvancing: isAdvancing)
+    }
+
+    /// Puts the time and the schedule back; time may go backwards here, and only here.
+    public func restore(_ snapshot: Snapshot) {
+        currentTime = snapshot.currentTime
+        earliestDeadline = snapshot.earliestDeadline
+        heap = snapshot.heap
+        actions = snapshot.actions
+        nextSequence = snapshot.nextSequence
+        isAdvancing = snapshot.isAdvancing
     }
 }

@@ -20,7 +20,7 @@ extension ExitStatus {
     /// The exit status of a run that stopped for `reason`.
     init(_ reason: StopReason) {
         switch reason {
-        case .halted, .reachedUntil, .endOfCode, .stopRequested, .reset: self = .success
+        case .halted, .reachedUntil, .endOfCode, .stopRequested, .reset, .breakpoint, .watchpoint: self = .success
         case .stepLimit: self = .stepLimit
         case .exception, .tripleFault, .unsupported: self = .guestException
         }

@@ -34,6 +34,20 @@ struct FinalState {
             stop.append(("message", quoted(exception.description)))
         case .unsupported(let text):
             stop.append(("message", quoted(text)))
+        case .breakpoint(let address):
+            stop.append(("address", quoted(hex32(address))))
+        case .watchpoint(let hit):
+            var watch: [(String, String)] = [
+                ("address", quoted(hex32(hit.watchpoint.address))), ("length", "\(hit.watchpoint.length)"),
+                ("access", quoted(hit.isWrite ? "write" : "read")),
+                ("instruction", quoted(hex32(hit.instructionAddress))),
+            ]
+            if let place = symbols.locate(hit.instructionAddress) {
+                watch.append(("instruction_symbol", quoted(place.offset == 0 ? place.name : "\(place.name)+0x\(String(place.offset, radix: 16))")))
+            }
+            watch.append(("old", quoted(hit.oldBytes.map { byteHex($0) }.joined())))
+            watch.append(("new", quoted(hit.newBytes.map { byteHex($0) }.joined())))
+            stop.append(("watch", object(watch)))
         default:
             break
         }
@@ -83,6 +97,13 @@ struct FinalState {
             place += symbol.offset == 0 ? " <\(symbol.name)>" : " <\(symbol.name)+0x\(String(symbol.offset, radix: 16))>"
         }
         lines.append("stopped: \(reason) at \(place) after \(machine.instructionCount) instructions")
+        if case .watchpoint(let hit) = reason {
+            var instruction = machine.describe(hit.instructionAddress)
+            if let symbol = symbols.locate(hit.instructionAddress) {
+                instruction += symbol.offset == 0 ? " <\(symbol.name)>" : " <\(symbol.name)+0x\(String(symbol.offset, radix: 16))>"
+            }
+            lines.append("written by \(instruction)")
+        }
         let general = Self.generalRegisters.map { "\($0)=\(hex32(value($0)))" }
         lines.append(general[0..<4].joined(separator: " "))
         lines.append(general[4..<8].joined(separator: " "))

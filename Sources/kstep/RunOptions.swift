@@ -45,6 +45,12 @@ struct RunOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Stop when execution reaches this symbol[+offset] or address.", valueName: "SYMBOL|ADDR"))
     var until: String?
 
+    @Option(name: .customLong("break"), help: ArgumentHelp("Stop before the instruction at this symbol[+offset] or address runs (repeatable; stop reason 'breakpoint').", valueName: "SYMBOL|ADDR"))
+    var breakpoints: [String] = []
+
+    @Option(name: .customLong("watch"), help: ArgumentHelp("Stop after an instruction writes any of LEN bytes (default 4) at ADDR, a symbol[+offset] or address (repeatable; stop reason 'watchpoint', with the old and new bytes).", valueName: "ADDR[:LEN]"))
+    var watches: [String] = []
+
     func validate() throws {
         guard maxSteps >= 0 else { throw ValidationError("--max-steps must not be negative") }
         if !multiboot && memory != nil { throw ValidationError("--memory applies to --multiboot kernels") }
@@ -83,7 +89,8 @@ struct RunOptions: ParsableArguments {
         return .file(path)
     }
 
-    /// Loads the input and applies --map and --set; returns the image and the --until address.
+    /// Loads the input and applies --map, --set, --break and --watch (to the
+    /// machine); returns the image and the --until address.
     func prepare() throws(ExitCode) -> (image: LoadedImage, until: UInt32?) {
         let input = try programInput()
         var image: LoadedImage
@@ -118,6 +125,31 @@ struct RunOptions: ParsableArguments {
                 throw fail("--set: \(error) (known: \(RegisterName.all.joined(separator: " ")))")
             }
         }
+        var breakpointAddresses = Set<UInt32>()
+        for text in breakpoints {
+            guard let address = image.resolve(text) else {
+                throw fail("--break: '\(text)' is not an address or a symbol of \(image.name)")
+            }
+            breakpointAddresses.insert(address)
+        }
+        machine.breakpoints = breakpointAddresses
+        var watchpoints: [Watchpoint] = []
+        for text in watches {
+            var expression = text
+            var length: UInt32 = 4
+            if let colon = text.lastIndex(of: ":") {
+                guard let value = parseNumber(String(text[text.index(after: colon)...])), value >= 1, value <= 4096 else {
+                    throw fail("--watch: '\(text)' is not ADDR[:LEN] with LEN from 1 to 4096 (e.g. b_task+484:4)")
+                }
+                length = value
+                expression = String(text[..<colon])
+            }
+            guard let address = image.resolve(expression) else {
+                throw fail("--watch: '\(expression)' is not an address or a symbol of \(image.name)")
+            }
+            watchpoints.append(Watchpoint(address: address, length: length, kind: .write))
+        }
+        machine.watchpoints = watchpoints
         var untilAddress: UInt32?
         if let until {
             guard let address = image.resolve(until) else {

@@ -53,6 +53,12 @@ final class SerialConsole {
         }
     }
 
+    /// True while a debugger re-runs instructions (see `SerialLine.isReplaying`).
+    var isReplaying: () -> Bool {
+        get { line.isReplaying }
+        set { line.isReplaying = newValue }
+    }
+
     /// What the guest transmitted (with `--serial none`, all of it is only here).
     var transmitted: [UInt8] { line.transmitted }
 

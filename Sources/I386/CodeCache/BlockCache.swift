@@ -65,10 +65,18 @@ final class BlockCache {
     /// Bumped whenever blocks are invalidated or flushed.
     private(set) var invalidations: UInt64 = 0
 
-    // Stop addresses (`until`, a snippet's end): blocks end before them.
+    // Stop addresses (`until`, a snippet's end, breakpoints): blocks end before them.
     private(set) var hasStops = false
     private var untilAddress: UInt32?
     private var endAddress: UInt32?
+    /// A debugger's breakpoints (`Machine.breakpoints`).
+    var breakpoints: Set<UInt32> = [] {
+        didSet {
+            guard breakpoints != oldValue else { return }
+            hasStops = untilAddress != nil || endAddress != nil || !breakpoints.isEmpty
+            flush()
+        }
+    }
 
     init() {
         buckets = .allocate(capacity: Self.bucketCount)
@@ -220,19 +228,43 @@ final class BlockCache {
         guard until != untilAddress || end != endAddress else { return }
         untilAddress = until
         endAddress = end
-        hasStops = until != nil || end != nil
+        hasStops = until != nil || end != nil || !breakpoints.isEmpty
         flush()
     }
 
     /// True when `address` is a stop address (a block must end before it).
     @inline(__always)
-    func isStop(_ address: UInt32) -> Bool { address == untilAddress || address == endAddress }
+    func isStop(_ address: UInt32) -> Bool {
+        address == untilAddress || address == endAddress || (!breakpoints.isEmpty && breakpoints.contains(address))
+    }
 
     /// Why the run stops at `eip`, if it is a stop address.
     @inline(__always)
     func stopReason(at eip: UInt32) -> StopReason? {
         if eip == untilAddress { return .reachedUntil }
         if eip == endAddress { return .endOfCode }
+        if !breakpoints.isEmpty && breakpoints.contains(eip) { return .breakpoint(eip) }
         return nil
+    }
+
+    /// A block outside the cache (not found, not invalidated): the one
+    /// instruction at a stop address, which a debugger resuming there runs
+    /// once. Free it with `releaseTransient`.
+    func makeTransient(eip: UInt32, physical: UInt32, ops: UnsafeBufferPointer<Op>) -> UnsafeMutablePointer<Block> {
+        let bytes = MemoryLayout<Block>.stride + max(ops.count, 1) * MemoryLayout<Op>.stride
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        let block = raw.bindMemory(to: Block.self, capacity: 1)
+        let fallThrough = ops.last.map { $0.address &+ UInt32($0.length) } ?? eip
+        block.initialize(to: Block(eip: eip, physicalAddress: physical, tailFrame: Block.noFrame, tailPage: 0,
+                                   count: UInt32(ops.count), fallThrough: fallThrough, isValid: true,
+                                   isExactTime: true, hashNext: nil))
+        let target = (raw + MemoryLayout<Block>.stride).bindMemory(to: Op.self, capacity: max(ops.count, 1))
+        if let source = ops.baseAddress { target.initialize(from: source, count: ops.count) }
+        return block
+    }
+
+    /// Frees a block from `makeTransient`.
+    func releaseTransient(_ block: UnsafeMutablePointer<Block>) {
+        UnsafeMutableRawPointer(block).deallocate()
     }
 }

@@ -6,18 +6,22 @@ extension Machine {
     /// The block at `eip` for the current privilege class: from the hash
     /// table if the bytes there were decoded before, else decoded now.
     /// Throws the fault of fetching the first instruction.
-    func buildBlock(at eip: UInt32) throws(CPUException) -> UnsafeMutablePointer<Block> {
+    ///
+    /// `passingStop` builds a block of the one instruction at eip even when
+    /// eip is a stop address, outside the cache (`BlockCache.makeTransient`):
+    /// the caller runs it once and releases it (a debugger resuming from a breakpoint).
+    func buildBlock(at eip: UInt32, passingStop: Bool = false) throws(CPUException) -> UnsafeMutablePointer<Block> {
         let user = cpl == 3
         let codeBase = segments[SegmentName.cs.rawValue].base
         let linear = codeBase &+ eip
         let physical = try translateFetch(linear)
-        if let block = blocks.find(physical: physical, eip: eip), tailStillMaps(block) {
+        if !passingStop, let block = blocks.find(physical: physical, eip: eip), tailStillMaps(block) {
             blocks.remember(block, user: user)
             return block
         }
         var ops: [Op] = []
         ops.reserveCapacity(16)
-        if blocks.isStop(eip) {
+        if !passingStop && blocks.isStop(eip) {
             // A stop address: its block is one op that ends the run there.
             var stop = Op()
             stop.kind = .stop
@@ -71,7 +75,10 @@ extension Machine {
             }
             ops.append(op)
             address = address &+ UInt32(max(length, 1))
-            if op.endsBlock || reachesDevice || offset + length >= 4096 { break }
+            if op.endsBlock || reachesDevice || offset + length >= 4096 || passingStop { break }
+        }
+        if passingStop {
+            return ops.withUnsafeBufferPointer { blocks.makeTransient(eip: eip, physical: physical, ops: $0) }
         }
         let block = ops.withUnsafeBufferPointer { buffer in
             blocks.insert(eip: eip, physical: physical, tailFrame: tailFrame, tailPage: tailPage, ops: buffer)

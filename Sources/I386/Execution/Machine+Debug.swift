@@ -31,7 +31,7 @@ extension Machine {
 
     /// Keeps the pending-events word's debug bit in step with TF and DR7.
     func refreshDebugTraps() {
-        if breakpointsArmed || state.pointee.flags.stored & EFLAGS.tf != 0 {
+        if breakpointsArmed || state.pointee.flags.stored & EFLAGS.tf != 0 || !debuggerWatches.isEmpty {
             state.pointee.pendingEvents.local |= PendingEvents.debugTraps
         } else {
             state.pointee.pendingEvents.local &= ~PendingEvents.debugTraps
@@ -51,9 +51,13 @@ extension Machine {
     }
 
     /// One instruction with debug checks: an execute breakpoint faults before
-    /// it (unless RF is set); data breakpoints and single-step trap after it.
+    /// it (unless RF is set); data breakpoints and single-step trap after it;
+    /// a debugger's watchpoint stops the run after it.
     func debugStep<Observer: ExecutionObserver>(observer: inout Observer) -> StopReason? {
         let address = state.pointee.eip
+        if debuggerWatchHit != nil, let hit = takeWatchpointHit(instructionAddress: nil) {
+            return .watchpoint(hit)  // an exception or interrupt delivery made the access
+        }
         let resumeFlag = storedFlags & EFLAGS.rf != 0
         // RF suppresses this instruction's breakpoint only; it is cleared before
         // the instruction runs, so an iret that sets it keeps it for the next one.
@@ -71,6 +75,7 @@ extension Machine {
         let countBefore = state.pointee.instructionCount
         if let reason = runBlock(budget: 1, observer: &observer) { return reason }
         guard state.pointee.instructionCount != countBefore else { return nil }  // it faulted and was delivered
+        let watchpointHit = debuggerWatchHit != nil ? takeWatchpointHit(instructionAddress: address) : nil
         var status: UInt32 = 0
         if singleStep { status |= Self.dr6SingleStep }
         status |= UInt32(watchHits)
@@ -79,10 +84,24 @@ extension Machine {
             state.pointee.pendingEvents.local &= ~PendingEvents.taskSwitchTrap
             status |= Self.dr6TaskSwitch
         }
-        guard status != 0 else { return nil }
+        guard status != 0 else { return watchpointHit.map { .watchpoint($0) } }
         debugRegisters[6] = (debugRegisters[6] & ~(0xF | Self.dr6SingleStep)) | status | Self.dr6Reserved
         systemGeneration.pointee &+= 1
         let eip = state.pointee.eip
-        return raise(.debug, at: eip, next: eip, observer: &observer)
+        // The guest's own #DB goes first; the debugger's stop is at its handler.
+        if let reason = raise(.debug, at: eip, next: eip, observer: &observer) { return reason }
+        return watchpointHit.map { .watchpoint($0) }
+    }
+
+    /// The debugger watchpoint hit noted since the last instruction, now
+    /// complete with the bytes after it (nil if the watchpoint went away).
+    private func takeWatchpointHit(instructionAddress: UInt32?) -> WatchpointHit? {
+        guard let noted = debuggerWatchHit else { return nil }
+        debuggerWatchHit = nil
+        guard noted.index < debuggerWatches.count else { return nil }
+        let watch = debuggerWatches[noted.index]
+        return WatchpointHit(watchpoint: watch, isWrite: noted.isWrite,
+                             instructionAddress: instructionAddress ?? noted.address, positionBefore: noted.position,
+                             oldBytes: noted.oldBytes, newBytes: peekBytes(watch.address, count: watch.length))
     }
 }

@@ -32,6 +32,7 @@ extension Machine {
             if logsReads { setLoggingReads(false) }
         }
         blocks.setStopAddresses(until: until, end: endAddress)
+        if blocks.hasStops { noteRunStart() }
         let (sum, overflow) = state.pointee.instructionCount.addingReportingOverflow(UInt64(max(maxSteps, 0)))
         let stepLimit = overflow ? UInt64.max : sum
         refreshDeviceLimit()
@@ -287,7 +288,9 @@ extension Machine {
             }
             return nil
         case .stop:
-            return blocks.stopReason(at: op.pointee.address) ?? .reachedUntil
+            let address = op.pointee.address
+            if breakpointToPass != nil && passesStop(at: address) { return runPastStop(observer: &observer) }
+            return blocks.stopReason(at: address) ?? .reachedUntil
         case .halted:
             let address = op.pointee.address
             state.pointee.eip = address &+ UInt32(op.pointee.length)
@@ -346,9 +349,11 @@ extension Machine {
     func raise<Observer: ExecutionObserver>(_ error: CPUException, at address: UInt32, next: UInt32,
                                             observer: inout Observer) -> StopReason? {
         accessLogs.pointee.writes.removeAll()  // a faulting instruction's partial writes
+        if caughtVectorMask != 0, let reason = catchException(error, at: address) { return reason }
         state.pointee.eip = address
         let outcome = handleFault(error, instructionAddress: address, nextAddress: next)
         let delivered = if case .delivered = outcome { true } else { false }
+        if delivered { state.pointee.interruptionCount &+= 1 }
         observer.didRaise(self, exception: error, instructionAddress: address, delivered: delivered,
                           writes: writeLogView)
         clearAccessLogs()
@@ -366,6 +371,7 @@ extension Machine {
         // for this interrupt: the observer sees them with the frame's.
         switch handleInterrupt(Int(vector), returnAddress: address) {
         case .delivered:
+            state.pointee.interruptionCount &+= 1
             observer.didInterrupt(self, vector: Int(vector), interruptedAddress: address, writes: writeLogView)
             clearAccessLogs()
             return nil

@@ -92,6 +92,19 @@ public final class Machine {
     /// Data breakpoints from DR7 and the ones they hit since last cleared (bit n for DRn).
     var watches: [Watch] = []
     var watchHits: UInt8 = 0
+    /// The debugger's watchpoints (`watchpoints`), and the first one an
+    /// access hit since `debugStep` last looked, with the bytes it held then.
+    var debuggerWatches: [Watchpoint] = []
+    var debuggerWatchHit: (index: Int, isWrite: Bool, address: UInt32, position: ExecutionPosition, oldBytes: [UInt8])?
+    /// True while either kind of watch is armed: accesses in the slow path are checked.
+    var hasDataWatches = false
+    /// The debugger's catchpoints (`caughtVectors`), and where the last
+    /// caught exception stopped a run (running on from there delivers it).
+    var caughtVectorMask: UInt32 = 0
+    var caughtExceptionPosition: ExecutionPosition?
+    /// Set when a run starts on one of its breakpoints: the instruction there
+    /// runs instead of stopping again (a debugger's continue or step from a breakpoint).
+    var breakpointToPass: (address: UInt32, position: ExecutionPosition)?
     /// While true, reads (writes) are recorded for the observer and take the slow path.
     var isLoggingReads = false
     var isLoggingWrites = false

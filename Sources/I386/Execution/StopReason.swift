@@ -6,6 +6,10 @@ public enum StopReason: Sendable, Equatable, CustomStringConvertible {
     case endOfCode
     /// Execution reached the `until` address.
     case reachedUntil
+    /// Execution reached one of `Machine.breakpoints` (the instruction there has not run).
+    case breakpoint(UInt32)
+    /// An instruction accessed memory one of `Machine.watchpoints` covers (it has run).
+    case watchpoint(WatchpointHit)
     /// The step limit was reached.
     case stepLimit
     /// The guest raised an exception that was not delivered.
@@ -25,6 +29,8 @@ public enum StopReason: Sendable, Equatable, CustomStringConvertible {
         case .halted: "hlt"
         case .endOfCode: "end"
         case .reachedUntil: "until"
+        case .breakpoint: "breakpoint"
+        case .watchpoint: "watchpoint"
         case .stepLimit: "step-limit"
         case .exception: "exception"
         case .tripleFault: "triple-fault"
@@ -38,6 +44,7 @@ public enum StopReason: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .exception(let exception): "exception \(exception)"
         case .unsupported(let text): "unsupported instruction: \(text)"
+        case .watchpoint(let hit): "watchpoint: \(hit)"
         default: name
         }
     }

@@ -102,7 +102,7 @@ extension Machine {
             }
             value = bytes
         }
-        if !watches.isEmpty { noteWatches(address, size: size, isWrite: false) }
+        if hasDataWatches { noteWatches(address, size: size, isWrite: false) }
         if isLoggingReads { accessLogs.pointee.reads.append(MemoryWrite(address: address, size: UInt8(size), oldValue: value, newValue: value)) }
         return value
     }
@@ -112,7 +112,7 @@ extension Machine {
         let offset = Int(address & 0xFFF)
         if offset + size <= 4096 {
             let target = try resolve(address, kind: .write)
-            if !watches.isEmpty { noteWatches(address, size: size, isWrite: true) }
+            if hasDataWatches { noteWatches(address, size: size, isWrite: true) }
             if isLoggingWrites {
                 let old = (try? readTarget(target, size: size, sideEffectFree: true)) ?? 0
                 accessLogs.pointee.writes.append(MemoryWrite(address: address, size: UInt8(size), oldValue: old, newValue: value))
@@ -122,7 +122,7 @@ extension Machine {
         }
         let first = try resolve(address, kind: .write)
         let second = try resolve((address | 0xFFF) &+ 1, kind: .write)
-        if !watches.isEmpty { noteWatches(address, size: size, isWrite: true) }
+        if hasDataWatches { noteWatches(address, size: size, isWrite: true) }
         let firstCount = 4096 - offset
         if isLoggingWrites {
             var old: UInt64 = 0
@@ -200,7 +200,7 @@ extension Machine {
 
     // MARK: Data breakpoints and access logs
 
-    /// Notes data-breakpoint hits of an access.
+    /// Notes data-breakpoint and watchpoint hits of an access (before a write lands).
     private func noteWatches(_ address: UInt32, size: Int, isWrite: Bool) {
         let first = UInt64(address)
         let last = first + UInt64(size) - 1
@@ -208,12 +208,43 @@ extension Machine {
             let start = UInt64(watch.start)
             if first < start + UInt64(watch.length) && last >= start { watchHits |= 1 << UInt8(watch.index) }
         }
+        if debuggerWatchHit == nil && !debuggerWatches.isEmpty { noteDebuggerWatches(address, size: size, isWrite: isWrite) }
+    }
+
+    /// Records the first debugger watchpoint an access hits, with the bytes it watches as they are now.
+    private func noteDebuggerWatches(_ address: UInt32, size: Int, isWrite: Bool) {
+        guard let index = debuggerWatches.firstIndex(where: {
+            $0.triggers(onWrite: isWrite) && $0.overlaps(address, size: size)
+        }) else { return }
+        let watch = debuggerWatches[index]
+        debuggerWatchHit = (index, isWrite, state.pointee.eip, position, peekBytes(watch.address, count: watch.length))
+    }
+
+    /// Up to `count` bytes at linear `address`, stopping at the first unreadable one (a debugger's view).
+    func peekBytes(_ address: UInt32, count: UInt32) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(Int(min(count, 4096)))
+        for offset in 0..<count {
+            guard let physical = peekTranslation(address &+ offset), let byte = physicalMemory.peek(physical) else { break }
+            bytes.append(byte)
+        }
+        return bytes
     }
 
     /// Arms data breakpoints: while any is armed, every access takes the slow path.
     func setWatches(_ newWatches: [Watch]) {
         watches = newWatches
+        hasDataWatches = !watches.isEmpty || !debuggerWatches.isEmpty
         updateFastPathFills()
+    }
+
+    /// Arms the debugger's watchpoints (see `Machine.watchpoints`).
+    func setDebuggerWatches(_ newWatches: [Watchpoint]) {
+        debuggerWatches = newWatches
+        debuggerWatchHit = nil
+        hasDataWatches = !watches.isEmpty || !debuggerWatches.isEmpty
+        updateFastPathFills()
+        refreshDebugTraps()
     }
 
     /// Starts or stops recording every data read (all reads then take the slow path).
@@ -231,8 +262,8 @@ extension Machine {
     }
 
     private func updateFastPathFills() {
-        let fillsReads = watches.isEmpty && !isLoggingReads
-        let fillsWrites = watches.isEmpty && !isLoggingWrites
+        let fillsReads = !hasDataWatches && !isLoggingReads
+        let fillsWrites = !hasDataWatches && !isLoggingWrites
         if !fillsReads && tlb.fillsReads { tlb.flushReads() }
         if !fillsWrites && tlb.fillsWrites { tlb.flushWrites() }
         tlb.fillsReads = fillsReads

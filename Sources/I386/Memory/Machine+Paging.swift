@@ -45,6 +45,7 @@ extension Machine {
         let offset = Int(address & 0xFFC)
         let entry = host.load(fromByteOffset: offset, as: UInt32.self)
         guard entry & bits != bits else { return }
+        physicalMemory.willWrite(frame: frame, host: host)
         host.storeBytes(of: entry | bits, toByteOffset: offset, as: UInt32.self)
         if physicalMemory.isCode(frame) { physicalMemory.noteWrite(frame: frame, offset: offset, size: 4) }
     }
@@ -159,6 +160,7 @@ extension Machine {
             switch kind {
             case .read: tlb.fill(page: page, host: host, user: user, write: false, isGlobal: isGlobal)
             case .write:
+                physicalMemory.willWrite(frame: frame, host: host)
                 if !physicalMemory.isCode(frame) { tlb.fill(page: page, host: host, user: user, write: true, isGlobal: isGlobal) }
             case .execute: break
             }

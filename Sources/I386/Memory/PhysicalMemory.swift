@@ -37,6 +37,15 @@ public final class PhysicalMemory {
     public private(set) var unbackedReads = 0
     public private(set) var unbackedWrites = 0
 
+    /// The undo journal while snapshots are kept (`Machine.snapshot()`), nil otherwise.
+    var journal: MemoryJournal?
+
+    /// Saves `frame` in the journal before it is written (when there is one).
+    @inline(__always)
+    func willWrite(frame: Int, host: UnsafeMutableRawPointer) {
+        if let journal { journal.save(frame: frame, host: host) }
+    }
+
     /// Called with the frame number when a write lands on bytes decoded code came from.
     var codeWriteHandler: ((Int) -> Void)?
     /// Called with the frame number when a frame starts holding decoded code.
@@ -154,6 +163,7 @@ public final class PhysicalMemory {
     public func store(_ byte: UInt8, at address: UInt32) -> Bool {
         let frame = Int(address >> 12)
         guard let host = frames[frame] else { return false }
+        willWrite(frame: frame, host: host)
         host.storeBytes(of: byte, toByteOffset: Int(address & 0xFFF), as: UInt8.self)
         if codeMaps[frame] != nil { noteWrite(frame: frame, offset: Int(address & 0xFFF), size: 1) }
         return true

@@ -54,6 +54,10 @@ public struct CPUState: Sendable {
 
     /// Instructions retired (a `rep` instruction counts once).
     public var instructionCount: UInt64 = 0
+    /// Exceptions and external interrupts delivered through the IDT (an
+    /// `int n` is an instruction and counts there): with `instructionCount`,
+    /// a position in the execution (`ExecutionPosition`).
+    public var interruptionCount: UInt64 = 0
     /// Device time that passed without retiring an instruction: iterations of
     /// a `rep` instruction beyond the first, and time spent halted.
     public var ticksBeyondInstructions: UInt64 = 0
