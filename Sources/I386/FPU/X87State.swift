@@ -34,21 +34,18 @@ internal import CX87
 ///
 /// The exception itself is not raised by the faulting instruction: x87
 /// exceptions are delivered at the *next waiting* x87 instruction. So the
-/// integrator, before executing any x87 instruction except the non-waiting
-/// ones (fninit, fnclex, fnstsw, fnstcw, fnstenv, fnsave, and also fldenv,
-/// frstor, fxsave and fxrstor, which the host executes with an exception
-/// pending), and before fwait, checks `isExceptionPending`; when it is true:
+/// integrator (`Machine`, Semantics/X87Instructions.swift), before executing
+/// any x87 instruction except the non-waiting ones (fninit, fnclex, fnstsw,
+/// fnstcw, fnstenv, fnsave, fxsave, fxrstor, and the legacy no-ops feni,
+/// fdisi and fsetpm — measured on the host: fldcw, fldenv and frstor do
+/// wait), and before fwait, checks `isExceptionPending`; when it is true:
 ///
 /// - with CR0.NE = 1, it raises #MF (vector 16, a fault with no error code,
 ///   eip at the waiting instruction, which does not execute);
-/// - with CR0.NE = 0 (MS-DOS compatible mode), the CPU asserts FERR#, and a
-///   PC routes that to IRQ 13 through the slave 8259A: the integrator raises
-///   IRQ 13 and, as the CPU freezes at the waiting instruction until IGNNE#
-///   is asserted, either delivers the interrupt first (its handler writes
-///   port 0xF0 to assert IGNNE# and clears the exception with fnclex) or, to
-///   keep it simple, lets the instruction proceed as if IGNNE# were asserted.
-///   Until the PC platform models IRQ 13 the integrator may treat NE = 0 like
-///   NE = 1 and document it.
+/// - with CR0.NE = 0 (MS-DOS compatible mode), a CPU asserts FERR#, which a
+///   PC routes to IRQ 13, and freezes at the waiting instruction until
+///   IGNNE# is asserted. kstep models no FERR# line and behaves as a system
+///   that keeps IGNNE# asserted: the instruction executes and the flags stay.
 ///
 /// CR0.EM/TS (#NM) are checked before the pending exception.
 ///

@@ -36,6 +36,7 @@ import X86Decoding
     @Test func everyFormHasAnEncoding() {
         let forms = Set(Self.encodings(operand: 0).map(\.form))
         #expect(forms == Set(X87Form.allCases))
+        #expect(MemoryLayout<Op>.stride == 32)  // x87Opcode fills padding: still two ops per cache line
     }
 
     /// All 8 × 256 ModR/M values of D8–DF (memory forms as `(%eax)`):
