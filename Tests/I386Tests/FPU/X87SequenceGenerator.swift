@@ -162,8 +162,12 @@ struct X87SequenceGenerator {
 
     /// A 28-byte environment: random control word, flags only under masks
     /// (now and then an unmasked one, which makes an exception pending at
-    /// once), random C0–C3, SF, TOP and tags, junk in reserved bits.
+    /// once), random C0–C3, SF, TOP and tags, junk in reserved bits; one in
+    /// twenty is random bytes throughout (ES and B as they come, PC 01, any
+    /// tag word), an environment no fnstenv wrote.
     mutating func environment() -> [UInt8] {
+        if chance(5) { return Self.littleEndian(bits(), count: 8) + Self.littleEndian(bits(), count: 8)
+            + Self.littleEndian(bits(), count: 8) + Self.littleEndian(bits(), count: 4) }
         let control = controlWord()
         var flags = UInt16(truncatingIfNeeded: bits()) & 0x3F & (chance(10) ? 0x3F : control)
         if chance(40) { flags = 0 }
