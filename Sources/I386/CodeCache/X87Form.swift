@@ -97,6 +97,19 @@ enum X87Form: UInt8, CaseIterable {
         }
     }
 
+    /// True for the forms that write memory: fst, fstp, fist, fistp and
+    /// fbstp to memory, fnstcw, fnstsw m16, fnstenv, fnsave, fxsave.
+    var storesToMemory: Bool {
+        switch self {
+        case .fstM32fp, .fstpM32fp, .fstM64fp, .fstpM64fp, .fstpM80fp,
+             .fistM16, .fistpM16, .fistM32, .fistpM32, .fistpM64, .fbstp,
+             .fnstcw, .fnstswM16, .fnstenv, .fnsave, .fxsave:
+            true
+        default:
+            false
+        }
+    }
+
     /// True for the control instructions, which leave the last-instruction
     /// pointers and opcode (FIP, FCS, FOP, FDP, FDS) alone; every other x87
     /// instruction sets them (measured on the host).

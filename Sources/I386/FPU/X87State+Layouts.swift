@@ -132,7 +132,7 @@ extension X87State {
         for index in 0..<8 {
             image.replaceSubrange((32 + 16 * index)..<(42 + 16 * index), with: st(index).bytes)
         }
-        image.replaceSubrange(160..<288, with: xmmArea.prefix(128) + Array(repeating: 0, count: max(0, 128 - xmmArea.count)))
+        image.replaceSubrange(160..<288, with: xmmBytes.bytes)
         return image
     }
 
@@ -153,7 +153,7 @@ extension X87State {
         for index in 0..<8 {
             registers[physicalIndex(ofST: index)] = reader.extendedReal(32 + 16 * index)
         }
-        xmmArea = (160..<288).map { reader.byte($0) }
+        xmmBytes = X87XMMArea((160..<288).map { reader.byte($0) })
         updateErrorSummary()
     }
 

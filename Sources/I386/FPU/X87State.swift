@@ -89,7 +89,13 @@ public struct X87State: Hashable, Sendable {
     public var mxcsrMask: UInt32
     /// The XMM0–XMM7 area of fxsave (bytes 160–287), kept as bytes fxrstor
     /// loaded: no instruction of kstep's reads or writes XMM registers.
-    public var xmmArea: [UInt8]
+    /// Setting it keeps the first 128 bytes, zeros where fewer are given.
+    public var xmmArea: [UInt8] {
+        get { xmmBytes.bytes }
+        set { xmmBytes = X87XMMArea(newValue) }
+    }
+    /// The XMM area's storage.
+    var xmmBytes: X87XMMArea
 
     /// The state after fninit, with every register +0.0, MXCSR 0x1F80.
     public init() {
@@ -100,7 +106,7 @@ public struct X87State: Hashable, Sendable {
         lastInstruction = .cleared
         mxcsr = 0x1F80
         mxcsrMask = 0xFFBF
-        xmmArea = Array(repeating: 0, count: 128)
+        xmmBytes = X87XMMArea()
     }
 
     /// The state after power-up or RESET (SDM Vol. 3 Table 9-1): control
@@ -124,12 +130,15 @@ public struct X87State: Hashable, Sendable {
     public func physicalRegister(_ index: Int) -> ExtendedReal { registers[index] }
 
     /// The physical register that is ST(`index`) (`index` is taken mod 8).
+    @inline(__always)
     public func physicalIndex(ofST index: Int) -> Int { (top &+ index) & 7 }
 
     /// The contents of ST(`index`), empty or not.
+    @inline(__always)
     public func st(_ index: Int) -> ExtendedReal { registers[physicalIndex(ofST: index)] }
 
     /// True when ST(`index`) is empty.
+    @inline(__always)
     public func isEmpty(st index: Int) -> Bool { occupiedRegisters & (1 << physicalIndex(ofST: index)) == 0 }
 
     /// The full tag of physical register `index` (mod 8).
@@ -149,6 +158,7 @@ public struct X87State: Hashable, Sendable {
 
     // MARK: - Stack and flag primitives
 
+    @inline(__always)
     mutating func setST(_ index: Int, _ value: ExtendedReal) {
         let physical = physicalIndex(ofST: index)
         registers[physical] = value

@@ -10,10 +10,14 @@
 /// 3. The memory operand: segment limit, alignment (fxsave, fxrstor: #GP(0)
 ///    unless 16-byte aligned), page faults — for a store, checked for the
 ///    whole operand before anything changes.
-/// 4. The operation, on a copy of the FPU state; memory is written; then the
-///    copy becomes the state. A fault, or a device access that restarts the
-///    instruction alone, leaves the FPU exactly as it was.
-/// 5. Every instruction but the control ones records FCS:FIP (its first
+/// 4. The operation. A form that stores to memory works on a copy of the
+///    FPU state; memory is written; then the copy becomes the state: a
+///    fault, or a device access that restarts the instruction alone, leaves
+///    the FPU exactly as it was. Every other form reads its operand before
+///    it changes anything and cannot fault afterwards, so it works on the
+///    state in place (copying the state costs more than most x87
+///    instructions).
+/// 5. After the operation, every instruction but the control ones records FCS:FIP (its first
 ///    byte, prefixes included), FOP and, with a memory operand, FDS:FDP
 ///    (the operand's offset and segment selector); without one FDS:FDP keep
 ///    their values. That is what the host (an AMD part) and a P6 do.
@@ -39,16 +43,24 @@ extension Machine {
         if cr0 & (CR0.em | CR0.ts) != 0 { throw .deviceNotAvailable }
         if form.waits, state.pointee.x87.isExceptionPending, cr0 & CR0.ne != 0 { throw .floatingPointError }
 
-        var fpu = state.pointee.x87
-        let hasMemoryOperand = op.source == Op.memory
-        if !form.isControl {
-            let old = fpu.lastInstruction
-            fpu.lastInstruction = X87InstructionPointers(
-                instructionOffset: op.address, instructionSelector: segments[SegmentName.cs.rawValue].selector,
-                opcode: op.x87Opcode,
-                operandOffset: hasMemoryOperand ? effectiveAddress(op) : old.operandOffset,
-                operandSelector: hasMemoryOperand ? segments[Int(op.segment)].selector : old.operandSelector)
+        if form.storesToMemory {
+            // A store can fault, or restart at a device, after the state has
+            // changed (a pop, fnstenv's masks, fnsave's fninit): it works on
+            // a copy, committed once memory is written.
+            var fpu = state.pointee.x87
+            try execute(form, op, on: &fpu)
+            state.pointee.x87 = fpu
+        } else {
+            // Every other form reads its memory operand before it changes
+            // anything, and then cannot fault: in place, without copying the
+            // state twice.
+            try execute(form, op, on: &state.pointee.x87)
         }
+    }
+
+    /// The x87 instruction `form` (`op`) on `fpu`: the operation, then the
+    /// last-instruction pointers (no operation reads them).
+    private func execute(_ form: X87Form, _ op: Op, on fpu: inout X87State) throws(CPUException) {
         let index = Int(op.x87Opcode & 7)
         switch form {
         case .faddST0, .fmulST0, .fsubST0, .fsubrST0, .fdivST0, .fdivrST0:
@@ -71,9 +83,7 @@ extension Machine {
         case .fcomiSTi, .fcomipSTi, .fucomiSTi, .fucomipSTi:
             let flags = fpu.compareSettingFlags(st0WithST: index, unordered: form == .fucomiSTi || form == .fucomipSTi,
                                                 popping: form == .fcomipSTi || form == .fucomipSTi, eflags: eflags)
-            state.pointee.x87 = fpu
             setFlags(flags, mask: X87ComparisonFlags.writtenMask)
-            return
         case .fcomM32fp, .fcomM64fp, .ficomM16, .ficomM32:
             fpu.compare(st0With: try loadX87Operand(op, form), popping: false)
         case .fcompM32fp, .fcompM64fp, .ficompM16, .ficompM32:
@@ -157,7 +167,15 @@ extension Machine {
                 throw .generalProtection(errorCode: 0)  // MXCSR bits outside MXCSR_MASK
             }
         }
-        state.pointee.x87 = fpu
+        if !form.isControl {
+            let hasMemoryOperand = op.source == Op.memory
+            let old = fpu.lastInstruction
+            fpu.lastInstruction = X87InstructionPointers(
+                instructionOffset: op.address, instructionSelector: segments[SegmentName.cs.rawValue].selector,
+                opcode: op.x87Opcode,
+                operandOffset: hasMemoryOperand ? effectiveAddress(op) : old.operandOffset,
+                operandSelector: hasMemoryOperand ? segments[Int(op.segment)].selector : old.operandSelector)
+        }
     }
 
     /// wait/fwait: #NM when CR0.TS and CR0.MP are both set, then #MF for a

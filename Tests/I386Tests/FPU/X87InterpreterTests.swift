@@ -141,8 +141,12 @@ import Testing
             #expect(snippet.machine.cpuState.x87 == before, "\(store) changed the FPU")
             #expect(try snippet.machine.read(address, count: Int(end - address)).allSatisfy { $0 == 0 }, "\(store)")
         }
-        for load in ["fldl", "frstor", "fldenv", "fxrstor", "faddl", "fildll"] {
-            let snippet = try Snippet("fninit; fldpi; \(load) \(load == "fxrstor" ? end - 256 : end - 4)")
+        // Loads, which run on the FPU state in place: the fault comes before
+        // any change, the last-instruction pointers included.
+        for (load, address) in [("fldl", end - 4), ("frstor", end - 4), ("fldenv", end - 4), ("fxrstor", end - 256),
+                                ("faddl", end - 4), ("fildll", end - 4), ("fbld", end - 4), ("fcompl", end - 4),
+                                ("fimuls", end - 1), ("fldcw", end - 1)] {
+            let snippet = try Snippet("fninit; fldpi; \(load) \(address)")
             #expect(snippet.run(maxSteps: 2) == .stepLimit)
             let before = snippet.machine.cpuState.x87
             #expect(snippet.run() == .exception(.pageFault(address: end, errorCode: 0)), "\(load)")
@@ -165,6 +169,17 @@ import Testing
         let fits = try Snippet("fninit; fld1; fxsave \(Self.data); fninit; fxrstor \(Self.data)")
         #expect(fits.run() == .endOfCode)
         #expect(fits.machine.cpuState.x87.top == 7 && fits.machine.cpuState.x87.st(0) == .one)
+    }
+
+    /// X87State holds nothing on the heap (the XMM area is inline): an x87
+    /// store's copy of it, and a snapshot's, involve no reference counting.
+    @Test func theFPUStateIsAPlainValue() {
+        #expect(_isPOD(X87State.self))
+        var state = X87State()
+        state.xmmArea = [1, 2, 3]
+        #expect(state.xmmArea == [1, 2, 3] + [UInt8](repeating: 0, count: 125))
+        state.xmmArea = [UInt8](repeating: 7, count: 200)
+        #expect(state.xmmArea == [UInt8](repeating: 7, count: 128))
     }
 
     @Test func snapshotsHoldTheFPU() throws {
