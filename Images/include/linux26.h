@@ -51,6 +51,47 @@ struct desc_struct { unsigned long a, b; };
 
 struct list_head { struct list_head *next, *prev; };
 
+/*
+ * include/asm-i386/processor.h: the FPU state a task keeps while it is not
+ * on the CPU, in fnsave's layout (108 bytes) or fxsave's (512 bytes, 16-byte
+ * aligned); __unlazy_fpu picks one by cpu_has_fxsr. (2.6's i387_union also
+ * holds the math emulator's i387_soft_struct; the images do not emulate.)
+ */
+struct i387_fsave_struct {
+    long cwd;
+    long swd;
+    long twd;
+    long fip;
+    long fcs;
+    long foo;
+    long fos;
+    long st_space[20];  /* 8 registers, 10 bytes each */
+    long status;        /* software status information */
+};
+
+struct i387_fxsave_struct {
+    unsigned short cwd;
+    unsigned short swd;
+    unsigned short twd;
+    unsigned short fop;
+    long fip;
+    long fcs;
+    long foo;
+    long fos;
+    long mxcsr;
+    long reserved;
+    long st_space[32];  /* 8 registers, 16 bytes each */
+    long xmm_space[32]; /* 8 XMM registers, 16 bytes each */
+    long padding[56];
+} __attribute__((aligned(16)));
+
+union i387_union {
+    struct i387_fsave_struct fsave;
+    struct i387_fxsave_struct fxsave;
+};
+KSTATIC_ASSERT(sizeof(struct i387_fsave_struct) == 112, "fsave: the 108-byte image and a status word");
+KSTATIC_ASSERT(sizeof(union i387_union) == 512, "i387_union is fxsave's 512 bytes");
+
 /* include/asm-i386/processor.h, at offset 448 of task_struct. */
 struct thread_struct {
     struct desc_struct tls_array[3];   /* 448 */
@@ -62,7 +103,7 @@ struct thread_struct {
     unsigned long gs;                  /* 492 */
     unsigned long debugreg[8];         /* 496 */
     unsigned long cr2, trap_no, error_code;
-    unsigned char i387[512] __attribute__((aligned(16)));  /* fxsave area */
+    union i387_union i387;             /* 544 */
     unsigned long *io_bitmap_ptr;
     unsigned long io_bitmap_max;
 };
@@ -90,6 +131,7 @@ KSTATIC_ASSERT(offsetof(struct task_struct, thread.esp) == 484, "thread.esp at 4
 KSTATIC_ASSERT(offsetof(struct task_struct, thread.fs) == 488, "thread.fs at 488");
 KSTATIC_ASSERT(offsetof(struct task_struct, thread.gs) == 492, "thread.gs at 492");
 KSTATIC_ASSERT(offsetof(struct task_struct, thread.debugreg) == 496, "thread.debugreg at 496");
+KSTATIC_ASSERT(offsetof(struct task_struct, thread.i387) == 544, "thread.i387 at 544");
 
 /* include/asm-i386/current.h and thread_info.h */
 static inline struct thread_info *current_thread_info(void)

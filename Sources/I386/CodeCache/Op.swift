@@ -40,8 +40,12 @@ struct Op {
     /// shld/shrd: where the count is (cl, or `Op.immediate`).
     var countLocation: UInt8 = 0
     /// The segment, control or debug register an instruction names (mov to/from
-    /// sreg/CRn/DRn, lds…lss, push/pop sreg), or the x87 operation code.
+    /// sreg/CRn/DRn, lds…lss, push/pop sreg), or the x87 instruction (`X87Form`).
     var specialRegister: UInt8 = 0
+    /// x87 instructions: the 11-bit opcode the FPU records as FOP (the
+    /// escape byte's low 3 bits, then the ModR/M byte); its low 3 bits are
+    /// the i of a register form's ST(i). (Fills padding: `Op` stays 32 bytes.)
+    var x87Opcode: UInt16 = 0
     /// The instruction's address (its eip).
     var address: UInt32 = 0
     var displacement: UInt32 = 0
@@ -92,8 +96,11 @@ enum OpKind: UInt8 {
     case clc, stc, cmc, cld, std, cli, sti
     // System and miscellaneous
     case nop, hlt, cpuid, rdtsc, int3, int, into, `in`, out
-    case movToControl, movFromControl, movToDebug, movFromDebug, clts, wait
-    case fninit, fnsave, frstor, fxsave, fxrstor, fnstsw, fnstcw, fldcw
+    case movToControl, movFromControl, movToDebug, movFromDebug, clts
+    /// An x87 instruction (escape opcodes D8–DF, fxsave, fxrstor): `Op.specialRegister` is its `X87Form`.
+    case x87
+    /// wait/fwait.
+    case wait
 
     // System architecture
     case lgdt, lidt, sgdt, sidt, lldt, sldt, ltr, str, loadFarPointer, bound

@@ -87,6 +87,9 @@ enum OpTranslator {
             }
         }
 
+        // The escape opcodes D8–DF (OpTranslator+X87.swift).
+        if let x87 = translateX87(instruction, op) { return x87 }
+
         func destination(_ index: Int = 0) -> Bool {
             guard index < operands.count, let location = place(operands[index], into: &op) else { return false }
             op.destination = location
@@ -405,19 +408,8 @@ enum OpTranslator {
             guard source(0), op.source == Op.memory else { return unsupported(op) }
             return simple(.invlpg)
         case .wbinvd: return simple(.privilegedNop)
-        case .fninit, .fnclex: return simple(.fninit)
         case .wait: return simple(.wait)
-        case .fnsave, .frstor, .fxsave, .fxrstor:
-            guard destination(0) else { return unsupported(op) }
-            op.source = op.destination
-            let kinds: [X86Mnemonic: OpKind] = [.fnsave: .fnsave, .frstor: .frstor, .fxsave: .fxsave, .fxrstor: .fxrstor]
-            return simple(kinds[instruction.mnemonic] ?? .fnsave)
-        case .fnstsw, .fnstcw:
-            guard destination(0) else { return unsupported(op) }
-            return simple(instruction.mnemonic == .fnstcw ? .fnstcw : .fnstsw, size: 2)
-        case .fldcw:
-            guard source(0) else { return unsupported(op) }
-            return simple(.fldcw, size: 2)
+        case .fxsave, .fxrstor: return translateFXSR(instruction, op)
         default:
             return unsupported(op)
         }
@@ -431,7 +423,7 @@ enum OpTranslator {
 
     /// Places an operand: returns its location and fills the memory or
     /// immediate fields of `op`; nil for an operand kstep cannot address.
-    private static func place(_ operand: X86Operand, into op: inout Op) -> UInt8? {
+    static func place(_ operand: X86Operand, into op: inout Op) -> UInt8? {
         switch operand.kind {
         case .register(let register):
             guard register.isGeneralPurpose, let number = register.number else { return nil }

@@ -27,6 +27,10 @@ public enum CPUException: Error, Sendable, Equatable, CustomStringConvertible {
     /// #PF, vector 14: `address` goes to CR2; the error code has P (bit 0),
     /// W/R (bit 1) and U/S (bit 2) as the SDM defines them.
     case pageFault(address: UInt32, errorCode: UInt32)
+    /// #MF, vector 16: an x87 instruction that waits found an unmasked
+    /// floating-point exception pending (CR0.NE = 1). A fault: eip stays at
+    /// that instruction, which has not executed.
+    case floatingPointError
     /// Not an architectural exception: an instruction in the middle of a
     /// block reached a device, which must see the exact time, so the run loop
     /// runs it again on its own (as QEMU re-translates an I/O instruction to
@@ -49,6 +53,7 @@ public enum CPUException: Error, Sendable, Equatable, CustomStringConvertible {
         case .stackFault: 12
         case .generalProtection: 13
         case .pageFault: 14
+        case .floatingPointError: 16
         case .restartExactly: -1
         }
     }
@@ -69,6 +74,7 @@ public enum CPUException: Error, Sendable, Equatable, CustomStringConvertible {
         case .stackFault: "#SS"
         case .generalProtection: "#GP"
         case .pageFault: "#PF"
+        case .floatingPointError: "#MF"
         case .restartExactly: "restart"
         }
     }

@@ -206,7 +206,8 @@ extension Machine {
         case .clts:
             try requirePrivilege()
             setControlRegister(0, state.pointee.cr0 & ~CR0.ts)
-        case .fninit, .fnsave, .frstor, .fxsave, .fxrstor, .fnstsw, .fnstcw, .fldcw, .wait: try fpuOperation(p)
+        case .x87: try x87(p)
+        case .wait: try fwait()
         case .lgdt, .lidt: try loadTableRegister(p)
         case .sgdt, .sidt: try storeTableRegister(p)
         case .sldt, .str: try storeSystemSelector(p)

@@ -14,6 +14,10 @@
 /// | 24 | FDS; bytes 26–27 stored as 0xFFFF |
 /// | 28 + 10·i | fnsave only: ST(i), i = 0…7 |
 ///
+/// With a 16-bit operand size the environment is 14 bytes of words (FCW,
+/// FSW, FTW, FIP, FCS, FDP, FDS; `X87EnvironmentFormat.protectedMode16`) and
+/// the registers follow at 14 + 10·i.
+///
 /// | fxsave | field |
 /// |---|---|
 /// | 0 | FCW |
@@ -47,56 +51,65 @@ extension X87State {
 
     // MARK: - fnstenv / fldenv
 
-    /// fnstenv/fstenv: the 28-byte environment, after which all exceptions
-    /// are masked (so ES and B clear: a pending exception is no longer
-    /// pending, as on the host).
-    public mutating func storeEnvironment() -> [UInt8] {
-        let image = environmentImage()
+    /// fnstenv/fstenv: the environment (28 bytes, or 14 in `format`
+    /// `.protectedMode16`), after which all exceptions are masked (so ES and
+    /// B clear: a pending exception is no longer pending, as on the host).
+    public mutating func storeEnvironment(format: X87EnvironmentFormat = .protectedMode32) -> [UInt8] {
+        let image = environmentImage(format: format)
         controlWord.masks = .all
         updateErrorSummary()
         return image
     }
 
-    /// fldenv: loads control, status and tag words and the pointers from a
-    /// 28-byte environment (missing bytes read as zero).
-    public mutating func loadEnvironment(_ image: [UInt8]) {
+    /// fldenv: loads control, status and tag words and the pointers from an
+    /// environment in `format` (missing bytes read as zero).
+    public mutating func loadEnvironment(_ image: [UInt8], format: X87EnvironmentFormat = .protectedMode32) {
         let reader = X87ImageReader(image)
+        let isWide = format == .protectedMode32
+        let step = isWide ? 4 : 2
         controlWord = X87ControlWord(rawValue: reader.word(0))
-        statusWord = X87StatusWord(rawValue: reader.word(4))
-        let tags = reader.word(8)
+        statusWord = X87StatusWord(rawValue: reader.word(step))
+        let tags = reader.word(2 * step)
         var occupied: UInt8 = 0
         for physical in 0..<8 where (tags >> (2 * physical)) & 3 != 3 {
             occupied |= 1 << physical
         }
         occupiedRegisters = occupied
-        let selectorAndOpcode = reader.doubleword(16)
-        lastInstruction = X87InstructionPointers(
-            instructionOffset: reader.doubleword(12),
-            instructionSelector: UInt16(truncatingIfNeeded: selectorAndOpcode),
-            opcode: UInt16(truncatingIfNeeded: selectorAndOpcode >> 16),
-            operandOffset: reader.doubleword(20),
-            operandSelector: reader.word(24))
+        if isWide {
+            let selectorAndOpcode = reader.doubleword(16)
+            lastInstruction = X87InstructionPointers(
+                instructionOffset: reader.doubleword(12),
+                instructionSelector: UInt16(truncatingIfNeeded: selectorAndOpcode),
+                opcode: UInt16(truncatingIfNeeded: selectorAndOpcode >> 16),
+                operandOffset: reader.doubleword(20),
+                operandSelector: reader.word(24))
+        } else {
+            lastInstruction = X87InstructionPointers(
+                instructionOffset: UInt32(reader.word(6)), instructionSelector: reader.word(8), opcode: 0,
+                operandOffset: UInt32(reader.word(10)), operandSelector: reader.word(12))
+        }
         updateErrorSummary()
     }
 
     // MARK: - fnsave / frstor
 
-    /// fnsave/fsave: the 108-byte image (environment, then ST(0)…ST(7)),
-    /// after which the FPU is initialized as by fninit.
-    public mutating func save() -> [UInt8] {
-        var image = environmentImage()
+    /// fnsave/fsave: the image (the environment in `format`, then
+    /// ST(0)…ST(7); 108 or 94 bytes), after which the FPU is initialized as
+    /// by fninit.
+    public mutating func save(format: X87EnvironmentFormat = .protectedMode32) -> [UInt8] {
+        var image = environmentImage(format: format)
         for index in 0..<8 { image += st(index).bytes }
         initialize()
         return image
     }
 
     /// frstor: loads the environment and ST(0)…ST(7) (numbered by the loaded
-    /// TOP) from a 108-byte image (missing bytes read as zero).
-    public mutating func restore(_ image: [UInt8]) {
-        loadEnvironment(Array(image.prefix(Self.environmentSize)))
+    /// TOP) from an image in `format` (missing bytes read as zero).
+    public mutating func restore(_ image: [UInt8], format: X87EnvironmentFormat = .protectedMode32) {
+        loadEnvironment(Array(image.prefix(format.size)), format: format)
         let reader = X87ImageReader(image)
         for index in 0..<8 {
-            registers[physicalIndex(ofST: index)] = reader.extendedReal(Self.environmentSize + 10 * index)
+            registers[physicalIndex(ofST: index)] = reader.extendedReal(format.size + 10 * index)
         }
     }
 
@@ -119,7 +132,7 @@ extension X87State {
         for index in 0..<8 {
             image.replaceSubrange((32 + 16 * index)..<(42 + 16 * index), with: st(index).bytes)
         }
-        image.replaceSubrange(160..<288, with: xmmArea.prefix(128) + Array(repeating: 0, count: max(0, 128 - xmmArea.count)))
+        image.replaceSubrange(160..<288, with: xmmBytes.bytes)
         return image
     }
 
@@ -140,14 +153,21 @@ extension X87State {
         for index in 0..<8 {
             registers[physicalIndex(ofST: index)] = reader.extendedReal(32 + 16 * index)
         }
-        xmmArea = (160..<288).map { reader.byte($0) }
+        xmmBytes = X87XMMArea((160..<288).map { reader.byte($0) })
         updateErrorSummary()
     }
 
     // MARK: - Encoding helpers
 
-    private func environmentImage() -> [UInt8] {
-        var image = [UInt8](repeating: 0, count: Self.environmentSize)
+    private func environmentImage(format: X87EnvironmentFormat) -> [UInt8] {
+        var image = [UInt8](repeating: 0, count: format.size)
+        guard format == .protectedMode32 else {
+            let words = [controlWord.rawValue, statusWord.rawValue, tagWord,
+                         UInt16(truncatingIfNeeded: lastInstruction.instructionOffset), lastInstruction.instructionSelector,
+                         UInt16(truncatingIfNeeded: lastInstruction.operandOffset), lastInstruction.operandSelector]
+            for (index, word) in words.enumerated() { put(word, at: 2 * index, in: &image) }
+            return image
+        }
         put(0xFFFF_0000 | UInt32(controlWord.rawValue), at: 0, in: &image)
         put(0xFFFF_0000 | UInt32(statusWord.rawValue), at: 4, in: &image)
         put(0xFFFF_0000 | UInt32(tagWord), at: 8, in: &image)

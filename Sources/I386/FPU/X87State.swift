@@ -34,21 +34,18 @@ internal import CX87
 ///
 /// The exception itself is not raised by the faulting instruction: x87
 /// exceptions are delivered at the *next waiting* x87 instruction. So the
-/// integrator, before executing any x87 instruction except the non-waiting
-/// ones (fninit, fnclex, fnstsw, fnstcw, fnstenv, fnsave, and also fldenv,
-/// frstor, fxsave and fxrstor, which the host executes with an exception
-/// pending), and before fwait, checks `isExceptionPending`; when it is true:
+/// integrator (`Machine`, Semantics/X87Instructions.swift), before executing
+/// any x87 instruction except the non-waiting ones (fninit, fnclex, fnstsw,
+/// fnstcw, fnstenv, fnsave, fxsave, fxrstor, and the legacy no-ops feni,
+/// fdisi and fsetpm — measured on the host: fldcw, fldenv and frstor do
+/// wait), and before fwait, checks `isExceptionPending`; when it is true:
 ///
 /// - with CR0.NE = 1, it raises #MF (vector 16, a fault with no error code,
 ///   eip at the waiting instruction, which does not execute);
-/// - with CR0.NE = 0 (MS-DOS compatible mode), the CPU asserts FERR#, and a
-///   PC routes that to IRQ 13 through the slave 8259A: the integrator raises
-///   IRQ 13 and, as the CPU freezes at the waiting instruction until IGNNE#
-///   is asserted, either delivers the interrupt first (its handler writes
-///   port 0xF0 to assert IGNNE# and clears the exception with fnclex) or, to
-///   keep it simple, lets the instruction proceed as if IGNNE# were asserted.
-///   Until the PC platform models IRQ 13 the integrator may treat NE = 0 like
-///   NE = 1 and document it.
+/// - with CR0.NE = 0 (MS-DOS compatible mode), a CPU asserts FERR#, which a
+///   PC routes to IRQ 13, and freezes at the waiting instruction until
+///   IGNNE# is asserted. kstep models no FERR# line and behaves as a system
+///   that keeps IGNNE# asserted: the instruction executes and the flags stay.
 ///
 /// CR0.EM/TS (#NM) are checked before the pending exception.
 ///
@@ -92,7 +89,13 @@ public struct X87State: Hashable, Sendable {
     public var mxcsrMask: UInt32
     /// The XMM0–XMM7 area of fxsave (bytes 160–287), kept as bytes fxrstor
     /// loaded: no instruction of kstep's reads or writes XMM registers.
-    public var xmmArea: [UInt8]
+    /// Setting it keeps the first 128 bytes, zeros where fewer are given.
+    public var xmmArea: [UInt8] {
+        get { xmmBytes.bytes }
+        set { xmmBytes = X87XMMArea(newValue) }
+    }
+    /// The XMM area's storage.
+    var xmmBytes: X87XMMArea
 
     /// The state after fninit, with every register +0.0, MXCSR 0x1F80.
     public init() {
@@ -103,7 +106,7 @@ public struct X87State: Hashable, Sendable {
         lastInstruction = .cleared
         mxcsr = 0x1F80
         mxcsrMask = 0xFFBF
-        xmmArea = Array(repeating: 0, count: 128)
+        xmmBytes = X87XMMArea()
     }
 
     /// The state after power-up or RESET (SDM Vol. 3 Table 9-1): control
@@ -127,12 +130,15 @@ public struct X87State: Hashable, Sendable {
     public func physicalRegister(_ index: Int) -> ExtendedReal { registers[index] }
 
     /// The physical register that is ST(`index`) (`index` is taken mod 8).
+    @inline(__always)
     public func physicalIndex(ofST index: Int) -> Int { (top &+ index) & 7 }
 
     /// The contents of ST(`index`), empty or not.
+    @inline(__always)
     public func st(_ index: Int) -> ExtendedReal { registers[physicalIndex(ofST: index)] }
 
     /// True when ST(`index`) is empty.
+    @inline(__always)
     public func isEmpty(st index: Int) -> Bool { occupiedRegisters & (1 << physicalIndex(ofST: index)) == 0 }
 
     /// The full tag of physical register `index` (mod 8).
@@ -152,6 +158,7 @@ public struct X87State: Hashable, Sendable {
 
     // MARK: - Stack and flag primitives
 
+    @inline(__always)
     mutating func setST(_ index: Int, _ value: ExtendedReal) {
         let physical = physicalIndex(ofST: index)
         registers[physical] = value

@@ -43,8 +43,12 @@ public struct CPUState: Sendable {
     public var sysenterESP: UInt32 = 0
     public var sysenterEIP: UInt32 = 0
 
-    /// The x87/SSE state as an opaque 512-byte area (fxsave layout), for lazy-FPU code.
-    var fpuArea = [UInt8](repeating: 0, count: 512)
+    /// The x87 FPU (with the MXCSR and XMM bytes fxsave and fxrstor carry).
+    /// kstep's machines start with fninit's state (control word 0x037F,
+    /// every register empty), as a loader leaves it, rather than the
+    /// power-up state (`X87State.afterReset`: everything unmasked, 24-bit
+    /// precision, every register tagged valid), which an embedder can load.
+    public var x87 = X87State()
 
     /// True for the one instruction after `sti` (with IF clear before), `mov ss`
     /// or `pop ss`: maskable interrupts and debug traps wait until it retires.

@@ -162,8 +162,12 @@ struct X87SequenceGenerator {
 
     /// A 28-byte environment: random control word, flags only under masks
     /// (now and then an unmasked one, which makes an exception pending at
-    /// once), random C0–C3, SF, TOP and tags, junk in reserved bits.
+    /// once), random C0–C3, SF, TOP and tags, junk in reserved bits; one in
+    /// twenty is random bytes throughout (ES and B as they come, PC 01, any
+    /// tag word), an environment no fnstenv wrote.
     mutating func environment() -> [UInt8] {
+        if chance(5) { return Self.littleEndian(bits(), count: 8) + Self.littleEndian(bits(), count: 8)
+            + Self.littleEndian(bits(), count: 8) + Self.littleEndian(bits(), count: 4) }
         let control = controlWord()
         var flags = UInt16(truncatingIfNeeded: bits()) & 0x3F & (chance(10) ? 0x3F : control)
         if chance(40) { flags = 0 }
@@ -182,6 +186,13 @@ struct X87SequenceGenerator {
         }
         image += Self.littleEndian(bits(), count: 16)  // FIP, FCS/FOP, FDP, FDS
         return image
+    }
+
+    /// A 14-byte environment of the 16-bit-operand layout (words: FCW, FSW,
+    /// FTW, FIP, FCS, FDP, FDS).
+    mutating func environment16() -> [UInt8] {
+        let wide = environment()
+        return Array(wide[0..<2] + wide[4..<6] + wide[8..<10]) + Self.littleEndian(bits(), count: 8)
     }
 
     /// A 108-byte frstor image.
@@ -215,7 +226,7 @@ struct X87SequenceGenerator {
 
     mutating func instruction() -> X87TestInstruction {
         let formats = X87MemoryFormat.allCases
-        switch int(0...99) {
+        switch int(0...109) {
         case 0...9: return .arithmeticIntoST0(pick(X87Arithmetic.allCases), stackIndex())
         case 10...19: return .arithmeticIntoST(pick(X87Arithmetic.allCases), stackIndex(), popping: chance(50))
         case 20...27: return .arithmeticWithMemory(pick(X87Arithmetic.allCases), pick([.float32, .float64, .int16, .int32]))
@@ -245,8 +256,16 @@ struct X87SequenceGenerator {
         case 89...90: return pick([.storeEnvironment, .loadEnvironment])
         case 91...92: return pick([.save, .restore])
         case 93...94: return pick([.fxsave, .fxrstor])
-        default: return .operation(pick([.sine, .cosine, .sineAndCosine, .partialTangent, .partialArctangent,
-                                          .twoToXMinusOne, .yLog2X, .yLog2XPlusOne]))
+        case 95...99: return .operation(pick([.sine, .cosine, .sineAndCosine, .partialTangent, .partialArctangent,
+                                              .twoToXMinusOne, .yLog2X, .yLog2XPlusOne]))
+        case 100...102: return .storeStatusWordToAXThenSAHF
+        case 103: return pick([.storeEnvironment16, .loadEnvironment16])
+        case 104: return pick([.save16, .restore16])
+        case 105: return pick([.wait, .legacyNop(0xE0), .legacyNop(0xE1), .legacyNop(0xE4)])
+        default:
+            let (escape, base) = pick([(UInt8(0xD9), UInt8(0xD8)), (0xDC, 0xD0), (0xDC, 0xD8), (0xDD, 0xC8),
+                                       (0xDE, 0xD0), (0xDF, 0xC8), (0xDF, 0xD0), (0xDF, 0xD8)])
+            return .alias(escape, base | UInt8(stackIndex()))
         }
     }
 
@@ -257,6 +276,7 @@ struct X87SequenceGenerator {
         var memory = Self.littleEndian(bits(), count: 8)
         while memory.count < X87TestCase.memorySize { memory += Self.littleEndian(bits(), count: 8) }
         var steps: [(X87TestInstruction, Int)] = []
+        var prefixed = Set<Int>()
         var next = 0
         let count = chance(20) ? int(1...X87TestCase.maximumSteps) : int(1...8)
         while steps.count < count {
@@ -276,14 +296,21 @@ struct X87SequenceGenerator {
                 memory.replaceSubrange(offset..<(offset + size), with: environment())
             case .restore:
                 memory.replaceSubrange(offset..<(offset + size), with: saveImage())
+            case .loadEnvironment16:
+                memory.replaceSubrange(offset..<(offset + size), with: environment16())
+            case .restore16:
+                var image = environment16()
+                for _ in 0..<8 { image += extendedReal().bytes }
+                memory.replaceSubrange(offset..<(offset + size), with: image)
             case .fxrstor:
                 memory.replaceSubrange(offset..<(offset + size), with: fxsaveImage())
             default:
                 break
             }
             next += (size + 15) & ~15
+            if size > 0, chance(25) { prefixed.insert(steps.count) }
             steps.append((instruction, offset))
         }
-        return X87TestCase(image: saveImage(), memory: memory, steps: steps)
+        return X87TestCase(image: saveImage(), memory: memory, steps: steps, segmentPrefixedSteps: prefixed)
     }
 }

@@ -9,6 +9,9 @@ struct X87TestCase {
     var memory: [UInt8]
     /// The instructions, each with its memory operand's offset in `memory`.
     var steps: [(instruction: X87TestInstruction, offset: Int)]
+    /// The steps whose instruction carries a redundant ds prefix (0x3E):
+    /// FIP must then point at the prefix.
+    var segmentPrefixedSteps: Set<Int> = []
 
     static let memorySize = 1024
     static let maximumSteps = 16

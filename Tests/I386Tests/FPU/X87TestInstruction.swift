@@ -39,6 +39,21 @@ enum X87TestInstruction: Hashable {
     case restore
     case fxsave
     case fxrstor
+    /// fnstsw %ax, then sahf: the status word's condition codes in EFLAGS.
+    case storeStatusWordToAXThenSAHF
+    /// The 16-bit-operand (0x66) forms of fnstenv, fldenv, fnsave and frstor.
+    case storeEnvironment16
+    case loadEnvironment16
+    case save16
+    case restore16
+    /// fwait (9B).
+    case wait
+    /// feni, fdisi, fsetpm (DB E0, E1, E4): no-ops since the 387.
+    case legacyNop(UInt8)
+    /// An undocumented alias a P6 executes, as its escape byte and ModR/M:
+    /// D9 D8+i, DF D0+i, DF D8+i (fstp st(i)); DC D0+i (fcom); DC D8+i and
+    /// DE D0+i (fcomp); DD C8+i and DF C8+i (fxch).
+    case alias(UInt8, UInt8)
 
     /// Bytes of memory the instruction reads or writes (0: none).
     var memorySize: Int {
@@ -49,6 +64,8 @@ enum X87TestInstruction: Hashable {
         case .loadControlWord, .storeControlWord, .storeStatusWord: 2
         case .storeEnvironment, .loadEnvironment: X87State.environmentSize
         case .save, .restore: X87State.saveSize
+        case .storeEnvironment16, .loadEnvironment16: X87EnvironmentFormat.protectedMode16.size
+        case .save16, .restore16: X87EnvironmentFormat.protectedMode16.saveSize
         case .fxsave, .fxrstor: X87State.fxsaveSize
         default: 0
         }
@@ -60,15 +77,29 @@ enum X87TestInstruction: Hashable {
     var incomparableRanges: [Range<Int>] {
         switch self {
         case .storeEnvironment, .save: [12..<26]
+        case .storeEnvironment16, .save16: [6..<14]
         case .fxsave: [6..<24, 28..<32]
         default: []
         }
     }
 
-    /// True for the instructions whose EFLAGS result is compared.
-    var setsFlags: Bool {
-        if case .compareSettingFlags = self { return true }
-        return false
+    /// The fields of fxsave's image where kstep (a P6) and an AMD host
+    /// differ by design, even through the interpreter: FOP, FIP, FCS, FDP and
+    /// FDS (AMD stores zeros unless an exception is pending, Intel stores them
+    /// always; fnsave and fnstenv images compare them) and MXCSR_MASK (a P6
+    /// without DAZ: 0xFFBF).
+    var incomparableRangesThroughTheInterpreter: [Range<Int>] {
+        if case .fxsave = self { return [6..<24, 28..<32] }
+        return []
+    }
+
+    /// The EFLAGS bits the instruction writes and the test compares (0: none).
+    var flagMask: UInt32 {
+        switch self {
+        case .compareSettingFlags: X87ComparisonFlags.writtenMask
+        case .storeStatusWordToAXThenSAHF: 0xD5  // SF, ZF, AF, PF, CF from AH
+        default: 0
+        }
     }
 
     // MARK: - Assembly
@@ -223,6 +254,14 @@ enum X87TestInstruction: Hashable {
         case .restore: return ["frstor " + operand]
         case .fxsave: return ["fxsave " + operand]
         case .fxrstor: return ["fxrstor " + operand]
+        case .storeStatusWordToAXThenSAHF: return ["fnstsw %ax", "sahf"]
+        case .storeEnvironment16: return [Self.bytes(0x66), "fnstenv " + operand]
+        case .loadEnvironment16: return [Self.bytes(0x66), "fldenv " + operand]
+        case .save16: return [Self.bytes(0x66), "fnsave " + operand]
+        case .restore16: return [Self.bytes(0x66), "frstor " + operand]
+        case .wait: return [Self.bytes(0x9B)]
+        case .legacyNop(let low): return [Self.bytes(0xDB, low)]
+        case .alias(let escape, let modRM): return [Self.bytes(escape, modRM)]
         }
     }
 
@@ -264,6 +303,24 @@ enum X87TestInstruction: Hashable {
         case .restore: return "frstor"
         case .fxsave: return "fxsave"
         case .fxrstor: return "fxrstor"
+        case .storeStatusWordToAXThenSAHF: return "fnstsw ax+sahf"
+        case .storeEnvironment16: return "fnstenv16"
+        case .loadEnvironment16: return "fldenv16"
+        case .save16: return "fnsave16"
+        case .restore16: return "frstor16"
+        case .wait: return "fwait"
+        case .legacyNop(let low): return ["feni", "fdisi", "", "", "fsetpm"][Int(low & 7)]
+        case .alias(let escape, let modRM):
+            switch (escape, modRM & 0xF8) {
+            case (0xD9, 0xD8): return "fstp1"
+            case (0xDC, 0xD0): return "fcom2"
+            case (0xDC, 0xD8): return "fcomp3"
+            case (0xDD, 0xC8): return "fxch4"
+            case (0xDE, 0xD0): return "fcomp5"
+            case (0xDF, 0xC8): return "fxch7"
+            case (0xDF, 0xD0): return "fstp8"
+            default: return "fstp9"
+            }
         }
     }
 
@@ -329,6 +386,22 @@ enum X87TestInstruction: Hashable {
         case .restore: state.restore(Array(memory[offset..<(offset + X87State.saveSize)]))
         case .fxsave: write(state.fxsaveImage())
         case .fxrstor: try state.restoreFXSAVEImage(Array(memory[offset..<(offset + X87State.fxsaveSize)]))
+        case .storeStatusWordToAXThenSAHF:
+            eflags = (eflags & ~0xD5) | UInt32(state.statusWord.rawValue >> 8) & 0xD5
+        case .storeEnvironment16: write(state.storeEnvironment(format: .protectedMode16))
+        case .loadEnvironment16:
+            state.loadEnvironment(Array(memory[offset..<(offset + 14)]), format: .protectedMode16)
+        case .save16: write(state.save(format: .protectedMode16))
+        case .restore16: state.restore(Array(memory[offset..<(offset + 94)]), format: .protectedMode16)
+        case .wait, .legacyNop: break
+        case .alias(let escape, let modRM):
+            let index = Int(modRM & 7)
+            switch (escape, modRM & 0xF8) {
+            case (0xDC, 0xD0): state.compare(st0WithST: index)
+            case (0xDC, 0xD8), (0xDE, 0xD0): state.compare(st0WithST: index, pops: 1)
+            case (0xDD, 0xC8), (0xDF, 0xC8): state.exchange(withST: index)
+            default: state.store(toST: index, popping: true)
+            }
         }
     }
 }

@@ -11,4 +11,9 @@ struct X87TestOutcome: Equatable {
     var finalImage: [UInt8]
     /// The memory block at the end.
     var memory: [UInt8]
+    /// Set (by the run through `X87State`) when the sequence reached an
+    /// encoding whose behaviour differs between Intel and AMD, so the host
+    /// cannot judge it: fstp1 (D9 D8+i) with ST(0) empty, which AMD executes as
+    /// fstpnce (pop, no store, no stack fault) and a P6, as kstep, as fstp.
+    var reachesVendorSpecificBehaviour = false
 }
