@@ -103,8 +103,8 @@ public struct ImageExpectations {
             if usesPC { image.attachPC() }
         }
         guard let platform = image.platform else { return (image, nil) }
-        let script = try serialInputPath.map { path throws(ImageError) in try InputFile.read(path) } ?? []
-        return (image, SerialLine(platform: platform, machine: image.machine, script: script, stopText: untilOutput))
+        let input: SerialLine.Input = try serialInputPath.map { path throws(ImageError) in .script(try InputFile.read(path)) } ?? .none
+        return (image, SerialLine(platform: platform, machine: image.machine, input: input, stopText: untilOutput))
     }
 
     /// Runs a loaded image to its stop as the expectations say (`until` when COM1 printed `until_output`).

@@ -8,12 +8,26 @@ import PC
 /// `pollInterval` of device time, so it enters at an instruction boundary the
 /// device clock chose; and the run can stop when the output ends with a text.
 /// `kstep run`'s console and `kstep test`'s expectations both use it.
+///
+/// The line polls only while input may still come: a fixed script stops
+/// polling once the UART has it, and a line with no input never polls, so a
+/// guest idling in `hlt` with nothing else scheduled ends its run (`hlt`)
+/// instead of being woken by the line's own timer.
 public final class SerialLine {
+    /// Where COM1's input comes from.
+    public enum Input {
+        /// Nothing: the line never polls.
+        case none
+        /// A fixed script, handed over at the first poll that finds the receiver ready.
+        case script([UInt8])
+        /// A live source (a terminal, a pipe), asked at every poll once the receiver is ready.
+        case live(() -> [UInt8])
+    }
+
     /// Everything the guest transmitted.
     public private(set) var transmitted: [UInt8] = []
     /// True once the output ended with the stop text (the run was then asked to stop).
     public private(set) var sawStopText = false
-
     /// True while the guest re-runs instructions it ran before (a debugger stepping
     /// back and forward again): what it transmits then was seen already, and what
     /// it receives is what it received the first time.
@@ -25,14 +39,13 @@ public final class SerialLine {
     public static let pollInterval: UInt64 = 1_000_000
 
     private let platform: PCPlatform
-    private let input: () -> [UInt8]
+    private var input: Input
     private let afterPoll: (SerialLine) -> Void
 
-    /// Connects COM1 of `platform`. `input` is asked for bytes at every poll once the
-    /// receiver is ready; `afterTransmit` sees each byte after it was collected;
-    /// `afterPoll` runs at the end of every poll.
-    public init(platform: PCPlatform, machine: Machine, stopText: String? = nil,
-                input: @escaping () -> [UInt8], afterTransmit: @escaping (SerialLine) -> Void = { _ in },
+    /// Connects COM1 of `platform`. `afterTransmit` sees each byte after it was
+    /// collected; `afterPoll` runs at the end of every poll.
+    public init(platform: PCPlatform, machine: Machine, input: Input, stopText: String? = nil,
+                afterTransmit: @escaping (SerialLine) -> Void = { _ in },
                 afterPoll: @escaping (SerialLine) -> Void = { _ in }) {
         self.platform = platform
         self.input = input
@@ -49,16 +62,8 @@ public final class SerialLine {
                 machine.requestStop()
             }
         }
+        if case .none = input { return }
         schedulePoll()
-    }
-
-    /// A line fed from a fixed script: all of `script`, paced by the UART at the line's speed.
-    public convenience init(platform: PCPlatform, machine: Machine, script: [UInt8], stopText: String? = nil) {
-        var pending = script
-        self.init(platform: platform, machine: machine, stopText: stopText, input: {
-            defer { pending.removeAll() }
-            return pending
-        })
     }
 
     private func schedulePoll() {
@@ -70,15 +75,21 @@ public final class SerialLine {
                 self.schedulePoll()
                 return
             }
+            var more = true
             if self.platform.serialPort.isReceiveInterruptEnabled {
-                let bytes = self.input()
+                let bytes: [UInt8]
+                switch self.input {
+                case .none: bytes = []; more = false
+                case .script(let script): bytes = script; self.input = .none; more = false
+                case .live(let source): bytes = source()
+                }
                 if !bytes.isEmpty {
                     self.receivedInput[now] = bytes
                     self.platform.serialPort.receive(bytes)
                 }
             }
             self.afterPoll(self)
-            self.schedulePoll()
+            if more { self.schedulePoll() }
         }
     }
 }

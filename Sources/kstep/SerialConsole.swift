@@ -48,8 +48,12 @@ final class SerialConsole {
             flushedCount = transmitted.count
         }
 
-        func flushIfLarge(_ transmitted: [UInt8]) {
-            if enabled && transmitted.count - flushedCount >= 4096 { flush(transmitted) }
+        /// Writes at the end of a line (the line's own polls stop once a script was
+        /// handed over, so output cannot wait for them), or when much is pending.
+        func flushAtLineEnd(_ transmitted: [UInt8]) {
+            if enabled && (transmitted.last == UInt8(ascii: "\n") || transmitted.count - flushedCount >= 4096) {
+                flush(transmitted)
+            }
         }
     }
 
@@ -68,29 +72,33 @@ final class SerialConsole {
          stopText: String? = nil) throws(ExitCode) {
         let output = Output(enabled: mode != RunOptions.SerialMode.none)
         self.output = output
+        let input: SerialLine.Input
         if let inputFile {
             // A FileHandle, not FileManager.contents(atPath:), which refuses /dev/null and other devices.
             guard let handle = FileHandle(forReadingAtPath: inputFile),
                   let data = try? handle.readToEnd() ?? Data() else {
                 throw fail("--serial-input: cannot read '\(inputFile)'")
             }
-            inbox.bytes.withLock { $0 = [UInt8](data) }
+            input = .script([UInt8](data))
+        } else if output.enabled {
+            let inputIsTerminal = isatty(0) != 0
+            input = .live { [inbox, unowned machine] in
+                // Ctrl-C from a terminal (a raw terminal sends it as a byte) stops the run.
+                let bytes = inbox.bytes.withLock { pending -> [UInt8] in
+                    defer { pending.removeAll() }
+                    return pending
+                }
+                guard inputIsTerminal, bytes.contains(3) else { return bytes }
+                machine.requestStop()
+                return bytes.filter { $0 != 3 }
+            }
+        } else {
+            input = .none
         }
-        let inputIsTerminal = isatty(0) != 0
-        line = SerialLine(platform: platform, machine: machine, stopText: stopText,
-                          input: { [inbox, unowned machine] in
-                              // Ctrl-C from a terminal (a raw terminal sends it as a byte) stops the run.
-                              let bytes = inbox.bytes.withLock { pending -> [UInt8] in
-                                  defer { pending.removeAll() }
-                                  return pending
-                              }
-                              guard inputIsTerminal, bytes.contains(3) else { return bytes }
-                              machine.requestStop()
-                              return bytes.filter { $0 != 3 }
-                          },
-                          afterTransmit: { line in output.flushIfLarge(line.transmitted) },
+        line = SerialLine(platform: platform, machine: machine, input: input, stopText: stopText,
+                          afterTransmit: { line in output.flushAtLineEnd(line.transmitted) },
                           afterPoll: { line in output.flush(line.transmitted) })
-        if inputFile == nil && output.enabled { startReadingStandardInput(isTerminal: inputIsTerminal) }
+        if case .live = input { startReadingStandardInput(isTerminal: isatty(0) != 0) }
     }
 
     /// Puts a terminal on standard input in raw mode (the guest does its own

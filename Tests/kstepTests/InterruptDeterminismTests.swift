@@ -103,7 +103,7 @@ import Testing
     @Test func aTraceCutWithMaxStepsIsThePrefixOfTheFullTrace() throws {
         let full = Self.records(try Self.trace().standardOutput)
         let instructions = try Self.instructions(full)
-        try #require(instructions.count == 2407)
+        try #require(instructions.count == 2287)  // hlt sleeps through the PIT's quiet output edges
         for steps in try Self.cutPoints(instructions) {
             let cut = try Self.trace(maxSteps: steps)
             #expect(cut.status == (steps < instructions.count ? 3 : 0), "--max-steps \(steps)")
@@ -115,7 +115,7 @@ import Testing
     @Test func anUntracedRunCutWithMaxStepsStopsInTheFullTracesState() throws {
         let full = Self.records(try Self.trace().standardOutput)
         let instructions = try Self.instructions(full)
-        try #require(instructions.count == 2407)
+        try #require(instructions.count == 2287)  // hlt sleeps through the PIT's quiet output edges
         // eip: see eip(after:of:).
         let names = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi", "eflags",
                      "cs", "ds", "es", "fs", "gs", "ss", "cr0"]

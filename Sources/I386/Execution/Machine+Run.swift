@@ -331,15 +331,20 @@ extension Machine {
         return nil
     }
 
-    /// hlt retired: with interrupts enabled and a device that will interrupt,
-    /// time jumps to the device's next deadline (idle costs nothing);
-    /// otherwise the run stops.
+    /// hlt retired: with interrupts enabled, time jumps from one device
+    /// deadline to the next (idle costs nothing) until a device requests an
+    /// interrupt, as the CPU stays halted through events that raise none; with
+    /// IF clear, or when no device has anything left to do, the run stops.
+    /// A stop request from outside ends the wait (the run loop answers it).
     func waitForInterrupt() -> StopReason? {
         guard storedFlags & EFLAGS.if != 0, let timeline = connectedTimeline else { return .halted }
-        if state.pointee.pendingEvents.local & PendingEvents.interruptRequest != 0 { return nil }
-        let deadline = timeline.nextDeadline
-        guard deadline != .max else { return .halted }
-        if deadline > state.pointee.time { state.pointee.ticksBeyondInstructions &+= deadline - state.pointee.time }
+        while state.pointee.pendingEvents.local & PendingEvents.interruptRequest == 0
+                && state.pointee.pendingEvents.external == 0 {
+            let deadline = timeline.nextDeadline
+            guard deadline != .max else { return .halted }
+            if deadline > state.pointee.time { state.pointee.ticksBeyondInstructions &+= deadline - state.pointee.time }
+            timeline.advance(to: state.pointee.time)
+        }
         deviceWasReached()
         return nil
     }

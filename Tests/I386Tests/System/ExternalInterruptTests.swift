@@ -186,6 +186,57 @@ import Testing
         #expect(p.machine.eip == p.symbol("irq_handler"))
     }
 
+    /// A device event that requests no interrupt does not end the halt: the CPU
+    /// sleeps on to the next deadline, and runs on only when an interrupt comes.
+    @Test func hltSleepsThroughDeviceEventsThatRequestNoInterrupt() throws {
+        let p = try Self.prepare("""
+                GATE 0x20, irq_handler
+                LOAD_IDT
+                pushl $2
+                popfl
+            ready:
+                sti
+                hlt
+            woken:
+                cli
+                hlt
+            irq_handler:
+                incl ticks
+                iret
+            .data
+            ticks: .long 0
+            """)
+        p.source.scheduleQuietEvent(at: p.t0 + 300)
+        p.source.scheduleQuietEvent(at: p.t0 + 600)
+        p.source.schedule(Self.irq0, at: p.t0 + 1000)
+        #expect(p.machine.run(maxSteps: 100) == .halted)
+        #expect(p.source.acknowledgements == [p.ack(Self.irq0, ticks: 1000, instructions: 2, at: "woken")])
+        #expect(try p.program.word(p.symbol("ticks")) == 1)
+        #expect(p.machine.time == p.t0 + 1004)
+    }
+
+    /// Quiet device events and then nothing: the halted CPU has nothing left to wake it.
+    @Test func hltWithOnlyQuietDeviceEventsStopsTheRun() throws {
+        let p = try Self.prepare("""
+                GATE 0x20, irq_handler
+                LOAD_IDT
+                pushl $2
+                popfl
+            ready:
+                sti
+                hlt
+            after_hlt:
+                movl $1, %esi
+            irq_handler:
+                hlt
+            """)
+        p.source.scheduleQuietEvent(at: p.t0 + 300)
+        #expect(p.machine.run(maxSteps: 100) == .halted)
+        #expect(p.machine.eip == p.symbol("after_hlt"))
+        #expect(p.machine.time == p.t0 + 300)
+        #expect(p.machine[.esi] == 0)
+    }
+
     @Test func stiHltWithAnInterruptAlreadyRequestedDoesNotSleep() throws {
         let p = try Self.prepare("""
                 GATE 0x20, irq_handler

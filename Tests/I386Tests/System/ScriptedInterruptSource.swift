@@ -22,7 +22,7 @@ final class ScriptedInterruptSource: InterruptAcknowledging, DeviceTimeline {
 
     private weak var machine: Machine?
     /// Vectors still to fall due, earliest first.
-    private(set) var schedule: [(tick: UInt64, vector: UInt8)] = []
+    private(set) var schedule: [(tick: UInt64, vector: UInt8?)] = []
     /// Vectors that fell due and wait for INTA, oldest first.
     private(set) var pending: [UInt8] = []
     private(set) var acknowledgements: [Acknowledgement] = []
@@ -42,6 +42,12 @@ final class ScriptedInterruptSource: InterruptAcknowledging, DeviceTimeline {
         schedule.sort { $0.tick < $1.tick }
     }
 
+    /// A device event at `tick` that requests no interrupt (a timer of the device's own).
+    func scheduleQuietEvent(at tick: UInt64) {
+        schedule.append((tick, nil))
+        schedule.sort { $0.tick < $1.tick }
+    }
+
     /// `vector` is requested now: INTR goes up at once, whatever the time.
     func raise(_ vector: UInt8) {
         pending.append(vector)
@@ -56,7 +62,7 @@ final class ScriptedInterruptSource: InterruptAcknowledging, DeviceTimeline {
         advances.append(time)
         while let next = schedule.first, next.tick <= time {
             schedule.removeFirst()
-            pending.append(next.vector)
+            if let vector = next.vector { pending.append(vector) }
         }
         if !pending.isEmpty { machine?.setInterruptRequest(true) }
     }
