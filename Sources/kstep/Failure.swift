@@ -22,7 +22,7 @@ extension ExitStatus {
         switch reason {
         case .halted, .reachedUntil, .endOfCode, .stopRequested, .reset: self = .success
         case .stepLimit: self = .stepLimit
-        case .exception, .tripleFault, .unsupported: self = .guestException
+        case .exception, .tripleFault, .x87Pending: self = .guestException
         }
     }
 }

@@ -32,7 +32,7 @@ struct FinalState {
             if let code = exception.errorCode { stop.append(("error_code", quoted(hex32(code)))) }
             if case .pageFault(let address, _) = exception { stop.append(("address", quoted(hex32(address)))) }
             stop.append(("message", quoted(exception.description)))
-        case .unsupported(let text):
+        case .x87Pending(let text):
             stop.append(("message", quoted(text)))
         default:
             break

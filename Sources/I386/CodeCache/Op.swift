@@ -59,8 +59,10 @@ enum OpKind: UInt8 {
     case invalid
     /// Bytes Capstone could not decode: #UD, reporting up to 8 bytes from eip.
     case undecodable
-    /// An instruction kstep does not execute (stops the run, naming it).
-    case unsupported
+    /// An x87 escape opcode (D8–DF) other than those the opaque FPU area
+    /// executes: stops the run, naming it, until the x87 FPU is wired into
+    /// the interpreter. Every other instruction executes or raises #UD.
+    case x87Pending
     /// An op of a block whose code was rewritten: the instruction is fetched again.
     case staleCode
     /// A stop address of the run (`until`, a snippet's end): the block there is this one op.
@@ -98,6 +100,12 @@ enum OpKind: UInt8 {
     case verr, verw, lar, lsl, arpl
     case jmpFar, callFar, retFar, iret
     case rdmsr, wrmsr, sysenter, sysexit, lmsw, smsw, invlpg, privilegedNop
+    /// salc (D6, undocumented but executed by every Intel CPU): AL = CF ? 0xFF : 0.
+    case salc
+    /// int1/icebp (F1): #DB as a trap, delivered like a hardware exception.
+    case int1
+    /// rdpmc: a performance-monitoring counter (CPL 0 or CR4.PCE; ECX 0 or 1).
+    case rdpmc
 
     // Specialised 32-bit forms of the hottest instructions (no prefixes):
     // R = register, I = immediate, M = memory. The translator picks them;
@@ -132,11 +140,11 @@ enum OpKind: UInt8 {
 
     private static let blockEnders: [Bool] = {
         let enders: Set<OpKind> = [
-            .undecoded, .invalid, .undecodable, .unsupported, .staleCode, .stop,
+            .undecoded, .invalid, .undecodable, .x87Pending, .staleCode, .stop,
             .jmp, .jmpIndirect, .call, .callIndirect, .ret, .jcc, .loop, .loope, .loopne, .jecxz,
             .ins, .outs, .sti,
             .hlt, .rdtsc, .int3, .int, .into, .in, .out, .movToControl, .movToDebug,
-            .jmpFar, .callFar, .retFar, .iret, .rdmsr, .wrmsr, .sysenter, .sysexit, .lmsw, .invlpg,
+            .jmpFar, .callFar, .retFar, .iret, .rdmsr, .wrmsr, .sysenter, .sysexit, .lmsw, .invlpg, .int1,
             .call32, .ret32, .jz, .jnz,
         ]
         return (0...UInt8.max).map { raw in OpKind(rawValue: raw).map { enders.contains($0) } ?? true }

@@ -190,7 +190,7 @@ extension Machine {
             blockExit = .stop
             return false
         case .cpuid: cpuid()
-        case .rdtsc: rdtsc()
+        case .rdtsc: try rdtsc()
         case .int3: try softwareInterrupt(3, fallback: .breakpoint)
         case .int:
             let vector = p.pointee.immediate
@@ -228,7 +228,10 @@ extension Machine {
         case .smsw: try smsw(p)
         case .invlpg: try invlpg(p)
         case .privilegedNop: try requirePrivilege()
-        case .invalid, .unsupported, .undecoded:
+        case .salc: salc()
+        case .int1: try debugInterrupt()
+        case .rdpmc: try rdpmc()
+        case .invalid, .x87Pending, .undecoded:
             throw .invalidOpcode(bytes: instructionBytes(p.pointee.address, length: Int(p.pointee.length)))
         case .undecodable:
             throw .invalidOpcode(bytes: instructionBytes(p.pointee.address, length: 8))

@@ -263,9 +263,9 @@ extension Machine {
             blocks.noteDeviceAccess(physical: physical, in: block)
             return executeExactly(op, observer: &observer)
         }
-        if op.pointee.kind == .unsupported {
+        if op.pointee.kind == .x87Pending {
             state.pointee.eip = address
-            return .unsupported(describe(address))
+            return .x87Pending(describe(address))
         }
         return raise(error, at: address, next: address &+ UInt32(op.pointee.length), observer: &observer)
     }

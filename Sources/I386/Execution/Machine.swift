@@ -91,6 +91,8 @@ public final class Machine {
 
     /// Data breakpoints from DR7 and the ones they hit since last cleared (bit n for DRn).
     var watches: [Watch] = []
+    /// I/O breakpoints (DR7 R/W = 10 with CR4.DE): ports, not addresses.
+    var ioWatches: [Watch] = []
     var watchHits: UInt8 = 0
     /// While true, reads (writes) are recorded for the observer and take the slow path.
     var isLoggingReads = false

@@ -16,8 +16,10 @@ public enum StopReason: Sendable, Equatable, CustomStringConvertible {
     case stopRequested
     /// The platform reset the CPU (`Machine.requestReset()`: a PC's keyboard-controller reset line).
     case reset
-    /// The guest reached an instruction kstep does not execute.
-    case unsupported(String)
+    /// The guest reached an x87 instruction before the x87 FPU is wired into
+    /// the interpreter (`OpKind.x87Pending`); the text names it. Every other
+    /// instruction executes or raises #UD, as the CPU kstep models would.
+    case x87Pending(String)
 
     /// Short name used by the CLI and JSON: "hlt", "end", "until", …
     public var name: String {
@@ -30,14 +32,14 @@ public enum StopReason: Sendable, Equatable, CustomStringConvertible {
         case .tripleFault: "triple-fault"
         case .stopRequested: "interrupted"
         case .reset: "reset"
-        case .unsupported: "unsupported"
+        case .x87Pending: "x87-pending"
         }
     }
 
     public var description: String {
         switch self {
         case .exception(let exception): "exception \(exception)"
-        case .unsupported(let text): "unsupported instruction: \(text)"
+        case .x87Pending(let text): "x87 instruction not executed yet: \(text)"
         default: name
         }
     }
