@@ -9,33 +9,69 @@
 /// - `F3 0F BC`/`F3 0F BD` are tzcnt/lzcnt for Capstone; a P6 ignores the
 ///   prefix and executes bsf/bsr.
 ///
+/// - Capstone 4 loses a prefix's effect when certain others follow it (66
+///   before f3 or 26, 67 before 66 or f3): `66 f2 a5` was one `movsl`, not
+///   a repeated `movsw`. kstep decodes one prefix of each kind in an order
+///   Capstone reads right, and takes the prefixes from its own scan.
+/// - An instruction longer than 15 bytes (redundant prefixes) is
+///   `DecodeError.tooLong`: #GP(0).
+///
 /// Text (the instruction is the same; Capstone's words for it are not):
-/// - a string instruction with 0x66 before its rep prefix keeps the 32-bit
-///   size in Capstone 4's text (`66 f3 a5` reads `rep movsl`; it moves words);
 /// - 0x66 on a relative jump, jcc, loop or jecxz clears the upper half of eip,
 ///   which Capstone's target leaves in;
 /// - 0x67 on loop, loope and loopne counts in cx (shown as `addr16`);
 /// - 0x66 on enter and leave (both syntaxes) and on ret, retf and call (Intel
 ///   syntax) is not shown; movzx/movsx from a word into a word and bswap of a
 ///   word get a 32-bit AT&T suffix;
-/// - xlat shows neither its segment nor bx against ebx.
+/// - f2 on movs, stos, lods, ins and outs repeats them as f3 does; Capstone
+///   4 shows no prefix;
+/// - xlat shows neither its segment nor bx against ebx;
+/// - xacquire, xrelease and bnd name hints a P6 ignores.
 extension X86Decoder {
     /// Decodes as the P6 does. Call with `capstoneLock` held.
-    func decodeAsP6(_ bytes: UnsafeRawBufferPointer, address: UInt32) -> DecodedInstruction? {
+    func decodeAsP6(_ bytes: UnsafeRawBufferPointer, address: UInt32) -> Result<DecodedInstruction, DecodeError> {
         let prefixes = LegacyPrefixes(bytes)
         let at = prefixes.count
+        let window = Array(bytes.prefix(15))
+        let undecodable = Result<DecodedInstruction, DecodeError>.failure(.invalidInstruction(address: address, bytes: window))
+        let tooLong = Result<DecodedInstruction, DecodeError>.failure(.tooLong(address: address, bytes: window))
+        guard at < bytes.count else { return at == 15 ? tooLong : undecodable }
+
+        var special: DecodedInstruction?? = .none
         if at + 1 < bytes.count, bytes[at] == 0x0F {
             switch bytes[at + 1] {
-            case 0x18...0x1F: return hintNOP(bytes, prefixes: prefixes, address: address)
-            case 0xB9: return ud1(bytes, prefixes: prefixes, address: address)
+            case 0x18...0x1F: special = .some(hintNOP(bytes, prefixes: prefixes, address: address))
+            case 0xB9: special = .some(ud1(bytes, prefixes: prefixes, address: address))
             case 0xBC, 0xBD where prefixes.repeatByte != nil:
-                return bitScanIgnoringRepeat(bytes, prefixes: prefixes, address: address)
+                special = .some(bitScanIgnoringRepeat(bytes, prefixes: prefixes, address: address))
             default: break
             }
         }
-        guard var instruction = capstoneDecode(bytes, address: address) else { return nil }
+        if case .some(let decoded) = special {
+            guard let decoded else { return bytes.count >= 15 && at >= 13 ? tooLong : undecodable }
+            return decoded.length > 15 ? tooLong : .success(decoded)
+        }
+
+        // Capstone 4 loses the effect of a prefix that another follows (66 before
+        // f3, 67 before 66, 66 before 26…): it decodes one of each kind, in an
+        // order it reads right, and the instruction keeps its own bytes.
+        let canonical = prefixes.canonicalBytes(addressSizeLast: (0xE0...0xE3).contains(bytes[at]))
+        let body = Array(bytes[at...])
+        guard var instruction = capstoneDecode(canonical + body, address: address) else {
+            // Cut short by the 15-byte window? Then it is too long (a CPU's #GP(0)).
+            if bytes.count >= 15, let padded = capstoneDecode(canonical + body + [UInt8](repeating: 0, count: 15), address: address),
+               at + padded.length - canonical.count > 15 {
+                return tooLong
+            }
+            return undecodable
+        }
+        let length = at + instruction.length - canonical.count
+        guard length <= 15 else { return tooLong }
+        instruction.bytes = Array(bytes.prefix(length))
+        instruction.prefixes = prefixes.set
+        instruction.segmentOverride = prefixes.segment
         correctText(&instruction, bytes, prefixes: prefixes)
-        return instruction
+        return .success(instruction)
     }
 
     // MARK: Decoding
@@ -46,9 +82,11 @@ extension X86Decoder {
         guard at + 2 < bytes.count,
               let tail = Self.modRMLength(bytes, at: at + 2, addressSize16: prefixes.addressSize) else { return nil }
         let length = at + 2 + tail
-        guard length <= 15 else { return nil }
         let own = Array(bytes.prefix(length))
         let modRM = bytes[at + 2]
+        var plain = prefixes
+        plain.repeatByte = nil
+        let canonical = plain.canonicalBytes(addressSizeLast: false)
         var instruction: DecodedInstruction
         if modRM >= 0xC0 {
             let wide = !prefixes.operandSize
@@ -63,15 +101,14 @@ extension X86Decoder {
                 operands: [X86Operand(kind: .register(register), size: wide ? 4 : 2, access: [])],
                 prefixes: [], segmentOverride: nil, opcode: [], modRM: 0, hasModRM: true,
                 flagEffects: X86FlagEffects())
-        } else if let decoded = capstoneDecode(own, address: address), decoded.length == length,
-                  decoded.name == "nop" || decoded.name.hasPrefix("prefetch") {
-            instruction = decoded
+        } else if prefixes.repeatByte == nil, bytes[at + 1] == 0x18, (modRM >> 3) & 7 < 4,
+                  let decoded = capstoneDecode(canonical + own[at...], address: address),
+                  decoded.length == canonical.count + length - at, decoded.name.hasPrefix("prefetch") {
+            instruction = decoded  // a prefetch: a hint by its Pentium III name
         } else {
             // Capstone's words for the same memory operand under the long NOP (0F 1F /0).
-            var borrowed = own.prefix(at).filter { $0 != 0xF2 && $0 != 0xF3 }
-            borrowed += [0x0F, 0x1F, modRM & 0xC7]
-            borrowed += own[(at + 3)...]
-            guard let decoded = capstoneDecode(Array(borrowed), address: address) else { return nil }
+            let borrowed = canonical + [0x0F, 0x1F, modRM & 0xC7] + own[(at + 3)...]
+            guard let decoded = capstoneDecode(borrowed, address: address) else { return nil }
             instruction = decoded
         }
         instruction.bytes = own
@@ -92,16 +129,17 @@ extension X86Decoder {
         guard at + 2 < bytes.count,
               let tail = Self.modRMLength(bytes, at: at + 2, addressSize16: prefixes.addressSize) else { return nil }
         let length = at + 2 + tail
-        guard length <= 15 else { return nil }
-        var borrowed = Array(bytes.prefix(length))
-        borrowed[at + 1] = 0xAF
-        if prefixes.lock { borrowed.removeAll { $0 == 0xF0 } }  // Capstone refuses lock imul
+        var plain = prefixes
+        plain.lock = false  // Capstone refuses lock imul
+        plain.repeatByte = nil
+        let borrowed = plain.canonicalBytes(addressSizeLast: false) + [0x0F, 0xAF] + bytes[(at + 2)..<length]
         guard var instruction = capstoneDecode(borrowed, address: address) else { return nil }
         instruction.bytes = Array(bytes.prefix(length))
         instruction.mnemonic = .ud1
         instruction.name = "ud1"
         instruction.syntaxMnemonic = "ud1"
         instruction.prefixes = prefixes.set
+        instruction.segmentOverride = prefixes.segment
         instruction.opcode = [0x0F, 0xB9]
         instruction.flagEffects = X86FlagEffects()
         return instruction
@@ -111,12 +149,14 @@ extension X86Decoder {
     private func bitScanIgnoringRepeat(_ bytes: UnsafeRawBufferPointer, prefixes: LegacyPrefixes,
                                        address: UInt32) -> DecodedInstruction? {
         let at = prefixes.count
-        let kept = bytes.prefix(at).filter { $0 != 0xF2 && $0 != 0xF3 }
-        let removed = at - kept.count
-        guard var instruction = capstoneDecode(Array(kept) + Array(bytes[at...]), address: address) else { return nil }
-        instruction.bytes = Array(bytes.prefix(instruction.length + removed))
+        var plain = prefixes
+        plain.repeatByte = nil
+        let canonical = plain.canonicalBytes(addressSizeLast: false)
+        guard var instruction = capstoneDecode(canonical + Array(bytes[at...]), address: address) else { return nil }
+        instruction.bytes = Array(bytes.prefix(at + instruction.length - canonical.count))
+        instruction.prefixes = prefixes.set
+        instruction.segmentOverride = prefixes.segment
         let repeats = prefixes.repeatByte == 0xF3
-        instruction.prefixes.insert(repeats ? .rep : .repne)
         instruction.syntaxMnemonic = (repeats ? "rep " : "repne ") + instruction.syntaxMnemonic
         return instruction
     }
@@ -130,17 +170,6 @@ extension X86Decoder {
         let opcode = bytes[at]
         let second: UInt8 = at + 1 < bytes.count ? bytes[at + 1] : 0
 
-        if prefixes.operandSize && prefixes.repeatByte != nil && Self.isString(opcode) {
-            // Capstone 4 gets the size right when 0x66 comes last.
-            var reordered = bytes.prefix(at).filter { $0 != 0x66 }
-            reordered.append(0x66)
-            reordered += bytes[at..<instruction.length]
-            if let again = capstoneDecode(Array(reordered), address: instruction.address) {
-                instruction.syntaxMnemonic = again.syntaxMnemonic
-                instruction.operandText = again.operandText
-                instruction.operands = again.operands
-            }
-        }
         if prefixes.operandSize && Self.isShortOrNearBranch(opcode, second),
            let index = instruction.operands.firstIndex(where: { $0.immediate != nil }),
            let target = instruction.operands[index].immediate {
@@ -148,6 +177,21 @@ extension X86Decoder {
             instruction.operands[index].kind = .immediate(truncated)
             instruction.operandText = Self.capstoneNumber(truncated)
         }
+        if Self.isString(opcode) {
+            // The repeat prefix as it acts (Capstone 4 drops f2 on movs, stos, lods, ins, outs, where it repeats as f3 does).
+            var words = instruction.syntaxMnemonic.split(separator: " ").map(String.init)
+            words.removeAll { ["rep", "repe", "repne", "repz", "repnz"].contains($0) }
+            if let repeatByte = prefixes.repeatByte {
+                let compares = opcode == 0xA6 || opcode == 0xA7 || opcode == 0xAE || opcode == 0xAF
+                words.insert(repeatByte == 0xF2 ? "repne" : compares ? "repe" : "rep", at: 0)
+            }
+            instruction.syntaxMnemonic = words.joined(separator: " ")
+        }
+        // Hints for extensions the P6 lacks (HLE, MPX) name prefixes it ignores; lock as decoded.
+        var words = instruction.syntaxMnemonic.split(separator: " ").map(String.init)
+        words.removeAll { ["xacquire", "xrelease", "bnd", "lock"].contains($0) }
+        if prefixes.lock { words.insert("lock", at: 0) }
+        instruction.syntaxMnemonic = words.joined(separator: " ")
         if prefixes.addressSize && (0xE0...0xE2).contains(opcode) {
             instruction.syntaxMnemonic = "addr16 " + instruction.syntaxMnemonic
         }
@@ -183,10 +227,9 @@ extension X86Decoder {
         (0xA4...0xA7).contains(opcode) || (0xAA...0xAF).contains(opcode) || (0x6C...0x6F).contains(opcode)
     }
 
-    /// jcc rel8, jmp rel8, loop/loope/loopne/jecxz, jcc rel16/32 (Capstone
-    /// already truncates the target of jmp and call rel16).
+    /// jcc, jmp and call with a relative target, loop/loope/loopne/jecxz.
     private static func isShortOrNearBranch(_ opcode: UInt8, _ second: UInt8) -> Bool {
-        (0x70...0x7F).contains(opcode) || opcode == 0xEB || (0xE0...0xE3).contains(opcode)
+        (0x70...0x7F).contains(opcode) || (0xE0...0xE3).contains(opcode) || (0xE8...0xEB).contains(opcode) && opcode != 0xEA
             || (opcode == 0x0F && (0x80...0x8F).contains(second))
     }
 
@@ -249,6 +292,22 @@ struct LegacyPrefixes {
             }
             count += 1
         }
+    }
+
+    /// One prefix of each kind, in an order Capstone 4 decodes right: lock,
+    /// segment, repeat, then the operand- and address-size prefixes (the
+    /// address size last for loop and jecxz, which Capstone names by it).
+    func canonicalBytes(addressSizeLast: Bool) -> [UInt8] {
+        var bytes: [UInt8] = []
+        if lock { bytes.append(0xF0) }
+        if let segment {
+            let codes: [X86Register: UInt8] = [.es: 0x26, .cs: 0x2E, .ss: 0x36, .ds: 0x3E, .fs: 0x64, .gs: 0x65]
+            bytes.append(codes[segment] ?? 0x3E)
+        }
+        if let repeatByte { bytes.append(repeatByte) }
+        let sizes: [UInt8] = (addressSize ? [0x67] : []) + (operandSize ? [0x66] : [])
+        bytes += addressSizeLast ? sizes.reversed() : sizes
+        return bytes
     }
 
     /// The prefixes as `X86Prefixes`.

@@ -80,9 +80,8 @@ public final class X86Decoder {
     /// `X86Decoder+P6.swift`).
     public func decode(_ bytes: UnsafeRawBufferPointer, address: UInt32) throws(DecodeError) -> DecodedInstruction {
         guard bytes.baseAddress != nil, bytes.count > 0 else { throw .empty(address: address) }
-        let decoded: DecodedInstruction? = capstoneLock.withLock { _ in decodeAsP6(bytes, address: address) }
-        guard let decoded else { throw .invalidInstruction(address: address, bytes: Array(bytes.prefix(15))) }
-        return decoded
+        let decoded = capstoneLock.withLock { _ in decodeAsP6(bytes, address: address) }
+        return try decoded.get()
     }
 
     /// Capstone's decoding of the instruction at the start of `bytes`

@@ -59,6 +59,8 @@ enum OpKind: UInt8 {
     case invalid
     /// Bytes Capstone could not decode: #UD, reporting up to 8 bytes from eip.
     case undecodable
+    /// An instruction longer than 15 bytes (redundant prefixes): #GP(0).
+    case tooLong
     /// An x87 escape opcode (D8–DF) other than those the opaque FPU area
     /// executes: stops the run, naming it, until the x87 FPU is wired into
     /// the interpreter. Every other instruction executes or raises #UD.
@@ -140,7 +142,7 @@ enum OpKind: UInt8 {
 
     private static let blockEnders: [Bool] = {
         let enders: Set<OpKind> = [
-            .undecoded, .invalid, .undecodable, .x87Pending, .staleCode, .stop,
+            .undecoded, .invalid, .undecodable, .tooLong, .x87Pending, .staleCode, .stop,
             .jmp, .jmpIndirect, .call, .callIndirect, .ret, .jcc, .loop, .loope, .loopne, .jecxz,
             .ins, .outs, .sti,
             .hlt, .rdtsc, .int3, .int, .into, .in, .out, .movToControl, .movToDebug,

@@ -235,6 +235,8 @@ extension Machine {
             throw .invalidOpcode(bytes: instructionBytes(p.pointee.address, length: Int(p.pointee.length)))
         case .undecodable:
             throw .invalidOpcode(bytes: instructionBytes(p.pointee.address, length: 8))
+        case .tooLong:
+            throw .generalProtection(errorCode: 0)
         }
         return true
     }
