@@ -51,9 +51,9 @@ struct FuzzCommand: ParsableCommand {
         FuzzCrashReport.install(seed: seed)
         if let only = `case` {
             let item = FuzzCase(seed: seed, index: only)
-            print("kstep run " + item.arguments.joined(separator: " "))
+            print("kstep run " + item.arguments(maxSteps: maxSteps).joined(separator: " "))
             let (reason, steps) = try item.run(maxSteps: maxSteps)
-            print("case \(only): \(reason) after \(steps) instructions")
+            print("case \(only) stops with \(Self.kind(reason)) after \(steps) instructions: \(reason)")
             return
         }
         startWatchdog()
@@ -78,7 +78,7 @@ struct FuzzCommand: ParsableCommand {
         print("stops: " + reasons.keys.sorted().map { "\($0) \(reasons[$0] ?? 0)" }.joined(separator: ", "))
         print("0 crashes, \(hangs.count) hangs")
         for index in hangs.prefix(10) {
-            print("hang: kstep run " + FuzzCase(seed: seed, index: index).arguments.joined(separator: " "))
+            print("hang: kstep run " + FuzzCase(seed: seed, index: index).arguments(maxSteps: maxSteps).joined(separator: " "))
         }
         if !hangs.isEmpty { throw ExitCode(ExitStatus.checkFailed.rawValue) }
     }
@@ -87,6 +87,7 @@ struct FuzzCommand: ParsableCommand {
     /// `--hang-seconds` (a hang that never returns), naming the case.
     private func startWatchdog() {
         let seed = seed
+        let maxSteps = maxSteps
         let limit = hangSeconds
         let watchdog = Thread {
             var last = Int.min
@@ -99,7 +100,7 @@ struct FuzzCommand: ParsableCommand {
                     last = current
                     since = now
                 } else if Double(now - since) / 1e9 > limit {
-                    let what = current >= 0 ? "kstep run " + FuzzCase(seed: seed, index: current).arguments.joined(separator: " ")
+                    let what = current >= 0 ? "kstep run " + FuzzCase(seed: seed, index: current).arguments(maxSteps: maxSteps).joined(separator: " ")
                                             : "mutated ELF file \(-1 - current) of seed \(seed)"
                     print("kstep fuzz: a case ran longer than \(limit) s (a hang): \(what)")
                     Foundation.exit(ExitStatus.checkFailed.rawValue)
@@ -229,10 +230,10 @@ struct FuzzCase {
         }
     }
 
-    /// The `kstep run` arguments that reproduce this case.
-    var arguments: [String] {
+    /// The `kstep run` arguments that reproduce this case run for `maxSteps`.
+    func arguments(maxSteps: Int) -> [String] {
         ["--hex '\(bytes.map { String(format: "%02x", $0) }.joined(separator: " "))'"]
-            + assignments.map { "--set \($0.0)=0x\(String($0.1, radix: 16))" }
+            + assignments.map { "--set \($0.0)=0x\(String($0.1, radix: 16))" } + ["--max-steps \(maxSteps)"]
     }
 
     /// Loads and runs the case; returns why it stopped and how many instructions ran.
