@@ -53,7 +53,7 @@ extension SnippetGenerator {
         let window = (0..<DifferentialLayout.windowSize).map { _ in UInt8(truncatingIfNeeded: value()) }
 
         var lines: [String] = []
-        var undefined: UInt32 = 0
+        var undefined = UndefinedFlags()
         var instructionLabels: [String] = []
         let families = Self.sequenceFamilies
         for _ in 0..<count {
@@ -70,19 +70,36 @@ extension SnippetGenerator {
             for offset in window.indices where context.window[offset] != window[offset] {
                 prelude.append("movb $0x\(String(context.window[offset], radix: 16)), window+\(offset)")
             }
-            if undefined != 0 && Self.readsFlags(label) {
+            if undefined.needsDefiningBefore(label) {
                 let first = registerNumber(allowESP: true)
                 prelude.append("cmpl \(Self.registers32[first]), \(Self.registers32[registerNumber(allowESP: true)])")
-                undefined = 0
             }
             lines += prelude + body
-            undefined = (Self.writesAllFlags(label) ? 0 : undefined) | Flag.all & ~defined
+            undefined.record(label, defined: defined)
             instructionLabels.append(label)
         }
         labels += instructionLabels
         return DifferentialCase(registers: registers, eflags: eflags, window: window,
                                 body: lines.map { $0.hasSuffix(":") ? $0 : "    " + $0 }.joined(separator: "\n"),
-                                definedFlags: Flag.all & ~undefined,
+                                definedFlags: Flag.all & ~undefined.mask,
                                 label: "sequence of \(count): " + instructionLabels.joined(separator: " "))
+    }
+}
+
+/// The arithmetic flags the SDM leaves undefined at a point of a sequence.
+struct UndefinedFlags {
+    var mask: UInt32 = 0
+
+    /// Whether a `cmpl` must define the flags before `label`'s instruction
+    /// (it reads flags and some are undefined); if so, they are defined now.
+    mutating func needsDefiningBefore(_ label: String) -> Bool {
+        guard mask != 0 && SnippetGenerator.readsFlags(label) else { return false }
+        mask = 0
+        return true
+    }
+
+    /// After `label`'s instruction, which defines `defined` (given defined inputs).
+    mutating func record(_ label: String, defined: UInt32) {
+        mask = (SnippetGenerator.writesAllFlags(label) ? 0 : mask) | Flag.all & ~defined
     }
 }
