@@ -418,9 +418,6 @@ public final class GDBSession {
             note = "kstep: the end of the snippet"
         case .reset?:
             note = "kstep: the platform reset the CPU"
-        case .unsupported(let text)?:
-            signal = .illegalInstruction
-            note = "kstep: unsupported instruction \(text)"
         }
         lastStop = StopReply.packet(signal: signal, reason: fields, machine: machine)
         var packets: [String] = []

@@ -5,6 +5,9 @@ public enum DecodeError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidInstruction(address: UInt32, bytes: [UInt8])
     /// There were no bytes to decode.
     case empty(address: UInt32)
+    /// The bytes at `address` form an instruction longer than 15 bytes
+    /// (redundant prefixes): the CPU raises #GP(0). `bytes` are the first 15.
+    case tooLong(address: UInt32, bytes: [UInt8])
 
     public var description: String {
         switch self {
@@ -13,6 +16,8 @@ public enum DecodeError: Error, Sendable, Equatable, CustomStringConvertible {
             return "undecodable bytes at 0x\(wordHex(address)): \(hex)"
         case .empty(let address):
             return "no bytes to decode at 0x\(wordHex(address))"
+        case .tooLong(let address, _):
+            return "an instruction longer than 15 bytes at 0x\(wordHex(address))"
         }
     }
 }

@@ -75,28 +75,40 @@ public final class X86Decoder {
         return try opened.get()
     }
 
-    /// Decodes the instruction at the start of `bytes`, located at `address`.
+    /// Decodes the instruction at the start of `bytes`, located at `address`,
+    /// as the modelled P6 decodes it (Capstone, with the corrections in
+    /// `X86Decoder+P6.swift`).
     public func decode(_ bytes: UnsafeRawBufferPointer, address: UInt32) throws(DecodeError) -> DecodedInstruction {
-        guard let base = bytes.baseAddress, bytes.count > 0 else { throw .empty(address: address) }
-        let decoded: DecodedInstruction? = capstoneLock.withLock { _ in
-            var code: UnsafePointer<UInt8>? = base.assumingMemoryBound(to: UInt8.self)
-            var remaining = bytes.count
-            var pc = UInt64(address)
-            guard cs_disasm_iter(handle, &code, &remaining, &pc, scratch) else { return nil }
-            var instruction = convert(scratch.pointee, address: address)
-            if let textScratch {
-                var textCode: UnsafePointer<UInt8>? = base.assumingMemoryBound(to: UInt8.self)
-                var textRemaining = bytes.count
-                var textPC = UInt64(address)
-                if cs_disasm_iter(textHandle, &textCode, &textRemaining, &textPC, textScratch) {
-                    instruction.syntaxMnemonic = withUnsafeBytes(of: textScratch.pointee.mnemonic) { Self.string(fromCString: $0) }
-                    instruction.operandText = withUnsafeBytes(of: textScratch.pointee.op_str) { Self.string(fromCString: $0) }
-                }
+        guard bytes.baseAddress != nil, bytes.count > 0 else { throw .empty(address: address) }
+        let decoded = capstoneLock.withLock { _ in decodeAsP6(bytes, address: address) }
+        return try decoded.get()
+    }
+
+    /// Capstone's decoding of the instruction at the start of `bytes`
+    /// (operands from the detail handle; text in the decoder's syntax).
+    /// Call with `capstoneLock` held.
+    func capstoneDecode(_ bytes: UnsafeRawBufferPointer, address: UInt32) -> DecodedInstruction? {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return nil }
+        var code: UnsafePointer<UInt8>? = base.assumingMemoryBound(to: UInt8.self)
+        var remaining = bytes.count
+        var pc = UInt64(address)
+        guard cs_disasm_iter(handle, &code, &remaining, &pc, scratch) else { return nil }
+        var instruction = convert(scratch.pointee, address: address)
+        if let textScratch {
+            var textCode: UnsafePointer<UInt8>? = base.assumingMemoryBound(to: UInt8.self)
+            var textRemaining = bytes.count
+            var textPC = UInt64(address)
+            if cs_disasm_iter(textHandle, &textCode, &textRemaining, &textPC, textScratch) {
+                instruction.syntaxMnemonic = withUnsafeBytes(of: textScratch.pointee.mnemonic) { Self.string(fromCString: $0) }
+                instruction.operandText = withUnsafeBytes(of: textScratch.pointee.op_str) { Self.string(fromCString: $0) }
             }
-            return instruction
         }
-        guard let decoded else { throw .invalidInstruction(address: address, bytes: Array(bytes.prefix(15))) }
-        return decoded
+        return instruction
+    }
+
+    /// `capstoneDecode` of an array of bytes. Call with `capstoneLock` held.
+    func capstoneDecode(_ bytes: [UInt8], address: UInt32) -> DecodedInstruction? {
+        bytes.withUnsafeBytes { capstoneDecode($0, address: address) }
     }
 
     /// Decodes the instruction at the start of `bytes`, located at `address`.

@@ -71,6 +71,7 @@ public enum X86Mnemonic: String, Sendable, CaseIterable {
     case int1
     case int3
     case into
+    case invd
     case invlpg
     case iret
     case iretd
@@ -131,6 +132,7 @@ public enum X86Mnemonic: String, Sendable, CaseIterable {
     case outsb
     case outsw
     case outsd
+    case pause
     case pop
     case popal
     case popaw
@@ -144,6 +146,7 @@ public enum X86Mnemonic: String, Sendable, CaseIterable {
     case rcl
     case rcr
     case rdmsr
+    case rdpmc
     case rdtsc
     case ret
     case retf
@@ -194,6 +197,8 @@ public enum X86Mnemonic: String, Sendable, CaseIterable {
     case test
     case ud2
     case ud0
+    /// 0F B9 /r (Capstone 4 calls it ud2b and decodes no ModR/M; `X86Decoder` fixes both).
+    case ud1
     case verr
     case verw
     case wait

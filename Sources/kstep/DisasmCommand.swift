@@ -69,7 +69,7 @@ struct DisasmCommand: ParsableCommand {
                 let bytes = instruction.bytes.map { byteText($0) }.joined(separator: " ")
                 let text = symbols.annotatedText(instruction)
                 print("  \(hex32(instruction.address)):  \(bytes.padding(to: 30))\(text)")
-            case .failure(.invalidInstruction(let address, let bytes)):
+            case .failure(.invalidInstruction(let address, let bytes)), .failure(.tooLong(let address, let bytes)):
                 let text = bytes.map { byteText($0) }.joined(separator: " ")
                 print("  \(hex32(address)):  \(text.padding(to: 30))(bad)")
             case .failure(.empty):

@@ -22,7 +22,7 @@ extension ExitStatus {
         switch reason {
         case .halted, .reachedUntil, .endOfCode, .stopRequested, .reset, .breakpoint, .watchpoint: self = .success
         case .stepLimit: self = .stepLimit
-        case .exception, .tripleFault, .unsupported: self = .guestException
+        case .exception, .tripleFault: self = .guestException
         }
     }
 }

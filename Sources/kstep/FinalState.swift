@@ -32,8 +32,6 @@ struct FinalState {
             if let code = exception.errorCode { stop.append(("error_code", quoted(hex32(code)))) }
             if case .pageFault(let address, _) = exception { stop.append(("address", quoted(hex32(address)))) }
             stop.append(("message", quoted(exception.description)))
-        case .unsupported(let text):
-            stop.append(("message", quoted(text)))
         case .breakpoint(let address):
             stop.append(("address", quoted(hex32(address))))
         case .watchpoint(let hit):

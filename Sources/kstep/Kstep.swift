@@ -5,5 +5,5 @@ import ArgumentParser
 struct Kstep: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "An instruction-level i386 interpreter for Linux 2.6 kernel micro-images.",
-        subcommands: [RunCommand.self, TraceCommand.self, DiffCommand.self, TestCommand.self, CheckCurrentCommand.self, DisasmCommand.self, BenchCommand.self, GDBCommand.self])
+        subcommands: [RunCommand.self, TraceCommand.self, DiffCommand.self, TestCommand.self, CheckCurrentCommand.self, DisasmCommand.self, BenchCommand.self, GDBCommand.self, FuzzCommand.self])
 }

@@ -48,15 +48,21 @@ extension Machine {
                 let instruction = try decoder.decode(fetchBuffer, address: address)
                 op = OpTranslator.translate(instruction)
             } catch {
-                // Bytes that do not decode are #UD when executed; a fetch that
-                // ran into an unfetchable page first faults there, as the CPU would.
+                // Bytes that do not decode are #UD when executed (#GP(0) past
+                // 15 bytes); a fetch that ran into an unfetchable page first
+                // faults there, as the CPU would.
                 if let fault = fetched.tailFault {
                     if ops.isEmpty { throw fault }
                     break
                 }
                 op = Op()
-                op.kind = .undecodable
-                op.length = 1
+                if case .tooLong = error {
+                    op.kind = .tooLong
+                    op.length = 15
+                } else {
+                    op.kind = .undecodable
+                    op.length = 1
+                }
                 op.address = address
             }
             // An instruction that needs the exact time runs as a block of its own.

@@ -63,8 +63,8 @@ enum OpKind: UInt8 {
     case invalid
     /// Bytes Capstone could not decode: #UD, reporting up to 8 bytes from eip.
     case undecodable
-    /// An instruction kstep does not execute (stops the run, naming it).
-    case unsupported
+    /// An instruction longer than 15 bytes (redundant prefixes): #GP(0).
+    case tooLong
     /// An op of a block whose code was rewritten: the instruction is fetched again.
     case staleCode
     /// A stop address of the run (`until`, a snippet's end): the block there is this one op.
@@ -107,6 +107,12 @@ enum OpKind: UInt8 {
     case verr, verw, lar, lsl, arpl
     case jmpFar, callFar, retFar, iret
     case rdmsr, wrmsr, sysenter, sysexit, lmsw, smsw, invlpg, privilegedNop
+    /// salc (D6, undocumented but executed by every Intel CPU): AL = CF ? 0xFF : 0.
+    case salc
+    /// int1/icebp (F1): #DB as a trap, delivered like a hardware exception.
+    case int1
+    /// rdpmc: a performance-monitoring counter (CPL 0 or CR4.PCE; ECX 0 or 1).
+    case rdpmc
 
     // Specialised 32-bit forms of the hottest instructions (no prefixes):
     // R = register, I = immediate, M = memory. The translator picks them;
@@ -141,11 +147,11 @@ enum OpKind: UInt8 {
 
     private static let blockEnders: [Bool] = {
         let enders: Set<OpKind> = [
-            .undecoded, .invalid, .undecodable, .unsupported, .staleCode, .stop, .blockEnd,
+            .undecoded, .invalid, .undecodable, .tooLong, .staleCode, .stop, .blockEnd,
             .jmp, .jmpIndirect, .call, .callIndirect, .ret, .jcc, .loop, .loope, .loopne, .jecxz,
             .ins, .outs, .sti,
             .hlt, .rdtsc, .int3, .int, .into, .in, .out, .movToControl, .movToDebug,
-            .jmpFar, .callFar, .retFar, .iret, .rdmsr, .wrmsr, .sysenter, .sysexit, .lmsw, .invlpg,
+            .jmpFar, .callFar, .retFar, .iret, .rdmsr, .wrmsr, .sysenter, .sysexit, .lmsw, .invlpg, .int1,
             .call32, .ret32, .jz, .jnz,
         ]
         return (0...UInt8.max).map { raw in OpKind(rawValue: raw).map { enders.contains($0) } ?? true }

@@ -101,13 +101,13 @@ enum OpTranslator {
             return true
         }
         func binary(_ kind: OpKind) -> Op {
-            guard destination(), source() else { return unsupported(op) }
+            guard destination(), source() else { return undefinedOpcode(op) }
             op.kind = kind
             if op.source == Op.immediate { op.immediate &= sizeMask(Int(op.size)) }
             return op
         }
         func unary(_ kind: OpKind) -> Op {
-            guard destination() else { return unsupported(op) }
+            guard destination() else { return undefinedOpcode(op) }
             op.kind = kind
             return op
         }
@@ -127,44 +127,44 @@ enum OpTranslator {
 
         switch instruction.mnemonic {
         case .mov:
-            guard operands.count == 2 else { return unsupported(op) }
+            guard operands.count == 2 else { return undefinedOpcode(op) }
             if let register = operands[0].register, register.isSegment {
-                guard source() else { return unsupported(op) }
+                guard source() else { return undefinedOpcode(op) }
                 op.specialRegister = UInt8(register.number ?? 0)
                 op.size = 2
                 return simple(.movToSegment)
             }
             if let register = operands[1].register, register.isSegment {
-                guard destination() else { return unsupported(op) }
+                guard destination() else { return undefinedOpcode(op) }
                 op.specialRegister = UInt8(register.number ?? 0)
                 op.size = UInt8(operands[0].size)
                 return simple(.movFromSegment)
             }
             if let register = operands[0].register, let number = register.number, register >= .cr0 {
-                guard let source = operands[1].register?.number else { return unsupported(op) }
+                guard let source = operands[1].register?.number else { return undefinedOpcode(op) }
                 op.specialRegister = UInt8(number)
                 op.source = UInt8(source)
                 return simple(register <= .cr7 ? .movToControl : .movToDebug, size: 4)
             }
             if let register = operands[1].register, let number = register.number, register >= .cr0 {
-                guard let target = operands[0].register?.number else { return unsupported(op) }
+                guard let target = operands[0].register?.number else { return undefinedOpcode(op) }
                 op.specialRegister = UInt8(number)
                 op.destination = UInt8(target)
                 return simple(register <= .cr7 ? .movFromControl : .movFromDebug, size: 4)
             }
             return binary(.mov)
         case .movzx, .movsx:
-            guard destination(), source() else { return unsupported(op) }
+            guard destination(), source() else { return undefinedOpcode(op) }
             op.sourceSize = UInt8(operands[1].size)
             return simple(instruction.mnemonic == .movzx ? .movzx : .movsx)
         case .lea:
-            guard destination(), source() else { return unsupported(op) }
+            guard destination(), source() else { return undefinedOpcode(op) }
             return simple(.lea)
         case .xchg: return binary(.xchg)
         case .xadd: return binary(.xadd)
         case .cmpxchg: return binary(.cmpxchg)
         case .cmpxchg8b:
-            guard destination() else { return unsupported(op) }
+            guard destination() else { return undefinedOpcode(op) }
             return simple(.cmpxchg8b, size: 4)
         case .bswap: return unary(.bswap)
         case .cbw: return simple(.cbw, size: 2)
@@ -189,24 +189,24 @@ enum OpTranslator {
         case .neg: return unary(.neg)
         case .not: return unary(.not)
         case .mul, .div, .idiv:
-            guard operands.count == 1, source(0) else { return unsupported(op) }
+            guard operands.count == 1, source(0) else { return undefinedOpcode(op) }
             let kinds: [X86Mnemonic: OpKind] = [.mul: .mul, .div: .div, .idiv: .idiv]
             return simple(kinds[instruction.mnemonic] ?? .mul)
         case .imul:
             switch operands.count {
             case 1:
-                guard source(0) else { return unsupported(op) }
+                guard source(0) else { return undefinedOpcode(op) }
                 return simple(.imul1)
             case 2:
                 return binary(.imul2)
             default:
-                guard destination(), source(), let value = operands[2].immediate else { return unsupported(op) }
+                guard destination(), source(), let value = operands[2].immediate else { return undefinedOpcode(op) }
                 op.immediate = UInt32(truncatingIfNeeded: value) & sizeMask(Int(op.size))
                 return simple(.imul3)
             }
 
         case .shl, .sal, .shr, .sar, .rol, .ror, .rcl, .rcr:
-            guard destination() else { return unsupported(op) }
+            guard destination() else { return undefinedOpcode(op) }
             if operands.count < 2 {
                 op.source = Op.immediate
                 op.immediate = 1
@@ -220,7 +220,7 @@ enum OpTranslator {
                                                 .rol: .rol, .ror: .ror, .rcl: .rcl, .rcr: .rcr]
             return simple(kinds[instruction.mnemonic] ?? .shl)
         case .shld, .shrd:
-            guard operands.count == 3, destination(), source() else { return unsupported(op) }
+            guard operands.count == 3, destination(), source() else { return undefinedOpcode(op) }
             if let register = operands[2].register {
                 op.countLocation = UInt8(register.number ?? 1)
             } else if let count = operands[2].immediate {
@@ -237,16 +237,16 @@ enum OpTranslator {
         case .bsr: return binary(.bsr)
 
         case .push:
-            guard operands.count == 1 else { return unsupported(op) }
+            guard operands.count == 1 else { return undefinedOpcode(op) }
             if let register = operands[0].register, register.isSegment {
                 op.specialRegister = UInt8(register.number ?? 0)
                 return simple(.pushSegment, size: operandSize)
             }
-            guard source(0) else { return unsupported(op) }
+            guard source(0) else { return undefinedOpcode(op) }
             if op.source == Op.immediate { op.size = operandSize }
             return simple(.push)
         case .pop:
-            guard operands.count == 1 else { return unsupported(op) }
+            guard operands.count == 1 else { return undefinedOpcode(op) }
             if let register = operands[0].register, register.isSegment {
                 op.specialRegister = UInt8(register.number ?? 0)
                 return simple(.popSegment, size: operandSize)
@@ -262,7 +262,7 @@ enum OpTranslator {
         case .popfd: return simple(.popf, size: 4)
         case .enter:
             guard operands.count == 2, let frame = operands[0].immediate, let level = operands[1].immediate else {
-                return unsupported(op)
+                return undefinedOpcode(op)
             }
             op.immediate = UInt32(truncatingIfNeeded: frame) & 0xFFFF
             op.immediate2 = UInt32(truncatingIfNeeded: level) & 0xFF
@@ -270,44 +270,45 @@ enum OpTranslator {
         case .leave: return simple(.leave, size: operandSize)
 
         case .jmp, .call:
-            guard operands.count == 1 else { return unsupported(op) }
+            guard operands.count == 1 else { return undefinedOpcode(op) }
             op.size = operandSize
             if let target = operands[0].immediate {
                 op.immediate = UInt32(truncatingIfNeeded: target)
                 if operandSize == 2 { op.immediate &= 0xFFFF }
                 return simple(instruction.mnemonic == .jmp ? .jmp : .call)
             }
-            guard source(0) else { return unsupported(op) }
+            guard source(0) else { return undefinedOpcode(op) }
             return simple(instruction.mnemonic == .jmp ? .jmpIndirect : .callIndirect)
         case .ret:
             op.immediate = UInt32(truncatingIfNeeded: operands.first?.immediate ?? 0) & 0xFFFF
             return simple(.ret, size: operandSize)
         case .ja, .jae, .jb, .jbe, .je, .jne, .jg, .jge, .jl, .jle, .jo, .jno, .jp, .jnp, .js, .jns:
-            guard let target = operands.first?.immediate, let cc = condition("j") else { return unsupported(op) }
+            guard let target = operands.first?.immediate, let cc = condition("j") else { return undefinedOpcode(op) }
             op.immediate = UInt32(truncatingIfNeeded: target)
             if operandSize == 2 { op.immediate &= 0xFFFF }
             op.condition = cc
             return simple(.jcc)
         case .loop, .loope, .loopne, .jecxz, .jcxz:
-            guard let target = operands.first?.immediate else { return unsupported(op) }
+            guard let target = operands.first?.immediate else { return undefinedOpcode(op) }
             op.immediate = UInt32(truncatingIfNeeded: target)
+            if operandSize == 2 { op.immediate &= 0xFFFF }  // 0x66: the upper half of eip is cleared
             let kinds: [X86Mnemonic: OpKind] = [.loop: .loop, .loope: .loope, .loopne: .loopne,
                                                 .jecxz: .jecxz, .jcxz: .jecxz]
             return simple(kinds[instruction.mnemonic] ?? .loop)
         case .seta, .setae, .setb, .setbe, .sete, .setne, .setg, .setge, .setl, .setle,
              .seto, .setno, .setp, .setnp, .sets, .setns:
-            guard destination(), let cc = condition("set") else { return unsupported(op) }
+            guard destination(), let cc = condition("set") else { return undefinedOpcode(op) }
             op.condition = cc
             return simple(.setcc, size: 1)
         case .cmova, .cmovae, .cmovb, .cmovbe, .cmove, .cmovne, .cmovg, .cmovge, .cmovl, .cmovle,
              .cmovo, .cmovno, .cmovp, .cmovnp, .cmovs, .cmovns:
-            guard destination(), source(), let cc = condition("cmov") else { return unsupported(op) }
+            guard destination(), source(), let cc = condition("cmov") else { return undefinedOpcode(op) }
             op.condition = cc
             return simple(.cmovcc)
 
         case .movsb, .movsw, .movsd, .cmpsb, .cmpsw, .cmpsd:
             guard instruction.opcode.count == 1, (0xA4...0xA7).contains(instruction.opcode[0]) else {
-                return unsupported(op)  // the SSE movsd/cmpsd
+                return undefinedOpcode(op)  // the SSE movsd/cmpsd (#UD: no SSE2)
             }
             return simple(instruction.opcode[0] < 0xA6 ? .movs : .cmps, size: stringSize())
         case .stosb, .stosw, .stosd: return simple(.stos, size: stringSize())
@@ -332,7 +333,10 @@ enum OpTranslator {
         case .cli: return simple(.cli)
         case .sti: return simple(.sti)
 
-        case .nop: return simple(.nop)
+        case .nop, .pause: return simple(.nop)  // pause (rep nop) is a nop on a P6
+        case .salc: return simple(.salc, size: 1)
+        case .int1: return simple(.int1)
+        case .rdpmc: return simple(.rdpmc)
         case .hlt: return simple(.hlt)
         case .cpuid: return simple(.cpuid)
         case .rdtsc: return simple(.rdtsc)
@@ -341,10 +345,10 @@ enum OpTranslator {
             op.immediate = UInt32(truncatingIfNeeded: operands.first?.immediate ?? 0) & 0xFF
             return simple(.int)
         case .into: return simple(.into)
-        case .ud2, .ud0: return simple(.invalid)
+        case .ud2, .ud0, .ud1: return simple(.invalid)
         case .in, .out:
             // Intel order: in acc, port / out port, acc. The port is dx or an imm8.
-            guard operands.count == 2 else { return unsupported(op) }
+            guard operands.count == 2 else { return undefinedOpcode(op) }
             let accumulator = instruction.mnemonic == .in ? operands[0] : operands[1]
             let port = instruction.mnemonic == .in ? operands[1] : operands[0]
             op.size = UInt8(max(1, min(accumulator.size, 4)))
@@ -358,32 +362,32 @@ enum OpTranslator {
         case .clts: return simple(.clts)
 
         case .lgdt, .lidt:
-            guard source(0) else { return unsupported(op) }
+            guard source(0) else { return undefinedOpcode(op) }
             return simple(instruction.mnemonic == .lgdt ? .lgdt : .lidt, size: operandSize)
         case .sgdt, .sidt:
-            guard destination(0) else { return unsupported(op) }
+            guard destination(0) else { return undefinedOpcode(op) }
             return simple(instruction.mnemonic == .sgdt ? .sgdt : .sidt, size: operandSize)
         case .lldt, .ltr, .verr, .verw, .lmsw:
-            guard source(0) else { return unsupported(op) }
+            guard source(0) else { return undefinedOpcode(op) }
             let kinds: [X86Mnemonic: OpKind] = [.lldt: .lldt, .ltr: .ltr, .verr: .verr, .verw: .verw, .lmsw: .lmsw]
             return simple(kinds[instruction.mnemonic] ?? .lldt, size: 2)
         case .sldt, .str, .smsw:
-            guard destination(0) else { return unsupported(op) }
+            guard destination(0) else { return undefinedOpcode(op) }
             let kinds: [X86Mnemonic: OpKind] = [.sldt: .sldt, .str: .str, .smsw: .smsw]
             return simple(kinds[instruction.mnemonic] ?? .sldt)
         case .lds, .les, .lfs, .lgs, .lss:
-            guard destination(), source() else { return unsupported(op) }
+            guard destination(), source() else { return undefinedOpcode(op) }
             let segments: [X86Mnemonic: X86Register] = [.lds: .ds, .les: .es, .lfs: .fs, .lgs: .gs, .lss: .ss]
             op.specialRegister = UInt8(segments[instruction.mnemonic]?.number ?? 3)
             return simple(.loadFarPointer)
         case .bound:
-            guard destination(), source() else { return unsupported(op) }
+            guard destination(), source() else { return undefinedOpcode(op) }
             return simple(.bound)
         case .lar, .lsl:
-            guard destination(), source() else { return unsupported(op) }
+            guard destination(), source() else { return undefinedOpcode(op) }
             return simple(instruction.mnemonic == .lar ? .lar : .lsl)
         case .arpl:
-            guard destination(), source() else { return unsupported(op) }
+            guard destination(), source() else { return undefinedOpcode(op) }
             return simple(.arpl, size: 2)
         case .ljmp, .lcall:
             op.size = operandSize
@@ -392,7 +396,7 @@ enum OpTranslator {
                 op.immediate2 = UInt32(truncatingIfNeeded: selector) & 0xFFFF
                 op.immediate = UInt32(truncatingIfNeeded: offset)
             } else {
-                guard operands.count == 1, operands[0].memory != nil, source(0) else { return unsupported(op) }
+                guard operands.count == 1, operands[0].memory != nil, source(0) else { return undefinedOpcode(op) }
             }
             return simple(instruction.mnemonic == .ljmp ? .jmpFar : .callFar, size: operandSize)
         case .retf:
@@ -405,19 +409,23 @@ enum OpTranslator {
         case .sysenter: return simple(.sysenter)
         case .sysexit: return simple(.sysexit)
         case .invlpg:
-            guard source(0), op.source == Op.memory else { return unsupported(op) }
+            guard source(0), op.source == Op.memory else { return undefinedOpcode(op) }
             return simple(.invlpg)
-        case .wbinvd: return simple(.privilegedNop)
+        case .wbinvd, .invd: return simple(.privilegedNop)  // no caches to write back or drop
         case .wait: return simple(.wait)
         case .fxsave, .fxrstor: return translateFXSR(instruction, op)
         default:
-            return unsupported(op)
+            // Everything the P6 does not execute is #UD (the x87 escapes were translated above).
+            return undefinedOpcode(op)
         }
     }
 
-    private static func unsupported(_ op: Op) -> Op {
+    /// An encoding the modelled CPU rejects (an instruction it lacks, or a
+    /// form it forbids, such as a register operand where only memory is
+    /// allowed): #UD when executed.
+    private static func undefinedOpcode(_ op: Op) -> Op {
         var result = op
-        result.kind = .unsupported
+        result.kind = .invalid
         return result
     }
 

@@ -1,5 +1,5 @@
 /// Debug traps: DR0–DR3 breakpoints enabled in DR7 (execute breakpoints are
-/// faults, data breakpoints are traps) and single-stepping with TF. DR6
+/// faults, data and I/O breakpoints are traps) and single-stepping with TF. DR6
 /// reports what fired. While any is armed, the run loop executes one
 /// instruction at a time through `debugStep`.
 extension Machine {
@@ -11,6 +11,7 @@ extension Machine {
     func updateDebugArming() {
         let dr7 = debugRegisters[7]
         var newWatches: [Watch] = []
+        var newIOWatches: [Watch] = []
         var executeArmed = false
         for index in 0..<4 where dr7 & (3 << (2 * UInt32(index))) != 0 {
             let kind = (dr7 >> (16 + 4 * UInt32(index))) & 3
@@ -21,11 +22,16 @@ extension Machine {
             case 1, 3:
                 let start = debugRegisters[index] & ~(length - 1)
                 newWatches.append(Watch(start: start, length: length, index: index, writesOnly: kind == 1))
-            default: break  // I/O breakpoints need CR4.DE: not modelled
+            default:
+                // I/O breakpoints (R/W = 10) exist only with CR4.DE; the port is DRn's low 16 bits.
+                guard state.pointee.cr4 & CR4.de != 0 else { break }
+                let start = (debugRegisters[index] & 0xFFFF) & ~(length - 1)
+                newIOWatches.append(Watch(start: start, length: length, index: index, writesOnly: false))
             }
         }
         setWatches(newWatches)
-        breakpointsArmed = executeArmed || !newWatches.isEmpty
+        ioWatches = newIOWatches
+        breakpointsArmed = executeArmed || !newWatches.isEmpty || !newIOWatches.isEmpty
         refreshDebugTraps()
     }
 

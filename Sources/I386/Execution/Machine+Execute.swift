@@ -191,7 +191,7 @@ extension Machine {
             return false
         case .blockEnd: return false  // blockExit stays .none
         case .cpuid: cpuid()
-        case .rdtsc: rdtsc()
+        case .rdtsc: try rdtsc()
         case .int3: try softwareInterrupt(3, fallback: .breakpoint)
         case .int:
             let vector = p.pointee.immediate
@@ -230,10 +230,15 @@ extension Machine {
         case .smsw: try smsw(p)
         case .invlpg: try invlpg(p)
         case .privilegedNop: try requirePrivilege()
-        case .invalid, .unsupported, .undecoded:
+        case .salc: salc()
+        case .int1: try debugInterrupt()
+        case .rdpmc: try rdpmc()
+        case .invalid, .undecoded:
             throw .invalidOpcode(bytes: instructionBytes(p.pointee.address, length: Int(p.pointee.length)))
         case .undecodable:
             throw .invalidOpcode(bytes: instructionBytes(p.pointee.address, length: 8))
+        case .tooLong:
+            throw .generalProtection(errorCode: 0)
         }
         return true
     }

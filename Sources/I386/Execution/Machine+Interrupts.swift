@@ -98,6 +98,15 @@ extension Machine {
         try deliverVector(vector, errorCode: nil, returnAddress: nextEIP, isSoftware: true, external: false)
     }
 
+    /// `int1` (icebp, F1): #DB through vector 1, returning to the next
+    /// instruction, delivered as a hardware exception would be: the gate's
+    /// DPL is not checked and a fault during delivery has EXT set (SDM Vol. 2,
+    /// INT n/INTO/INT3/INT1). DR6 is left alone. Without an IDT the run stops with #DB.
+    func debugInterrupt() throws(CPUException) {
+        guard hasIDT else { throw .debug }
+        try deliverVector(1, errorCode: nil, returnAddress: nextEIP, isSoftware: false, external: true)
+    }
+
     private func deliver(_ exception: CPUException, returnAddress: UInt32, isSoftware: Bool) throws(CPUException) {
         try deliverVector(exception.vector, errorCode: exception.errorCode, returnAddress: returnAddress,
                           isSoftware: isSoftware, external: !isSoftware)

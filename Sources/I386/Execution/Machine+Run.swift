@@ -262,10 +262,6 @@ extension Machine {
             blocks.noteDeviceAccess(physical: physical, in: block)
             return executeExactly(op, observer: &observer)
         }
-        if op.pointee.kind == .unsupported {
-            state.pointee.eip = address
-            return .unsupported(describe(address))
-        }
         return raise(error, at: address, next: address &+ UInt32(op.pointee.length), observer: &observer)
     }
 

@@ -91,6 +91,8 @@ public final class Machine {
 
     /// Data breakpoints from DR7 and the ones they hit since last cleared (bit n for DRn).
     var watches: [Watch] = []
+    /// I/O breakpoints (DR7 R/W = 10 with CR4.DE): ports, not addresses.
+    var ioWatches: [Watch] = []
     var watchHits: UInt8 = 0
     /// The debugger's watchpoints (`watchpoints`), and the first one an
     /// access hit since `debugStep` last looked, with the bytes it held then.

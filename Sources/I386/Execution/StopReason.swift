@@ -20,8 +20,6 @@ public enum StopReason: Sendable, Equatable, CustomStringConvertible {
     case stopRequested
     /// The platform reset the CPU (`Machine.requestReset()`: a PC's keyboard-controller reset line).
     case reset
-    /// The guest reached an instruction kstep does not execute.
-    case unsupported(String)
 
     /// Short name used by the CLI and JSON: "hlt", "end", "until", …
     public var name: String {
@@ -36,14 +34,12 @@ public enum StopReason: Sendable, Equatable, CustomStringConvertible {
         case .tripleFault: "triple-fault"
         case .stopRequested: "interrupted"
         case .reset: "reset"
-        case .unsupported: "unsupported"
         }
     }
 
     public var description: String {
         switch self {
         case .exception(let exception): "exception \(exception)"
-        case .unsupported(let text): "unsupported instruction: \(text)"
         case .watchpoint(let hit): "watchpoint: \(hit)"
         default: name
         }

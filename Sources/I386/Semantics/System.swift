@@ -1,5 +1,5 @@
-/// Privileged and identification instructions: cli/sti, cpuid, rdtsc, port
-/// I/O, control and debug registers.
+/// Privileged and identification instructions: cli/sti, cpuid, rdtsc,
+/// rdpmc, salc, port I/O, MSRs, control and debug registers.
 extension Machine {
     /// #GP(0) unless running at CPL 0.
     @inline(__always)
@@ -20,34 +20,47 @@ extension Machine {
         storedFlags |= EFLAGS.if
     }
 
-    /// kstep's fixed identity: vendor "kstepVirtual", family 6 model 3 stepping 3
-    /// (a P6-class i686), features DE, TSC, MSR, CX8, SEP and CMOV; leaves above 1 read as zero.
+    /// CPUID: the modelled CPU's identity and exactly the features kstep
+    /// executes (`CPUModel`). Leaves above the highest basic leaf, the
+    /// extended ones (0x80000000…) included, return the highest basic leaf,
+    /// as Intel's P6 parts do.
     func cpuid() {
-        switch registers[0] {
-        case 0:
-            registers[0] = 1
-            registers[3] = 0x6574_736B  // "kste" (ebx)
-            registers[2] = 0x7269_5670  // "pVir" (edx)
-            registers[1] = 0x6C61_7574  // "tual" (ecx)
-        case 1:
-            registers[0] = 0x0000_0633
-            registers[3] = 0
-            registers[1] = 0
-            registers[2] = (1 << 2) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 11) | (1 << 15)
-        default:
-            registers[0] = 0
-            registers[1] = 0
-            registers[2] = 0
-            registers[3] = 0
-        }
+        let leaf = registers[0] > CPUModel.highestLeaf ? CPUModel.highestLeaf : registers[0]
+        let values = CPUModel.cpuid(leaf: leaf)
+        registers[0] = values.eax
+        registers[3] = values.ebx
+        registers[1] = values.ecx
+        registers[2] = values.edx
     }
 
     /// The time-stamp counter is the device time in ticks (one per
-    /// instruction, per extra `rep` iteration, per tick halted): runs are deterministic.
-    func rdtsc() {
+    /// instruction, per extra `rep` iteration, per tick halted): runs are
+    /// deterministic. With CR4.TSD set it is readable only at CPL 0 (#GP(0)).
+    func rdtsc() throws(CPUException) {
+        if state.pointee.cr4 & CR4.tsd != 0 && cpl != 0 { throw .generalProtection(errorCode: 0) }
         let time = state.pointee.time
         registers[0] = UInt32(truncatingIfNeeded: time)
         registers[2] = UInt32(truncatingIfNeeded: time >> 32)
+    }
+
+    /// rdpmc (P6 rules): counter ECX (0 or 1, else #GP(0)), readable at CPL 0
+    /// or with CR4.PCE set (else #GP(0)); the 40-bit value in EDX[7:0]:EAX.
+    /// The counters hold what wrmsr put in PerfCtr0/1: kstep counts no events.
+    func rdpmc() throws(CPUException) {
+        if cpl != 0 && state.pointee.cr4 & CR4.pce == 0 { throw .generalProtection(errorCode: 0) }
+        let value: UInt64
+        switch registers[1] {
+        case 0: value = state.pointee.performanceCounters.0
+        case 1: value = state.pointee.performanceCounters.1
+        default: throw .generalProtection(errorCode: 0)
+        }
+        registers[0] = UInt32(truncatingIfNeeded: value)
+        registers[2] = UInt32(truncatingIfNeeded: value >> 32) & 0xFF
+    }
+
+    /// salc: AL = 0xFF when CF is set, else 0; the flags do not change.
+    func salc() {
+        setRegister(0, size: 1, carryFlag != 0 ? 0xFF : 0)
     }
 
     // MARK: Port I/O
@@ -79,10 +92,14 @@ extension Machine {
     func rdmsr() throws(CPUException) {
         try requirePrivilege()
         let value: UInt64 = switch registers[1] {
-        case 0x10: state.pointee.time
-        case 0x174: UInt64(state.pointee.sysenterCS)
-        case 0x175: UInt64(state.pointee.sysenterESP)
-        case 0x176: UInt64(state.pointee.sysenterEIP)
+        case MSR.timeStampCounter: state.pointee.time
+        case MSR.performanceCounter0: state.pointee.performanceCounters.0
+        case MSR.performanceCounter1: state.pointee.performanceCounters.1
+        case MSR.sysenterCS: UInt64(state.pointee.sysenterCS)
+        case MSR.sysenterESP: UInt64(state.pointee.sysenterESP)
+        case MSR.sysenterEIP: UInt64(state.pointee.sysenterEIP)
+        case MSR.eventSelect0: UInt64(state.pointee.eventSelects.0)
+        case MSR.eventSelect1: UInt64(state.pointee.eventSelects.1)
         default: throw .generalProtection(errorCode: 0)
         }
         registers[0] = UInt32(truncatingIfNeeded: value)
@@ -91,10 +108,17 @@ extension Machine {
 
     func wrmsr() throws(CPUException) {
         try requirePrivilege()
+        let low = registers[0]
+        // P6 counters take 32 bits, sign-extended to their 40.
+        let counter = UInt64(bitPattern: Int64(Int32(bitPattern: low))) & 0xFF_FFFF_FFFF
         switch registers[1] {
-        case 0x174: state.pointee.sysenterCS = registers[0]
-        case 0x175: state.pointee.sysenterESP = registers[0]
-        case 0x176: state.pointee.sysenterEIP = registers[0]
+        case MSR.performanceCounter0: state.pointee.performanceCounters.0 = counter
+        case MSR.performanceCounter1: state.pointee.performanceCounters.1 = counter
+        case MSR.sysenterCS: state.pointee.sysenterCS = low
+        case MSR.sysenterESP: state.pointee.sysenterESP = low
+        case MSR.sysenterEIP: state.pointee.sysenterEIP = low
+        case MSR.eventSelect0: state.pointee.eventSelects.0 = low
+        case MSR.eventSelect1: state.pointee.eventSelects.1 = low
         default: throw .generalProtection(errorCode: 0)
         }
     }
@@ -149,6 +173,7 @@ extension Machine {
         connectedTimeline?.advance(to: state.pointee.time)
         let value = ports.read(port, size: size)
         deviceWasReached()
+        if !ioWatches.isEmpty { noteIOWatches(port, size: size) }
         return value
     }
 
@@ -156,6 +181,16 @@ extension Machine {
         connectedTimeline?.advance(to: state.pointee.time)
         ports.write(port, size: size, value: value)
         deviceWasReached()
+        if !ioWatches.isEmpty { noteIOWatches(port, size: size) }
+    }
+
+    /// I/O breakpoints (DR7 R/W = 10 with CR4.DE) the access hits: a #DB trap after the instruction.
+    private func noteIOWatches(_ port: UInt16, size: Int) {
+        let first = UInt32(port)
+        let last = first + UInt32(size) - 1
+        for watch in ioWatches where first < watch.start + watch.length && last >= watch.start {
+            watchHits |= 1 << UInt8(watch.index)
+        }
     }
 
     private func portNumber(_ op: Op) -> UInt16 {
@@ -183,7 +218,16 @@ extension Machine {
         try requirePrivilege()
         let value = registers[Int(op.source)]
         switch op.specialRegister {
-        case 0, 2, 3, 4: setControlRegister(Int(op.specialRegister), value)
+        case 0:
+            // PG without PE, or NW without CD: #GP(0) (SDM Vol. 2, MOV—Move to/from Control Registers).
+            if value & CR0.pg != 0 && value & CR0.pe == 0 { throw .generalProtection(errorCode: 0) }
+            if value & CR0.nw != 0 && value & CR0.cd == 0 { throw .generalProtection(errorCode: 0) }
+            setControlRegister(0, value)
+        case 4:
+            // A bit for a feature the model lacks is reserved: #GP(0).
+            if value & ~CPUModel.cr4Bits != 0 { throw .generalProtection(errorCode: 0) }
+            setControlRegister(4, value)
+        case 2, 3: setControlRegister(Int(op.specialRegister), value)
         default: throw .invalidOpcode(bytes: instructionBytes(op.address, length: Int(op.length)))
         }
     }

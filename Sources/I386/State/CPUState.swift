@@ -37,6 +37,11 @@ public struct CPUState: Sendable {
     public var cr2: UInt32 = 0
     public var cr3: UInt32 = 0
     public var cr4: UInt32 = 0
+    /// PerfCtr0 and PerfCtr1 (MSRs 0xC1, 0xC2; 40 bits), what rdpmc reads,
+    /// and PerfEvtSel0/1 (MSRs 0x186, 0x187). kstep counts no events: the
+    /// counters hold what wrmsr wrote.
+    public var performanceCounters: (UInt64, UInt64) = (0, 0)
+    public var eventSelects: (UInt32, UInt32) = (0, 0)
 
     /// IA32_SYSENTER_CS, _ESP, _EIP (MSRs 0x174–0x176).
     public var sysenterCS: UInt32 = 0

@@ -117,6 +117,7 @@ extension Machine {
             let old = state.pointee.cr4
             state.pointee.cr4 = value
             if (old ^ value) & (CR4.pse | CR4.pge | CR4.pae) != 0 { flushTLB(includingGlobal: true) }
+            if (old ^ value) & CR4.de != 0 { updateDebugArming() }  // I/O breakpoints come and go with DE
         }
     }
 
@@ -175,6 +176,8 @@ enum CR0 {
     static let ts: UInt32 = 1 << 3
     static let ne: UInt32 = 1 << 5
     static let wp: UInt32 = 1 << 16
+    static let nw: UInt32 = 1 << 29
+    static let cd: UInt32 = 1 << 30
     static let pg: UInt32 = 1 << 31
 }
 
@@ -186,6 +189,23 @@ enum CR4 {
     static let pae: UInt32 = 1 << 5
     static let pge: UInt32 = 1 << 7
     static let pce: UInt32 = 1 << 8
+    static let osfxsr: UInt32 = 1 << 9
+}
+
+/// The model-specific registers kstep implements (rdmsr/wrmsr of any other is #GP(0)).
+enum MSR {
+    /// IA32_TIME_STAMP_COUNTER (read only in kstep: the device time).
+    static let timeStampCounter: UInt32 = 0x10
+    /// PerfCtr0 and PerfCtr1, the counters rdpmc reads.
+    static let performanceCounter0: UInt32 = 0xC1
+    static let performanceCounter1: UInt32 = 0xC2
+    /// IA32_SYSENTER_CS, _ESP, _EIP.
+    static let sysenterCS: UInt32 = 0x174
+    static let sysenterESP: UInt32 = 0x175
+    static let sysenterEIP: UInt32 = 0x176
+    /// PerfEvtSel0 and PerfEvtSel1.
+    static let eventSelect0: UInt32 = 0x186
+    static let eventSelect1: UInt32 = 0x187
 }
 
 extension Machine {

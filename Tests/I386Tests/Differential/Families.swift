@@ -312,7 +312,7 @@ extension SnippetGenerator {
                 let m = g.pick(["nop", "nopw 0(%eax,%eax,1)", "nopl 0(%eax)", "nopl 0x0(%eax,%eax,1)", "xchg %ax, %ax", "nopw %cs:0x0(%eax,%eax,1)"])
                 return ([m], Flag.all, "nop")
             case 11:
-                return (["movl $0x\(String(g.value() & 0x0CD5, radix: 16)), %eax", "pushl %eax", "popfl"], Flag.all, "popf/l")
+                return (["movl $0x\(String(g.value() & 0x0CD5 | 0x202, radix: 16)), %eax", "pushl %eax", "popfl"], Flag.all, "popf/l")
             default:
                 let size = g.pick([2, 4])
                 return (["pushf\(size == 2 ? "w" : "l")", "pop\(G.suffix(size)) \(G.registerName(g.registerNumber(), size: size))"],
@@ -399,7 +399,44 @@ extension SnippetGenerator {
                          "\(prefix)\(mnemonic)\(G.suffix(size))"]
             return (lines, Flag.all, "\(prefix)\(mnemonic)\(G.suffix(size))")
         },
+        // Instructions the P6 model executes that Capstone 4 or the earlier
+        // interpreter did not: pause (rep nop), salc, and the hint NOPs 0F 18–0F 1F
+        // with any ModR/M and prefix (their memory operand is never accessed,
+        // so its address is arbitrary).
+        Family(name: "p6") { g, _ in
+            switch g.int(0...3) {
+            case 0: return ([g.pick(["pause", ".byte 0xf3, 0x90"])], Flag.all, "pause")
+            case 1: return ([".byte 0xd6"], Flag.all, "salc")
+            default:
+                let prefixes: [UInt8] = g.pick([[], [], [0x66], [0x67], [0xF2], [0xF3], [0x66, 0xF3], [0x26]])
+                let second = UInt8(g.int(0x18...0x1F))
+                let modRM = UInt8(g.int(0...255))
+                let bytes = prefixes + [0x0F, second, modRM] + g.modRMTail(modRM, addressSize16: prefixes.contains(0x67))
+                let text = bytes.map { "0x" + String($0, radix: 16) }.joined(separator: ", ")
+                return ([".byte \(text)"], Flag.all, "hint-nop/0f\(String(second, radix: 16))/\(modRM >= 0xC0 ? "reg" : "mem")")
+            }
+        },
     ]
+
+    /// Random SIB and displacement bytes that complete `modRM`.
+    mutating func modRMTail(_ modRM: UInt8, addressSize16: Bool) -> [UInt8] {
+        let mod = modRM >> 6, rm = modRM & 7
+        var count = 0
+        if mod == 3 { return [] }
+        if addressSize16 {
+            count = mod == 1 ? 1 : (mod == 2 || (mod == 0 && rm == 6) ? 2 : 0)
+            return (0..<count).map { _ in UInt8(int(0...255)) }
+        }
+        var tail: [UInt8] = []
+        if rm == 4 {
+            let sib = UInt8(int(0...255))
+            tail.append(sib)
+            if mod == 0 && sib & 7 == 5 { count += 4 }
+        }
+        if mod == 1 { count += 1 }
+        if mod == 2 || (mod == 0 && rm == 5) { count += 4 }
+        return tail + (0..<count).map { _ in UInt8(int(0...255)) }
+    }
 }
 
 /// Sign-extends the low `size` bytes (test-side copy; the interpreter's is internal).

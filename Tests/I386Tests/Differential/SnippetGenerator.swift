@@ -110,8 +110,15 @@ struct CaseContext {
 
     static func slot(_ number: Int) -> Int { 7 - number }
 
+    /// The registers a family set (a sequence turns them into `movl`s before
+    /// the instruction, since earlier instructions changed the initial state).
+    var writtenRegisters: Set<Int> = []
+
     func register(_ number: Int) -> UInt32 { registers[Self.slot(number)] }
-    mutating func setRegister(_ number: Int, _ value: UInt32) { registers[Self.slot(number)] = value }
+    mutating func setRegister(_ number: Int, _ value: UInt32) {
+        registers[Self.slot(number)] = value
+        writtenRegisters.insert(number)
+    }
 }
 
 /// A group of instructions with how to generate one case of it.

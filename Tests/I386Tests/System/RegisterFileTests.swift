@@ -52,6 +52,7 @@ struct RegisterFileTests {
                 clts
                 movl $0xc0000000, %eax
                 movl %eax, %cr3
+                movl $0x290, %eax          # PSE, PGE, OSFXSR (bits the model has)
                 movl %eax, %cr4
                 movl $watched, %eax
                 movl %eax, %db2
@@ -80,5 +81,6 @@ struct RegisterFileTests {
         #expect(checker.checked > 25)
         #expect(program.machine[.dr6] & 4 != 0)  // B2: the #DB was delivered
         #expect(program.machine[.cr3] == 0xc000_0000)
+        #expect(program.machine[.cr4] == 0x290)
     }
 }
