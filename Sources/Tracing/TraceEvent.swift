@@ -1,3 +1,4 @@
+import Images
 import KernelModel
 import PC
 
@@ -33,6 +34,13 @@ enum TraceEvent {
     case interrupt(InterruptDelivery)
     /// Software sent an end-of-interrupt to a controller.
     case endOfInterrupt(PCPlatform.EndOfInterrupt)
+    /// Linux 2.6: a task's wait-queue entry was added or removed (`queue`: the
+    /// wait_queue_head_t), or wake_up called its `func` (`queue` 0: not known there).
+    case waitQueue(action: WaitQueueAction, queue: UInt32, task: UInt32, comm: TaskName, pid: UInt32, exclusive: Bool)
+    /// Linux 2.6: a write changed `task->state` from `old` to `new`.
+    case taskState(task: UInt32, comm: TaskName, pid: UInt32, old: UInt32, new: UInt32)
+    /// Linux 2.6: a timer_list was added, deleted, or expired (run_timer_list calls its function).
+    case timer(action: TimerAction, timer: UInt32, expires: UInt32, function: UInt32, data: UInt32)
 
     /// Most bytes an event's JSON takes (`writeJSON` reserves it).
     func maxJSONLength(_ vocabulary: EventVocabulary) -> Int {
@@ -40,6 +48,7 @@ enum TraceEvent {
         case .currentProcess(let proc, _, _, let state, _) where proc != 0:
             200 + 16 * 6 + 6 * (vocabulary.stateName(state)?.utf8.count ?? 0)
         case .systemCall(let number): 100 + 6 * (vocabulary.systemCalls.name(of: number)?.utf8.count ?? 0)
+        case .timer(_, _, _, let function, _): 300 + 6 * (vocabulary.functionName(function)?.utf8.count ?? 0)
         default: 200 + 2 * 16 * 6
         }
     }
@@ -65,6 +74,9 @@ enum TraceEvent {
         case .systemCall: "syscall"
         case .interrupt: "irq"
         case .endOfInterrupt: "eoi"
+        case .waitQueue: "wait-queue"
+        case .taskState: "task-state"
+        case .timer: "timer"
         }
     }
 
@@ -105,6 +117,17 @@ enum TraceEvent {
             }
             guard let vector = report.vector else { return "eoi: \(controller), nothing in service" }
             return "eoi: \(controller), vector \(vector)" + (report.line.map { " (IRQ \($0))" } ?? "")
+        case .waitQueue(let action, let queue, let task, let comm, let pid, let exclusive):
+            var text = "wait-queue: \(action.name) \(comm.string) (pid \(pid), task \(hex8(task)))"
+            text += exclusive ? ", exclusive" : ", non-exclusive"
+            if queue != 0 { text += ", queue \(hex8(queue))" + (label(queue).map { " \($0)" } ?? "") }
+            return text
+        case .taskState(let task, let comm, let pid, let old, let new):
+            return "task-state: \(comm.string) (pid \(pid), task \(hex8(task))) "
+                + "\(Linux26.taskStateName(old) ?? String(old)) -> \(Linux26.taskStateName(new) ?? String(new))"
+        case .timer(let action, let timer, let expires, let function, let data):
+            return "timer: \(action.name) \(hex8(timer)), expires \(expires), function \(hex8(function))"
+                + (vocabulary.functionName(function).map { " <\($0)>" } ?? "") + ", data \(hex8(data))"
         }
     }
 
@@ -214,8 +237,75 @@ enum TraceEvent {
             if let vector = report.vector { cursor.putDecimal(UInt64(vector), maxDigits: 3) } else { cursor.put("null") }
             cursor.put(",\"line\":")
             if let line = report.line { cursor.putDecimal(UInt64(line), maxDigits: 3) } else { cursor.put("null") }
+        case .waitQueue(let action, let queue, let task, let comm, let pid, let exclusive):
+            cursor.put(",\"action\":\"")
+            cursor.put(action.name)
+            cursor.put("\",\"queue\":")
+            if queue != 0 { cursor.putJSONHex(queue) } else { cursor.put("null") }
+            cursor.put(",\"task\":")
+            cursor.putJSONHex(task)
+            cursor.put(",\"comm\":")
+            cursor.putJSONString(comm.string)
+            cursor.put(",\"pid\":")
+            cursor.putDecimal(UInt64(pid), maxDigits: 10)
+            cursor.put(exclusive ? ",\"exclusive\":true" : ",\"exclusive\":false")
+        case .taskState(let task, let comm, let pid, let old, let new):
+            cursor.put(",\"task\":")
+            cursor.putJSONHex(task)
+            cursor.put(",\"comm\":")
+            cursor.putJSONString(comm.string)
+            cursor.put(",\"pid\":")
+            cursor.putDecimal(UInt64(pid), maxDigits: 10)
+            cursor.put(",\"old\":")
+            cursor.putDecimal(UInt64(old), maxDigits: 10)
+            cursor.put(",\"new\":")
+            cursor.putDecimal(UInt64(new), maxDigits: 10)
+            cursor.put(",\"old_name\":")
+            if let name = Linux26.taskStateName(old) { cursor.putJSONString(name) } else { cursor.put("null") }
+            cursor.put(",\"new_name\":")
+            if let name = Linux26.taskStateName(new) { cursor.putJSONString(name) } else { cursor.put("null") }
+        case .timer(let action, let timer, let expires, let function, let data):
+            cursor.put(",\"action\":\"")
+            cursor.put(action.name)
+            cursor.put("\",\"timer\":")
+            cursor.putJSONHex(timer)
+            cursor.put(",\"expires\":")
+            cursor.putDecimal(UInt64(expires), maxDigits: 10)
+            cursor.put(",\"function\":")
+            cursor.putJSONHex(function)
+            cursor.put(",\"function_name\":")
+            if let name = vocabulary.functionName(function) { cursor.putJSONString(name) } else { cursor.put("null") }
+            cursor.put(",\"data\":")
+            cursor.putJSONHex(data)
         }
         cursor.put(byte: UInt8(ascii: "}"))
+    }
+}
+
+/// What a `wait-queue` event did.
+enum WaitQueueAction: UInt8 {
+    case add, addExclusive, remove, wake
+
+    var name: StaticString {
+        switch self {
+        case .add: "add"
+        case .addExclusive: "add-exclusive"
+        case .remove: "remove"
+        case .wake: "wake"
+        }
+    }
+}
+
+/// What a `timer` event did.
+enum TimerAction: UInt8 {
+    case add, delete, expire
+
+    var name: StaticString {
+        switch self {
+        case .add: "add"
+        case .delete: "del"
+        case .expire: "expire"
+        }
     }
 }
 
@@ -251,15 +341,22 @@ struct InterruptDelivery {
     }
 }
 
-/// The names events print: a kernel profile's system calls and process states.
+/// The names events print: a kernel profile's system calls and process states,
+/// and the image's function names (a timer's function).
 struct EventVocabulary: Sendable {
     var systemCalls: SystemCallTable
     var processStates: [String]
+    var functionNames: [UInt32: String] = [:]
 
-    init(_ kernel: KernelProfile) {
+    init(_ kernel: KernelProfile, symbols: SymbolTable? = nil) {
         systemCalls = kernel.systemCalls
         if case .xv6(let profile) = kernel { processStates = profile.processStates } else { processStates = [] }
+        for symbol in symbols?.symbols ?? [] where symbol.kind == .function && functionNames[symbol.value] == nil {
+            functionNames[symbol.value] = symbol.name
+        }
     }
+
+    func functionName(_ address: UInt32) -> String? { functionNames[address] }
 
     func stateName(_ value: UInt32) -> String? {
         value < UInt32(processStates.count) ? processStates[Int(value)] : nil

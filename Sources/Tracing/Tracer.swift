@@ -132,8 +132,12 @@ public final class Tracer: ExecutionObserver {
     let tracesXV6: Bool
     let currentProcessAddress: UInt32
     let taskStateESP0Address: UInt32
-    /// What marks an instruction for the kernel events (system-call vector, stack switch).
+    /// What marks an instruction for the kernel events (system-call vector, stack switch, traced functions).
     private let markRules: InstructionMarks.Rules
+    /// Linux 2.6: the image's traced kernel functions by entry address, and
+    /// the task_structs whose `state` writes are `task-state` events (`Tracer+Linux26Events.swift`).
+    let tracedFunctions: [UInt32: Linux26.TracedFunction]
+    let watchedTasks: WatchedTasks
     /// The PC whose interrupts the trace names (`observe(_:)`).
     private(set) var platform: PCPlatform?
     /// EOIs reported during the current instruction (`progress.pendingEOICount` of them).
@@ -172,7 +176,7 @@ public final class Tracer: ExecutionObserver {
         recordedStart = configuration.only?.lowerBound ?? 0
         recordedLength = configuration.only.map { UInt64($0.count) } ?? 1 << 32
         kernel = configuration.kernel
-        vocabulary = EventVocabulary(configuration.kernel)
+        vocabulary = EventVocabulary(configuration.kernel, symbols: symbols)
         switch configuration.kernel {
         case .linux26(let profile):
             threadMask = profile.currentMask
@@ -180,13 +184,18 @@ public final class Tracer: ExecutionObserver {
             tracesXV6 = false
             currentProcessAddress = 0
             taskStateESP0Address = 0
-            markRules = InstructionMarks.Rules(systemCallVector: Linux26.systemCalls.vector, stackSwitch: nil)
+            tracedFunctions = Self.tracedFunctions(in: symbols)
+            watchedTasks = WatchedTasks(symbols: symbols)
+            markRules = InstructionMarks.Rules(systemCallVector: Linux26.systemCalls.vector, stackSwitch: nil,
+                                               kernelFunctions: Set(tracedFunctions.keys))
         case .xv6(let profile):
             threadMask = Linux26.currentMask(threadSize: Linux26.threadSize)
             xv6 = profile
             tracesXV6 = true
             currentProcessAddress = profile.currentProcessAddress
             taskStateESP0Address = profile.taskStateESP0Address
+            tracedFunctions = [:]
+            watchedTasks = WatchedTasks(addresses: [])
             markRules = InstructionMarks.Rules(systemCallVector: profile.systemCalls.vector, stackSwitch: profile.stackSwitch)
         }
         let formatter = JSONLFormatter(sink: sink, vocabulary: vocabulary)
@@ -374,7 +383,8 @@ public final class Tracer: ExecutionObserver {
             && oldESP & mask == newESP & mask
             && (lastThreadInfo != nil || afterFile.pointee[.cs] & 3 == 3)
             && (newESP &- (newESP & mask) >= 256 + Linux26.ThreadInfo.size || newESP >= oldESP)
-        return !quiet || progress.pointee.taskSwitchedFrom != nil || (!writes.isEmpty && writesTSSESP0(machine, writes: writes))
+        return !quiet || progress.pointee.taskSwitchedFrom != nil
+            || (!writes.isEmpty && (writesTSSESP0(machine, writes: writes) || watchedTasks.isWritten(by: writes)))
     }
 
     /// Linux 2.6's events (`mayHaveEvents` said there may be some), or xv6's.
@@ -395,6 +405,8 @@ public final class Tracer: ExecutionObserver {
         let oldCPL = Int(beforeFile.pointee[.cs] & 3), newCPL = Int(afterFile.pointee[.cs] & 3)
         if let taskSwitch = takeTaskSwitch(machine) { eventList.pointee.append(taskSwitch) }
         collectCommonEvents(info: info)
+        if info.marks.contains(.kernelFunction) { appendFunctionEvent(machine) }
+        if !writes.isEmpty && watchedTasks.isWritten(by: writes) { appendTaskStateEvents(machine, writes: writes) }
         if let esp0 { eventList.pointee.append(.tssESP0(value: esp0)) }
         if newCPL == 3 {
             if lastThreadInfo != nil { eventList.pointee.append(.userMode(esp: newESP)) }

@@ -1,0 +1,137 @@
+import I386
+import Images
+import KernelModel
+
+/// Linux 2.6's `wait-queue`, `timer` and `task-state` events. The first two
+/// are the entries of the kernel functions `Linux26.TracedFunction` names,
+/// found by symbol (their first instruction is marked when it is
+/// disassembled, so other instructions pay nothing); the event is on the
+/// record of that first instruction and reads the arguments as they were
+/// on entry (the record's "before" registers). `task-state` is a memory
+/// write that changes the `state` word of a task_struct the image names
+/// (an object symbol ending in `task`, at least as large as task_struct up to `thread`).
+extension Tracer {
+    /// The traced functions an image defines, by entry address.
+    static func tracedFunctions(in symbols: SymbolTable) -> [UInt32: Linux26.TracedFunction] {
+        var functions: [UInt32: Linux26.TracedFunction] = [:]
+        for function in Linux26.TracedFunction.allCases {
+            if let symbol = symbols.symbol(named: function.symbolName), symbol.kind == .function {
+                functions[symbol.value] = function
+            }
+        }
+        return functions
+    }
+
+    /// The event for the traced function whose first instruction was just recorded.
+    func appendFunctionEvent(_ machine: Machine) {
+        let before = beforeFile.pointee
+        guard let function = tracedFunctions[before[.eip]] else { return }
+        switch function {
+        case .addWaitQueue, .addWaitQueueExclusive, .removeWaitQueue:
+            // fastcall (q, wait): eax, edx. add_wait_queue sets or clears the flag itself: say what it will be.
+            let action: WaitQueueAction = function == .addWaitQueue ? .add
+                : function == .addWaitQueueExclusive ? .addExclusive : .remove
+            guard let event = waitQueueEvent(action, queue: before[.eax], entry: before[.edx], machine) else { return }
+            eventList.pointee.append(event)
+        case .defaultWakeFunction:
+            // cdecl (curr, mode, sync, key): curr above the return address.
+            guard let entry = machine.readWord(at: before[.esp] &+ 4),
+                  let event = waitQueueEvent(.wake, queue: 0, entry: entry, machine) else { return }
+            eventList.pointee.append(event)
+        case .addTimer, .delTimer:
+            let timer = before[.eax]
+            guard let expires = machine.readWord(at: timer &+ Linux26.TimerList.expires),
+                  let data = machine.readWord(at: timer &+ Linux26.TimerList.data),
+                  let handler = machine.readWord(at: timer &+ Linux26.TimerList.function) else { return }
+            eventList.pointee.append(.timer(action: function == .addTimer ? .add : .delete, timer: timer,
+                                            expires: expires, function: handler, data: data))
+        case .callTimerFunction:
+            // fastcall (timer, fn, data): eax, edx, ecx (the timer is already off the list).
+            let timer = before[.eax]
+            let expires = machine.readWord(at: timer &+ Linux26.TimerList.expires) ?? 0
+            eventList.pointee.append(.timer(action: .expire, timer: timer, expires: expires,
+                                            function: before[.edx], data: before[.ecx]))
+        }
+    }
+
+    private func waitQueueEvent(_ action: WaitQueueAction, queue: UInt32, entry: UInt32, _ machine: Machine) -> TraceEvent? {
+        guard let flags = machine.readWord(at: entry &+ Linux26.WaitQueue.flags),
+              let task = machine.readWord(at: entry &+ Linux26.WaitQueue.task) else { return nil }
+        let exclusive = switch action {
+        case .add: false
+        case .addExclusive: true
+        case .remove, .wake: flags & Linux26.WaitQueue.exclusiveFlag != 0
+        }
+        let named = taskStruct(at: task, machine)
+        return .waitQueue(action: action, queue: queue, task: task, comm: named?.comm ?? TaskName(bytes: (0, 0)),
+                          pid: named?.pid ?? 0, exclusive: exclusive)
+    }
+
+    /// One `task-state` event per write that changed a watched task's state word.
+    func appendTaskStateEvents(_ machine: Machine, writes: MemoryAccesses) {
+        for write in writes {
+            guard let task = watchedTasks.task(coveredBy: write) else { continue }
+            // The state word before: the word now with the bytes the write covered put back.
+            guard let now = machine.readWord(at: task) else { continue }
+            var old = now
+            for byte in UInt32(0)..<4 {
+                let offset = task &+ byte &- write.address  // the byte's place in the write
+                guard offset < UInt32(write.size) else { continue }
+                let previous = UInt32(truncatingIfNeeded: write.oldValue >> UInt64(offset &* 8)) & 0xFF
+                old = (old & ~(0xFF << (byte &* 8))) | (previous << (byte &* 8))
+            }
+            guard old != now, let named = taskStruct(at: task, machine) else { continue }
+            eventList.pointee.append(.taskState(task: task, comm: named.comm, pid: named.pid, old: old, new: now))
+        }
+    }
+
+    /// A task_struct's comm and pid.
+    func taskStruct(at task: UInt32, _ machine: Machine) -> (comm: TaskName, pid: UInt32)? {
+        guard task != 0, let pid = machine.readWord(at: task &+ Linux26.TaskStruct.pid) else { return nil }
+        var name = TaskName(bytes: (0, 0))
+        for index in 0..<4 {
+            guard let word = machine.readWord(at: task &+ Linux26.TaskStruct.comm &+ UInt32(4 * index)) else { return nil }
+            withUnsafeMutableBytes(of: &name.bytes) { $0.storeBytes(of: word.littleEndian, toByteOffset: 4 * index, as: UInt32.self) }
+        }
+        return (name, pid)
+    }
+}
+
+/// The `state` words of the task_structs an image names, for `task-state` events.
+struct WatchedTasks {
+    /// Sorted task_struct addresses (their state is at offset 0).
+    let addresses: [UInt32]
+    private let low: UInt32
+    private let high: UInt32
+
+    init(addresses: [UInt32]) {
+        self.addresses = addresses.sorted()
+        low = self.addresses.first ?? 1
+        high = self.addresses.last ?? 0
+    }
+
+    /// The object symbols ending in `task` that are at least task_struct's size up to `thread`.
+    init(symbols: SymbolTable) {
+        self.init(addresses: symbols.symbols.filter {
+            $0.kind == .object && $0.name.hasSuffix("task") && $0.size >= Linux26.TaskStruct.thread
+        }.map(\.value))
+    }
+
+    /// True when a write touches a watched state word (checked for every record with writes).
+    @inline(__always)
+    func isWritten(by writes: MemoryAccesses) -> Bool {
+        guard low <= high else { return false }
+        for index in 0..<writes.count {
+            let write = writes[index]
+            // The write [address, address+size) meets [low, high+4).
+            if write.address &+ UInt32(write.size) > low && write.address < high &+ 4, task(coveredBy: write) != nil { return true }
+        }
+        return false
+    }
+
+    /// The watched task whose state word the write touches.
+    func task(coveredBy write: MemoryWrite) -> UInt32? {
+        for task in addresses where write.address < task &+ 4 && task < write.address &+ UInt32(write.size) { return task }
+        return nil
+    }
+}

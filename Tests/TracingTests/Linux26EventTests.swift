@@ -1,0 +1,74 @@
+import Foundation
+import I386
+import Images
+import KernelModel
+import Testing
+@testable import Tracing
+
+/// The `wait-queue`, `task-state` and `timer` events, recognised from an
+/// image's symbols (add_wait_queue, default_wake_function, call_timer_fn, …)
+/// and its task_struct objects, on the seed images that show them.
+@Suite struct Linux26EventTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Every event of an image's JSONL trace, in order, with the record's step.
+    static func events(_ image: String, pc: Bool = false, includeMemory: Bool = true) throws -> [[String: Any]] {
+        var loaded = try ImageLoader.load(.file(root.appendingPathComponent(image).path))
+        if pc { loaded.attachPC() }
+        var configuration = TraceConfiguration()
+        configuration.format = .jsonl
+        configuration.includeMemory = includeMemory
+        let sink = ByteSink(handle: nil)
+        var tracer = try Tracer(configuration: configuration, image: loaded, sink: sink)
+        let reason = loaded.machine.run(maxSteps: 2_000_000, until: nil, observer: &tracer)
+        tracer.finish()
+        #expect(reason == .halted)
+        return try String(decoding: sink.contents, as: UTF8.self).split(separator: "\n").flatMap { line in
+            let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            return (record["events"] as? [[String: Any]] ?? []).map { $0.merging(["step": record["step"] ?? 0]) { a, _ in a } }
+        }
+    }
+
+    static func kind(_ events: [[String: Any]], _ kind: String) -> [[String: Any]] {
+        events.filter { $0["kind"] as? String == kind }
+    }
+
+    @Test func wakeUpWakesEveryNonExclusiveSleeperThenOneExclusive() throws {
+        let events = try Self.events("Images/wait_queues/wait_queues.elf")
+        let queue = Self.kind(events, "wait-queue")
+        // Part 1: five adds, two of them exclusive, all on event_wq.
+        let adds = queue.prefix(5)
+        #expect(adds.map { $0["comm"] as? String } == ["reader1", "reader2", "writer1", "reader3", "writer2"])
+        #expect(adds.map { $0["action"] as? String } == ["add", "add", "add-exclusive", "add", "add-exclusive"])
+        #expect(Set(adds.compactMap { $0["queue"] as? String }).count == 1)
+        // The first wake_up: the non-exclusive sleepers (at the front, newest first), then exactly one exclusive.
+        let wakes = queue.dropFirst(5).prefix { $0["action"] as? String == "wake" }
+        #expect(wakes.map { $0["comm"] as? String } == ["reader3", "reader2", "reader1", "writer1"])
+        #expect(wakes.map { $0["exclusive"] as? Bool } == [false, false, false, true])
+        // Each wake is followed by the write that makes the task TASK_RUNNING.
+        let states = Self.kind(events, "task-state")
+        let firstWake = try #require(wakes.first?["step"] as? Int)
+        let running = states.first { ($0["step"] as? Int ?? 0) >= firstWake }
+        #expect(running?["comm"] as? String == "reader3")
+        #expect(running?["old"] as? Int == 2 && running?["new"] as? Int == 0)
+        #expect(running?["old_name"] as? String == "TASK_UNINTERRUPTIBLE" && running?["new_name"] as? String == "TASK_RUNNING")
+        // The thundering herd: 10 wakes of non-exclusive herd members, 4 of exclusive ones.
+        let allWakes = Self.kind(queue, "wait-queue").filter { $0["action"] as? String == "wake" }
+        #expect(allWakes.filter { ($0["comm"] as? String)?.hasPrefix("herd") == true }.count == 10)
+        #expect(allWakes.filter { ($0["comm"] as? String)?.hasPrefix("xherd") == true }.count == 4)
+        // All 13 tasks end as zombies (TASK_ZOMBIE, 8), each once.
+        #expect(states.filter { $0["new"] as? Int == 8 }.count == 13)
+    }
+
+    @Test func taskStateNeedsTheWriteLog() throws {
+        let events = try Self.events("Images/wait_queues/wait_queues.elf", includeMemory: false)
+        #expect(Self.kind(events, "task-state").isEmpty)
+        #expect(Self.kind(events, "wait-queue").count == 57)
+    }
+
+    @Test func anImageWithoutTheFunctionsHasNoSuchEvents() throws {
+        let events = try Self.events("Images/switch_to/switch_to.elf")
+        #expect(Self.kind(events, "wait-queue").isEmpty && Self.kind(events, "timer").isEmpty)
+    }
+}
