@@ -42,6 +42,14 @@ extern union thread_union init_thread_union;
 extern volatile unsigned long jiffies;
 
 void schedule(void);
+void cpu_idle(void) __attribute__((noreturn));
+void safe_halt(void);
+void time_init(void);
+#define TIF_NEED_RESCHED 3
+#define _TIF_NEED_RESCHED (1 << TIF_NEED_RESCHED)
+#ifndef HZ
+#define HZ 100
+#endif
 void sched_init(void);
 void init_task_setup(void);
 /* Declares one task slot: x_thread_union (its own section, so the linker lays them out in order) and x_task. */
@@ -68,6 +76,11 @@ static inline void init_waitqueue_head(wait_queue_head_t *q)
     q->lock.slock = 1;
     INIT_LIST_HEAD(&q->task_list);
 }
+
+/* mm/slab.c, as a bump allocator: nothing here frees. */
+#define GFP_KERNEL 0xd0
+void *kmalloc(unsigned long size, int flags);
+void kfree(const void *p);
 
 int kernel_thread(int (*fn)(void *), void *arg, unsigned long flags);
 long do_fork(unsigned long clone_flags, unsigned long stack_start, struct pt_regs *regs, unsigned long stack_size);

@@ -21,6 +21,21 @@ void *memcpy(void *d, const void *s, unsigned long n)
     return d;
 }
 
+static char kmalloc_arena[4096] __attribute__((aligned(8)));
+static unsigned long kmalloc_used;
+
+void *kmalloc(unsigned long size, int flags)
+{
+    (void)flags;
+    size = (size + 7) & ~7UL;
+    if (size > sizeof(kmalloc_arena) - kmalloc_used) return 0;
+    void *p = kmalloc_arena + kmalloc_used;
+    kmalloc_used += size;
+    return p;
+}
+
+void kfree(const void *p) { (void)p; }
+
 static char *number(char *out, unsigned long value, int base, int width, char pad, int negative)
 {
     char digits[12];

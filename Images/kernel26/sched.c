@@ -47,6 +47,8 @@ static int try_to_wake_up(task_t *p, unsigned int state, int sync)
         goto out_running;
     activate_task(p, rq);
     rq->ttwu_woken++;
+    if (rq->curr == rq->idle)
+        rq->idle->thread_info->flags |= _TIF_NEED_RESCHED;     /* resched_task(rq->idle) */
     success = 1;
 out_running:
     p->state = TASK_RUNNING;
@@ -66,6 +68,8 @@ void fastcall wake_up_new_task(task_t *p, unsigned long clone_flags)
     (void)clone_flags;
     p->state = TASK_RUNNING;
     activate_task(p, &runqueue);
+    if (runqueue.curr == runqueue.idle)
+        runqueue.idle->thread_info->flags |= _TIF_NEED_RESCHED;     /* the new task preempts the idle task */
 }
 
 int default_wake_function(wait_queue_t *curr, unsigned mode, int sync, void *key)
@@ -104,6 +108,7 @@ void __attribute__((noinline)) schedule(void)
         list_add_tail(&prev->run_list, &rq->queue);
     }
     next = list_empty(&rq->queue) ? rq->idle : list_entry(rq->queue.next, task_t, run_list);
+    prev->thread_info->flags &= ~_TIF_NEED_RESCHED;
     if (prev != next) {
         rq->nr_switches++;
         if (prev->state) prev->nvcsw++; else prev->nivcsw++;
@@ -114,7 +119,7 @@ void __attribute__((noinline)) schedule(void)
 }
 
 /* kernel/wait.c */
-void fastcall add_wait_queue(wait_queue_head_t *q, wait_queue_t *wait)
+void __attribute__((noinline)) fastcall add_wait_queue(wait_queue_head_t *q, wait_queue_t *wait)
 {
     unsigned long flags;
     wait->flags &= ~WQ_FLAG_EXCLUSIVE;
@@ -123,7 +128,7 @@ void fastcall add_wait_queue(wait_queue_head_t *q, wait_queue_t *wait)
     spin_unlock_irqrestore(&q->lock, flags);
 }
 
-void fastcall add_wait_queue_exclusive(wait_queue_head_t *q, wait_queue_t *wait)
+void __attribute__((noinline)) fastcall add_wait_queue_exclusive(wait_queue_head_t *q, wait_queue_t *wait)
 {
     unsigned long flags;
     wait->flags |= WQ_FLAG_EXCLUSIVE;
@@ -132,7 +137,7 @@ void fastcall add_wait_queue_exclusive(wait_queue_head_t *q, wait_queue_t *wait)
     spin_unlock_irqrestore(&q->lock, flags);
 }
 
-void fastcall remove_wait_queue(wait_queue_head_t *q, wait_queue_t *wait)
+void __attribute__((noinline)) fastcall remove_wait_queue(wait_queue_head_t *q, wait_queue_t *wait)
 {
     unsigned long flags;
     spin_lock_irqsave(&q->lock, flags);
@@ -178,4 +183,23 @@ void sleep_on_exclusive(wait_queue_head_t *wq)
     add_wait_queue_exclusive(wq, &wait);
     schedule();
     remove_wait_queue(wq, &wait);
+}
+
+/*
+ * arch/i386/kernel/process.c: cpu_idle and default_idle. Interrupts go off
+ * while it decides to sleep; safe_halt's sti; hlt leaves no window for the
+ * interrupt that ends the wait.
+ */
+void __attribute__((noreturn)) cpu_idle(void)
+{
+    for (;;) {
+        while (!(current_thread_info()->flags & _TIF_NEED_RESCHED)) {
+            local_irq_disable();
+            if (!(current_thread_info()->flags & _TIF_NEED_RESCHED))
+                safe_halt();
+            else
+                local_irq_enable();
+        }
+        schedule();
+    }
 }

@@ -16,7 +16,7 @@ void init_timer(struct timer_list *timer)
     timer->list.next = timer->list.prev = 0;
 }
 
-void fastcall add_timer(struct timer_list *timer)
+void __attribute__((noinline)) fastcall add_timer(struct timer_list *timer)
 {
     unsigned long flags;
     local_irq_save(flags);
@@ -25,7 +25,7 @@ void fastcall add_timer(struct timer_list *timer)
     local_irq_restore(flags);
 }
 
-int fastcall del_timer(struct timer_list *timer)
+int __attribute__((noinline)) fastcall del_timer(struct timer_list *timer)
 {
     unsigned long flags;
     int pending = timer->list.next != 0;

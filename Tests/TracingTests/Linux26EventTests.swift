@@ -61,6 +61,26 @@ import Testing
         #expect(states.filter { $0["new"] as? Int == 8 }.count == 13)
     }
 
+    @Test func scheduleTimeoutAddsATimerThatTheTickExpires() throws {
+        let events = try Self.events("Images/zombie_monitor/zombie_monitor.elf", pc: true)
+        let timers = Self.kind(events, "timer")
+        // sleep(120) in Example10_3, then the monitor's two schedule_timeout(30*HZ) (HZ 10).
+        #expect(timers.map { $0["action"] as? String } == ["add", "add", "expire", "del", "add", "del"])
+        #expect(timers.map { $0["expires"] as? Int } == [1200, 302, 302, 302, 603, 603])
+        #expect(timers.allSatisfy { $0["function_name"] as? String == "process_timeout" })
+        // The expiry runs in the timer interrupt: an irq record comes shortly before it.
+        let expire = try #require(timers.first { $0["action"] as? String == "expire" })
+        let expireStep = try #require(expire["step"] as? Int)
+        let irqs = Self.kind(events, "irq").compactMap { $0["step"] as? Int }.filter { $0 < expireStep }
+        #expect(expireStep - (irqs.last ?? 0) < 100)
+        // process_timeout -> wake_up_process: MyTask TASK_INTERRUPTIBLE -> TASK_RUNNING, after the expiry.
+        let states = Self.kind(events, "task-state")
+        let woken = states.first { ($0["step"] as? Int ?? 0) > expireStep }
+        #expect(woken?["comm"] as? String == "MyTask" && woken?["old"] as? Int == 1 && woken?["new"] as? Int == 0)
+        // The zombie: the child's exit, TASK_RUNNING -> TASK_ZOMBIE (8).
+        #expect(states.contains { $0["pid"] as? Int == 2 && $0["new"] as? Int == 8 && $0["old"] as? Int == 0 })
+    }
+
     @Test func taskStateNeedsTheWriteLog() throws {
         let events = try Self.events("Images/wait_queues/wait_queues.elf", includeMemory: false)
         #expect(Self.kind(events, "task-state").isEmpty)
