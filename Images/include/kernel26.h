@@ -82,6 +82,12 @@ static inline void init_waitqueue_head(wait_queue_head_t *q)
 void *kmalloc(unsigned long size, int flags);
 void kfree(const void *p);
 
+/* kernel/sched.c: completions (a count and a wait queue), which vfork waits on. */
+struct completion { unsigned int done; wait_queue_head_t wait; };
+void wait_for_completion(struct completion *x);
+void complete(struct completion *x);
+task_t *find_task_by_pid(int pid);
+
 int kernel_thread(int (*fn)(void *), void *arg, unsigned long flags);
 long do_fork(unsigned long clone_flags, unsigned long stack_start, struct pt_regs *regs, unsigned long stack_size);
 void do_exit(long code) __attribute__((noreturn));

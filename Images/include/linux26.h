@@ -83,6 +83,7 @@ struct mm_struct;
 struct fs_struct;
 struct files_struct;
 struct sighand_struct;
+struct completion;
 
 struct task_struct {
     volatile long state;               /* 0 */
@@ -103,7 +104,8 @@ struct task_struct {
     int exit_code;                     /* 88 */
     int exit_signal;                   /* 92 */
     unsigned long nvcsw, nivcsw;       /* 96, 100: voluntary and involuntary context switches */
-    unsigned char reserved[448 - 104];
+    struct completion *vfork_done;     /* 104: for vfork() */
+    unsigned char reserved[448 - 108];
     struct thread_struct thread;       /* 448 */
 };
 KSTATIC_ASSERT(offsetof(struct task_struct, run_list) == 48, "run_list at 48");

@@ -74,10 +74,20 @@ static task_t *copy_process(unsigned long clone_flags, unsigned long stack_start
 long do_fork(unsigned long clone_flags, unsigned long stack_start, struct pt_regs *regs, unsigned long stack_size)
 {
     (void)stack_size;
+    struct completion vfork;
     task_t *p = copy_process(clone_flags, stack_start, regs);
     if (!p) return -11;                 /* -EAGAIN */
+    long pid = p->pid;
+    p->vfork_done = 0;
+    if (clone_flags & CLONE_VFORK) {
+        p->vfork_done = &vfork;
+        vfork.done = 0;
+        init_waitqueue_head(&vfork.wait);
+    }
     wake_up_new_task(p, clone_flags);
-    return p->pid;
+    if (clone_flags & CLONE_VFORK)
+        wait_for_completion(&vfork);    /* the parent sleeps until the child exits (or execs) */
+    return pid;
 }
 
 int kernel_thread(int (*fn)(void *), void *arg, unsigned long flags)
@@ -101,6 +111,10 @@ void do_exit(long code)
 {
     task_t *tsk = current;
     tsk->exit_code = code;
+    if (tsk->vfork_done) {              /* mm_release: a vfork parent may go on */
+        complete(tsk->vfork_done);
+        tsk->vfork_done = 0;
+    }
     tsk->state = TASK_ZOMBIE;           /* exit_notify */
     schedule();
     for (;;) ;                          /* a zombie never runs again */

@@ -1,6 +1,6 @@
 /*
  * printk and sprintf (kernel/printk.c, lib/vsprintf.c) with the conversions
- * the images use: %s %c %d %i %u %x %lx %ld %p, a field width and a 0 flag.
+ * the images use: %s %c %d %i %u %x %lx %ld %p, a field width, the 0 flag and (for %s) the - flag.
  * A console line's "<N>" log level is not printed, as the console drivers
  * leave it out; the text goes to port 0xE9 with one rep outsb.
  */
@@ -57,7 +57,8 @@ static int vsprintf(char *buf, const char *fmt, va_list args)
         if (*fmt != '%') { *out++ = *fmt; continue; }
         fmt++;
         char pad = ' ';
-        int width = 0;
+        int width = 0, left = 0;
+        if (*fmt == '-') { left = 1; fmt++; }
         if (*fmt == '0') { pad = '0'; fmt++; }
         while (*fmt >= '0' && *fmt <= '9') width = width * 10 + (*fmt++ - '0');
         if (*fmt == 'l') fmt++;
@@ -66,8 +67,9 @@ static int vsprintf(char *buf, const char *fmt, va_list args)
             const char *s = va_arg(args, const char *);
             int length = 0;
             while (s[length]) length++;
-            while (width-- > length) *out++ = ' ';
+            if (!left) while (width-- > length) *out++ = ' ';
             while (*s) *out++ = *s++;
+            if (left) while (width-- > length) *out++ = ' ';
             break;
         }
         case 'c': *out++ = (char)va_arg(args, int); break;

@@ -203,3 +203,37 @@ void __attribute__((noreturn)) cpu_idle(void)
         schedule();
     }
 }
+
+/* kernel/sched.c: wait_for_completion sleeps exclusively on the completion's queue until done. */
+void wait_for_completion(struct completion *x)
+{
+    if (!x->done) {
+        wait_queue_t wait;
+        init_waitqueue_entry(&wait, current);
+        wait.flags |= WQ_FLAG_EXCLUSIVE;
+        add_wait_queue_exclusive(&x->wait, &wait);
+        do {
+            __set_current_state(TASK_UNINTERRUPTIBLE);
+            schedule();
+        } while (!x->done);
+        remove_wait_queue(&x->wait, &wait);
+    }
+    x->done--;
+}
+
+void complete(struct completion *x)
+{
+    x->done++;
+    wake_up(&x->wait);
+}
+
+/* kernel/pid.c, as a walk of the task list. */
+task_t *find_task_by_pid(int pid)
+{
+    struct list_head *tmp;
+    list_for_each(tmp, &init_task.tasks) {
+        task_t *p = list_entry(tmp, task_t, tasks);
+        if (p->pid == pid) return p;
+    }
+    return 0;
+}

@@ -1,0 +1,36 @@
+import Foundation
+import Testing
+
+/// The seed images (issue 14): each passes `kstep test` (expectations, console,
+/// golden trace, check-current) and prints the seeds' lines.
+@Suite struct SeedImagesTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
+
+    @Test(arguments: ["wait_queues", "zombie_monitor", "kernel_thread"])
+    func imagePassesItsExpectationsAndGoldenTrace(name: String) throws {
+        let output = try KstepProcess.run(["test", Self.path("Images/" + name)])
+        #expect(output.status == 0)
+        #expect(output.standardOutput.hasPrefix("PASS \(name) ("))
+        #expect(output.standardOutput.hasSuffix("1 passed, 0 failed\n"))
+    }
+
+    @Test func zombieMonitorPrintsTheSeedsFormat() throws {
+        let output = try KstepProcess.run(["run", "--pc", Self.path("Images/zombie_monitor/zombie_monitor.elf")])
+        #expect(output.standardOutput.contains("::Inside Thread Function::\nKernel Thread::Current Process is \"swapper \" (pid: 3) \nStarting Iteration\n"))
+        #expect(output.standardOutput.contains("Task List::Process PID = 2,::PPID = 1,::State = 8 ::Zombie=ZOMBIE\n"))
+        #expect(output.standardOutput.contains("Task List::Process PID = 3,::PPID = 0,::State = 1 ::Zombie=NON-ZOMBIE\n"))
+        #expect(output.standardOutput.contains("from state 1 returned 0 after 300 jiffies"))
+        #expect(output.standardOutput.contains("from state 0 returned 300 after 0 jiffies"))
+    }
+
+    @Test func checkCurrentPassesOnEveryUnion() throws {
+        for image in ["wait_queues/wait_queues.elf", "kernel_thread/kernel_thread.elf"] {
+            let output = try KstepProcess.run(["check-current", Self.path("Images/" + image)])
+            #expect(output.status == 0)
+            #expect(output.standardOutput.contains("current: OK (THREAD_SIZE 8192)"))
+            #expect(!output.standardOutput.contains(" 0 stack pointers"))
+        }
+    }
+}
