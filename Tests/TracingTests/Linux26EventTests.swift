@@ -81,6 +81,16 @@ import Testing
         #expect(states.contains { $0["pid"] as? Int == 2 && $0["new"] as? Int == 8 && $0["old"] as? Int == 0 })
     }
 
+    @Test func everyXchgWidthIsATaskStateEvent() throws {
+        let events = try Self.events("Images/set_task_state/set_task_state.elf")
+        let states = Self.kind(events, "task-state")
+        #expect(states.map { $0["comm"] as? String } == ["worker", "worker", "worker", "worker", "swapper", "swapper"])
+        #expect(states.map { $0["old"] as? Int } == [0, 1, 2, 4, 0, 2])
+        #expect(states.map { $0["new"] as? Int } == [1, 2, 4, 0, 2, 0])
+        #expect(states.map { $0["new_name"] as? String } == ["TASK_INTERRUPTIBLE", "TASK_UNINTERRUPTIBLE", "TASK_STOPPED",
+                                                             "TASK_RUNNING", "TASK_UNINTERRUPTIBLE", "TASK_RUNNING"])
+    }
+
     @Test func taskStateNeedsTheWriteLog() throws {
         let events = try Self.events("Images/wait_queues/wait_queues.elf", includeMemory: false)
         #expect(Self.kind(events, "task-state").isEmpty)

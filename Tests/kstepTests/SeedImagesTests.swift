@@ -8,7 +8,7 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent()
     static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
 
-    @Test(arguments: ["wait_queues", "zombie_monitor", "kernel_thread"])
+    @Test(arguments: ["wait_queues", "zombie_monitor", "kernel_thread", "set_task_state"])
     func imagePassesItsExpectationsAndGoldenTrace(name: String) throws {
         let output = try KstepProcess.run(["test", Self.path("Images/" + name)])
         #expect(output.status == 0)
@@ -23,6 +23,17 @@ import Testing
         #expect(output.standardOutput.contains("Task List::Process PID = 3,::PPID = 0,::State = 1 ::Zombie=NON-ZOMBIE\n"))
         #expect(output.standardOutput.contains("from state 1 returned 0 after 300 jiffies"))
         #expect(output.standardOutput.contains("from state 0 returned 300 after 0 jiffies"))
+    }
+
+    @Test func setTaskStateUsesEachXchgWidthWithoutALockPrefix() throws {
+        let output = try KstepProcess.run(["trace", "--format", "text", Self.path("Images/set_task_state/set_task_state.elf")])
+        let lines = output.standardOutput.split(separator: "\n")
+        for (symbol, bytes, asm) in [("xchg_state_1+0x8", "8602", "xchgb %al, (%edx)"), ("xchg_state_2+0x8", "668702", "xchgw %ax, (%edx)"),
+                                     ("xchg_state_4+0x8", "8702", "xchgl %eax, (%edx)")] {
+            let line = try #require(lines.first { $0.contains("<\(symbol)>") })
+            #expect(line.contains(" \(bytes) ") && line.contains(asm))
+        }
+        #expect(!lines.contains { $0.contains("lock") && $0.contains("xchg") })
     }
 
     @Test func checkCurrentPassesOnEveryUnion() throws {
