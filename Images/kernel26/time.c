@@ -68,7 +68,7 @@ void time_init(void)
     init_8259A();
 }
 
-fastcall unsigned int do_IRQ(struct pt_regs *regs)
+__attribute__((weak)) fastcall unsigned int do_IRQ(struct pt_regs *regs)
 {
     int irq = regs->orig_eax & 0xff;
     if (irq == 7) {

@@ -12,11 +12,14 @@ import KernelModel
 ///   "memory": {"depth_mismatches": "0", "init_task+480": "task_b"},
 ///   "console": "exact console text\n",
 ///   "check_current": {"thread_size": 8192, "mismatches": 0},
-///   "pc": true
+///   "pc": true,
+///   "thread_size": 4096
 /// }
 /// ```
 ///
 /// `"pc": true` puts a PC's devices around the image (`LoadedImage.attachPC`).
+/// `"thread_size"` is the image's THREAD_SIZE, for its golden trace's `current`
+/// and IRQ-stack events (8192 when absent).
 ///
 /// Values are numbers or `symbol[+offset]`; memory entries compare the 32-bit
 /// word at the address. `check_current` runs `CurrentMacroCheck` afterwards
@@ -32,6 +35,8 @@ public struct ImageExpectations {
     public var checkCurrentMismatches: Int
     /// Run the image with a PC's devices around it.
     public var usesPC: Bool
+    /// The image's THREAD_SIZE (`"thread_size"`), for traces of it.
+    public var threadSize: UInt32
 
     /// Reads an expectations file; the image is `NAME.elf` beside `NAME.expect.json`
     /// unless the file names another with `"image"`.
@@ -64,6 +69,10 @@ public struct ImageExpectations {
         memory = try pairs("memory")
         console = root["console"] as? String
         usesPC = (root["pc"] as? Bool) ?? false
+        threadSize = (root["thread_size"] as? NSNumber).map { UInt32(truncating: $0) } ?? Linux26.threadSize
+        guard threadSize == Linux26.threadSize || threadSize == Linux26.threadSize4K else {
+            throw .unreadable(path: path, reason: "'thread_size' must be 8192 or 4096")
+        }
         if let check = root["check_current"] as? [String: Any] {
             checkCurrentThreadSize = (check["thread_size"] as? NSNumber).map { UInt32(truncating: $0) } ?? Linux26.threadSize
             checkCurrentMismatches = (check["mismatches"] as? NSNumber)?.intValue ?? 0

@@ -39,6 +39,11 @@ enum TraceEvent {
     case waitQueue(action: WaitQueueAction, queue: UInt32, task: UInt32, comm: TaskName, pid: UInt32, exclusive: Bool)
     /// Linux 2.6: a write changed `task->state` from `old` to `new`.
     case taskState(task: UInt32, comm: TaskName, pid: UInt32, old: UInt32, new: UInt32)
+    /// Linux 2.6 (CONFIG_4KSTACKS): esp moved between thread_unions and one of
+    /// them is an IRQ stack (a thread_info whose task's own thread_info is
+    /// elsewhere); `previousESP` is the IRQ stack's previous_esp when `to` is one, else 0.
+    /// (`comm` first: the payload then packs into the 40-byte stride every event shares.)
+    case irqStack(comm: TaskName, from: UInt32, to: UInt32, esp: UInt32, pid: UInt32, previousESP: UInt32, toIRQ: Bool)
     /// Linux 2.6: a timer_list was added, deleted, or expired (run_timer_list calls its function).
     case timer(action: TimerAction, timer: UInt32, expires: UInt32, function: UInt32, data: UInt32)
 
@@ -49,6 +54,7 @@ enum TraceEvent {
             200 + 16 * 6 + 6 * (vocabulary.stateName(state)?.utf8.count ?? 0)
         case .systemCall(let number): 100 + 6 * (vocabulary.systemCalls.name(of: number)?.utf8.count ?? 0)
         case .timer(_, _, _, let function, _): 300 + 6 * (vocabulary.functionName(function)?.utf8.count ?? 0)
+        case .irqStack: 300 + 16 * 6
         default: 200 + 2 * 16 * 6
         }
     }
@@ -77,6 +83,7 @@ enum TraceEvent {
         case .waitQueue: "wait-queue"
         case .taskState: "task-state"
         case .timer: "timer"
+        case .irqStack: "irq-stack"
         }
     }
 
@@ -125,6 +132,12 @@ enum TraceEvent {
         case .taskState(let task, let comm, let pid, let old, let new):
             return "task-state: \(comm.string) (pid \(pid), task \(hex8(task))) "
                 + "\(Linux26.taskStateName(old) ?? String(old)) -> \(Linux26.taskStateName(new) ?? String(new))"
+        case .irqStack(let comm, let from, let to, let esp, let pid, let previousESP, let toIRQ):
+            let place = label(to).map { " \($0)" } ?? ""
+            return toIRQ
+                ? "irq-stack: esp \(hex8(esp)) moves onto the IRQ stack \(hex8(to))\(place) from \(hex8(from)), "
+                    + "current \(comm.string) (pid \(pid)), previous_esp \(hex8(previousESP))"
+                : "irq-stack: esp \(hex8(esp)) leaves the IRQ stack \(hex8(from)) for \(hex8(to))\(place), current \(comm.string) (pid \(pid))"
         case .timer(let action, let timer, let expires, let function, let data):
             return "timer: \(action.name) \(hex8(timer)), expires \(expires), function \(hex8(function))"
                 + (vocabulary.functionName(function).map { " <\($0)>" } ?? "") + ", data \(hex8(data))"
@@ -264,6 +277,19 @@ enum TraceEvent {
             if let name = Linux26.taskStateName(old) { cursor.putJSONString(name) } else { cursor.put("null") }
             cursor.put(",\"new_name\":")
             if let name = Linux26.taskStateName(new) { cursor.putJSONString(name) } else { cursor.put("null") }
+        case .irqStack(let comm, let from, let to, let esp, let pid, let previousESP, let toIRQ):
+            cursor.put(",\"from\":")
+            cursor.putJSONHex(from)
+            cursor.put(",\"to\":")
+            cursor.putJSONHex(to)
+            cursor.put(toIRQ ? ",\"to_irq_stack\":true,\"esp\":" : ",\"to_irq_stack\":false,\"esp\":")
+            cursor.putJSONHex(esp)
+            cursor.put(",\"comm\":")
+            cursor.putJSONString(comm.string)
+            cursor.put(",\"pid\":")
+            cursor.putDecimal(UInt64(pid), maxDigits: 10)
+            cursor.put(",\"previous_esp\":")
+            if toIRQ { cursor.putJSONHex(previousESP) } else { cursor.put("null") }
         case .timer(let action, let timer, let expires, let function, let data):
             cursor.put(",\"action\":\"")
             cursor.put(action.name)

@@ -85,6 +85,37 @@ extension Tracer {
         }
     }
 
+    /// The `irq-stack` event when esp moves from or onto an IRQ stack: a
+    /// thread_info whose task is a real task (its own thread_info names it)
+    /// living in another union — do_IRQ and do_softirq copy the interrupted
+    /// task into the hard and soft IRQ stacks' thread_info. Called when
+    /// esp & ~(THREAD_SIZE-1) changed. An esp at a union's very top belongs
+    /// to that union here (do_IRQ's `xchgl %ebx,%esp` loads the empty IRQ
+    /// stack's top, then calls): the stack is the one holding esp − 1.
+    func appendIRQStackEvent(_ machine: Machine, esp: UInt32) {
+        let to = (esp &- 1) & threadMask
+        let from = progress.pointee.stackBelowESP
+        guard to != from else { return }
+        progress.pointee.stackBelowESP = to
+        let wasOnIRQStack = progress.pointee.irqStack
+        let onIRQStack = irqStackTask(at: to, machine)
+        progress.pointee.irqStack = onIRQStack == nil ? nil : to
+        guard onIRQStack != nil || wasOnIRQStack != nil else { return }
+        let taskAddress = onIRQStack ?? machine.readWord(at: to) ?? 0
+        let named = taskStruct(at: taskAddress, machine)
+        let previous = onIRQStack == nil ? 0 : machine.readWord(at: to &+ Linux26.ThreadInfo.previousESP) ?? 0
+        eventList.pointee.append(.irqStack(comm: named?.comm ?? TaskName(bytes: (0, 0)), from: from ?? 0, to: to, esp: esp,
+                                           pid: named?.pid ?? 0, previousESP: previous, toIRQ: onIRQStack != nil))
+    }
+
+    /// The task an IRQ stack's thread_info names, if `threadInfo` is one.
+    func irqStackTask(at threadInfo: UInt32, _ machine: Machine) -> UInt32? {
+        guard let task = machine.readWord(at: threadInfo), task != 0,
+              let own = machine.readWord(at: task &+ Linux26.TaskStruct.threadInfo), own != threadInfo, own != 0,
+              machine.readWord(at: own) == task else { return nil }
+        return task
+    }
+
     /// A task_struct's comm and pid.
     func taskStruct(at task: UInt32, _ machine: Machine) -> (comm: TaskName, pid: UInt32)? {
         guard task != 0, let pid = machine.readWord(at: task &+ Linux26.TaskStruct.pid) else { return nil }

@@ -33,6 +33,10 @@ struct TracerProgress {
     /// TR when the tracer last looked, and what it was before a change not yet reported (`Tracer+TaskSwitch.swift`).
     var taskRegister: SegmentRegister?
     var taskSwitchedFrom: SegmentRegister?
+    /// Linux 2.6: the IRQ stack (its thread_info) esp is on, if it is on one (`Tracer+Linux26Events.swift`).
+    var irqStack: UInt32?
+    /// Linux 2.6: the thread_union holding esp − 1 when `irqStack` was last updated.
+    var stackBelowESP: UInt32?
     /// xv6: `cpus[0].proc` as last reported (nil while unreadable), and whether it was looked at yet.
     var lastProcess: UInt32?
     var processKnown = false
@@ -380,7 +384,7 @@ public final class Tracer: ExecutionObserver {
         let mask = threadMask
         let oldESP = beforeFile.pointee[.esp], newESP = afterFile.pointee[.esp]
         let quiet = changed.isDisjoint(with: .segments) && info.marks.isEmpty && progress.pointee.pendingEOICount == 0
-            && oldESP & mask == newESP & mask
+            && oldESP & mask == newESP & mask && (oldESP &- 1) & mask == (newESP &- 1) & mask
             && (lastThreadInfo != nil || afterFile.pointee[.cs] & 3 == 3)
             && (newESP &- (newESP & mask) >= 256 + Linux26.ThreadInfo.size || newESP >= oldESP)
         return !quiet || progress.pointee.taskSwitchedFrom != nil
@@ -413,6 +417,7 @@ public final class Tracer: ExecutionObserver {
             lastThreadInfo = nil
         } else {
             let newInfo = newESP & mask
+            if (newESP &- 1) & mask != progress.pointee.stackBelowESP { appendIRQStackEvent(machine, esp: newESP) }
             if newInfo != lastThreadInfo {
                 let oldTask = task(at: oldESP & mask, machine)
                 if let next = task(at: newInfo, machine) {

@@ -13,12 +13,14 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent()
 
     /// Every event of an image's JSONL trace, in order, with the record's step.
-    static func events(_ image: String, pc: Bool = false, includeMemory: Bool = true) throws -> [[String: Any]] {
+    static func events(_ image: String, pc: Bool = false, includeMemory: Bool = true,
+                       threadSize: UInt32 = Linux26.threadSize) throws -> [[String: Any]] {
         var loaded = try ImageLoader.load(.file(root.appendingPathComponent(image).path))
         if pc { loaded.attachPC() }
         var configuration = TraceConfiguration()
         configuration.format = .jsonl
         configuration.includeMemory = includeMemory
+        configuration.kernel = .linux26(Linux26Profile(threadSize: threadSize))
         let sink = ByteSink(handle: nil)
         var tracer = try Tracer(configuration: configuration, image: loaded, sink: sink)
         let reason = loaded.machine.run(maxSteps: 2_000_000, until: nil, observer: &tracer)
@@ -89,6 +91,25 @@ import Testing
         #expect(states.map { $0["new"] as? Int } == [1, 2, 4, 0, 2, 0])
         #expect(states.map { $0["new_name"] as? String } == ["TASK_INTERRUPTIBLE", "TASK_UNINTERRUPTIBLE", "TASK_STOPPED",
                                                              "TASK_RUNNING", "TASK_UNINTERRUPTIBLE", "TASK_RUNNING"])
+    }
+
+    @Test func interruptsMoveOntoTheHardAndSoftIRQStacks() throws {
+        let events = try Self.events("Images/irq_stacks/irq_stacks_4k.elf", pc: true, threadSize: 4096)
+        let moves = Self.kind(events, "irq-stack")
+        let worker = "0x015fd000", hardirq = "0x015fb000", softirq = "0x015fc000"
+        // task -> hardirq -> task, task -> softirq -> (nested tick) hardirq -> softirq -> task
+        #expect(moves.map { $0["from"] as? String } == [worker, hardirq, worker, softirq, hardirq, softirq])
+        #expect(moves.map { $0["to"] as? String } == [hardirq, worker, softirq, hardirq, softirq, worker])
+        #expect(moves.map { $0["to_irq_stack"] as? Bool } == [true, false, true, true, true, false])
+        #expect(moves.allSatisfy { $0["comm"] as? String == "worker" })
+        // previous_esp: where do_IRQ / do_softirq came from (the worker's stack, then the softirq stack).
+        #expect(moves[0]["previous_esp"] as? String == "0x015fdfa8" && moves[3]["previous_esp"] as? String == "0x015fcfc0")
+        #expect(moves[1]["previous_esp"] is NSNull)
+        // The nested tick interrupted the softirq on its stack and still names the worker.
+        let irqs = Self.kind(events, "irq")
+        #expect(irqs.count == 2 && irqs.allSatisfy { $0["process"] as? String == "worker" })
+        // With 8 KB stacks and no IRQ stacks, nothing moves.
+        #expect(Self.kind(try Self.events("Images/irq_stacks/irq_stacks_8k.elf", pc: true), "irq-stack").isEmpty)
     }
 
     @Test func taskStateNeedsTheWriteLog() throws {

@@ -8,12 +8,12 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent()
     static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
 
-    @Test(arguments: ["wait_queues", "zombie_monitor", "kernel_thread", "set_task_state"])
-    func imagePassesItsExpectationsAndGoldenTrace(name: String) throws {
-        let output = try KstepProcess.run(["test", Self.path("Images/" + name)])
+    @Test(arguments: [("wait_queues", 1), ("zombie_monitor", 1), ("kernel_thread", 1), ("set_task_state", 1), ("irq_stacks", 2)])
+    func imagePassesItsExpectationsAndGoldenTrace(directory: String, images: Int) throws {
+        let output = try KstepProcess.run(["test", Self.path("Images/" + directory)])
         #expect(output.status == 0)
-        #expect(output.standardOutput.hasPrefix("PASS \(name) ("))
-        #expect(output.standardOutput.hasSuffix("1 passed, 0 failed\n"))
+        #expect(output.standardOutput.split(separator: "\n").filter { $0.hasPrefix("PASS ") }.count == images)
+        #expect(output.standardOutput.hasSuffix("\(images) passed, 0 failed\n"))
     }
 
     @Test func zombieMonitorPrintsTheSeedsFormat() throws {
@@ -43,5 +43,10 @@ import Testing
             #expect(output.standardOutput.contains("current: OK (THREAD_SIZE 8192)"))
             #expect(!output.standardOutput.contains(" 0 stack pointers"))
         }
+        // 4 KB: the task's union and the hard and soft IRQ stacks all give the right thread_info.
+        let output = try KstepProcess.run(["check-current", Self.path("Images/irq_stacks/irq_stacks_4k.elf"), "--thread-size", "4096"])
+        #expect(output.status == 0)
+        #expect(output.standardOutput.contains("hardirq_thread_union at 0x015fb000, 4096 bytes: 1011 stack pointers, 0 mismatches"))
+        #expect(output.standardOutput.contains("softirq_thread_union at 0x015fc000, 4096 bytes: 1011 stack pointers, 0 mismatches"))
     }
 }
