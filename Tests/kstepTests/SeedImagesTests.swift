@@ -8,7 +8,7 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent()
     static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
 
-    @Test(arguments: [("wait_queues", 1), ("zombie_monitor", 1), ("kernel_thread", 1), ("set_task_state", 1), ("irq_stacks", 2)])
+    @Test(arguments: [("wait_queues", 1), ("zombie_monitor", 1), ("kernel_thread", 1), ("set_task_state", 1), ("irq_stacks", 2), ("hw_task_switch", 1)])
     func imagePassesItsExpectationsAndGoldenTrace(directory: String, images: Int) throws {
         let output = try KstepProcess.run(["test", Self.path("Images/" + directory)])
         #expect(output.status == 0)
@@ -34,6 +34,27 @@ import Testing
             #expect(line.contains(" \(bytes) ") && line.contains(asm))
         }
         #expect(!lines.contains { $0.contains("lock") && $0.contains("xchg") })
+    }
+
+    @Test func hardwareTaskSwitchesSaveTheWholeContextInTheOldTSS() throws {
+        let output = try KstepProcess.run(["trace", "--format", "jsonl", Self.path("Images/hw_task_switch/hw_task_switch.elf")])
+        let records = try output.standardOutput.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        let jumps = records.filter { record in
+            (record["events"] as? [[String: Any]] ?? []).contains { $0["kind"] as? String == "task-switch" }
+        }
+        #expect(jumps.count == 3)
+        #expect(jumps.allSatisfy { ($0["asm"] as? String)?.hasPrefix("ljmp") == true })
+        let selectors = jumps.compactMap { record in
+            (record["events"] as? [[String: Any]])?.first { $0["kind"] as? String == "task-switch" }
+                .map { "\($0["from"] ?? "")>\($0["to"] ?? "")" }
+        }
+        #expect(selectors == ["0x00000080>0x00000088", "0x00000088>0x00000090", "0x00000090>0x00000080"])
+        // B's ljmp writes B's TSS: eip (offset 32) becomes b_after_ljmp's address, eax (40) 0xb0b0b0b0.
+        let writes = try #require(jumps[1]["mem"] as? [[String: Any]])
+        #expect(writes.contains { $0["new"] as? String == "0xb0b0b0b0" })
+        #expect(writes.count >= 16)
     }
 
     @Test func checkCurrentPassesOnEveryUnion() throws {
