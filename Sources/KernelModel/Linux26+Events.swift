@@ -48,6 +48,10 @@ extension Linux26 {
         case delTimer
         /// `fastcall call_timer_fn(timer, fn, data)`: run_timer_list calling an expired timer's function.
         case callTimerFunction
+        /// `fastcall do_wp_page(mm, address, page_table)`: a write fault on a present, read-only page.
+        case doWPPage
+        /// `fastcall copy_cow_page(from, to, address)`: do_wp_page copying a shared page.
+        case copyCOWPage
 
         /// The symbol the function has in a kernel image.
         public var symbolName: String {
@@ -59,6 +63,8 @@ extension Linux26 {
             case .addTimer: "add_timer"
             case .delTimer: "del_timer"
             case .callTimerFunction: "call_timer_fn"
+            case .doWPPage: "do_wp_page"
+            case .copyCOWPage: "copy_cow_page"
             }
         }
     }

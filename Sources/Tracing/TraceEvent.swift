@@ -44,6 +44,11 @@ enum TraceEvent {
     /// elsewhere); `previousESP` is the IRQ stack's previous_esp when `to` is one, else 0.
     /// (`comm` first: the payload then packs into the 40-byte stride every event shares.)
     case irqStack(comm: TaskName, from: UInt32, to: UInt32, esp: UInt32, pid: UInt32, previousESP: UInt32, toIRQ: Bool)
+    /// Linux 2.6: copy-on-write. `fault`: do_wp_page for a write to `address`
+    /// whose page-table entry is `pte` (read-only, frame `pte & ~0xfff`);
+    /// `copy`: copy_cow_page copying frame `from` to `to` for `address`. A
+    /// fault with no copy after it gave write access back without copying.
+    case cow(action: COWAction, address: UInt32, pte: UInt32, from: UInt32, to: UInt32)
     /// Linux 2.6: a timer_list was added, deleted, or expired (run_timer_list calls its function).
     case timer(action: TimerAction, timer: UInt32, expires: UInt32, function: UInt32, data: UInt32)
 
@@ -84,6 +89,7 @@ enum TraceEvent {
         case .taskState: "task-state"
         case .timer: "timer"
         case .irqStack: "irq-stack"
+        case .cow: "cow"
         }
     }
 
@@ -138,6 +144,10 @@ enum TraceEvent {
                 ? "irq-stack: esp \(hex8(esp)) moves onto the IRQ stack \(hex8(to))\(place) from \(hex8(from)), "
                     + "current \(comm.string) (pid \(pid)), previous_esp \(hex8(previousESP))"
                 : "irq-stack: esp \(hex8(esp)) leaves the IRQ stack \(hex8(from)) for \(hex8(to))\(place), current \(comm.string) (pid \(pid))"
+        case .cow(let action, let address, let pte, let from, let to):
+            return action == .fault
+                ? "cow: write fault at \(hex8(address)), pte \(hex8(pte)) (frame \(hex8(pte & ~0xFFF)), read-only)"
+                : "cow: copy frame \(hex8(from)) -> \(hex8(to)) for \(hex8(address))"
         case .timer(let action, let timer, let expires, let function, let data):
             return "timer: \(action.name) \(hex8(timer)), expires \(expires), function \(hex8(function))"
                 + (vocabulary.functionName(function).map { " <\($0)>" } ?? "") + ", data \(hex8(data))"
@@ -290,6 +300,20 @@ enum TraceEvent {
             cursor.putDecimal(UInt64(pid), maxDigits: 10)
             cursor.put(",\"previous_esp\":")
             if toIRQ { cursor.putJSONHex(previousESP) } else { cursor.put("null") }
+        case .cow(let action, let address, let pte, let from, let to):
+            cursor.put(action == .fault ? ",\"action\":\"fault\",\"address\":" : ",\"action\":\"copy\",\"address\":")
+            cursor.putJSONHex(address)
+            if action == .fault {
+                cursor.put(",\"pte\":")
+                cursor.putJSONHex(pte)
+                cursor.put(",\"frame\":")
+                cursor.putJSONHex(pte & ~0xFFF)
+            } else {
+                cursor.put(",\"from\":")
+                cursor.putJSONHex(from)
+                cursor.put(",\"to\":")
+                cursor.putJSONHex(to)
+            }
         case .timer(let action, let timer, let expires, let function, let data):
             cursor.put(",\"action\":\"")
             cursor.put(action.name)
@@ -320,6 +344,11 @@ enum WaitQueueAction: UInt8 {
         case .wake: "wake"
         }
     }
+}
+
+/// What a `cow` event shows.
+enum COWAction: UInt8 {
+    case fault, copy
 }
 
 /// What a `timer` event did.

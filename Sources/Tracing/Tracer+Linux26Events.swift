@@ -51,6 +51,13 @@ extension Tracer {
             let expires = machine.readWord(at: timer &+ Linux26.TimerList.expires) ?? 0
             eventList.pointee.append(.timer(action: .expire, timer: timer, expires: expires,
                                             function: before[.edx], data: before[.ecx]))
+        case .doWPPage:
+            // fastcall (mm, address, page_table): edx, ecx.
+            guard let pte = machine.readWord(at: before[.ecx]) else { return }
+            eventList.pointee.append(.cow(action: .fault, address: before[.edx], pte: pte, from: 0, to: 0))
+        case .copyCOWPage:
+            // fastcall (from, to, address): eax, edx, ecx.
+            eventList.pointee.append(.cow(action: .copy, address: before[.ecx], pte: 0, from: before[.eax], to: before[.edx]))
         }
     }
 

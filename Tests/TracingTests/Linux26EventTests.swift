@@ -112,6 +112,22 @@ import Testing
         #expect(Self.kind(try Self.events("Images/irq_stacks/irq_stacks_8k.elf", pc: true), "irq-stack").isEmpty)
     }
 
+    @Test func copyOnWriteFaultsCopyOnlyPagesStillShared() throws {
+        let events = try Self.events("Images/cow_fork/cow_fork.elf")
+        let cow = Self.kind(events, "cow")
+        // child writes page 0 (copy), parent page 0 (re-enabled), parent page 1 (copy), child page 1 (re-enabled)
+        #expect(cow.map { $0["action"] as? String } == ["fault", "copy", "fault", "fault", "copy", "fault"])
+        #expect(cow.map { $0["address"] as? String } == ["0x40000000", "0x40000000", "0x40000000", "0x40001000",
+                                                          "0x40001000", "0x40001000"])
+        // The faulting entries are present and read-only; a copy goes from the shared frame to a new one.
+        #expect(cow.filter { $0["action"] as? String == "fault" }.allSatisfy {
+            guard let pte = ($0["pte"] as? String).flatMap({ UInt32($0.dropFirst(2), radix: 16) }) else { return false }
+            return pte & 3 == 1
+        })
+        #expect(cow[1]["from"] as? String == cow[0]["frame"] as? String)
+        #expect(cow[1]["to"] as? String != cow[1]["from"] as? String)
+    }
+
     @Test func taskStateNeedsTheWriteLog() throws {
         let events = try Self.events("Images/wait_queues/wait_queues.elf", includeMemory: false)
         #expect(Self.kind(events, "task-state").isEmpty)

@@ -8,7 +8,7 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent()
     static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
 
-    @Test(arguments: [("wait_queues", 1), ("zombie_monitor", 1), ("kernel_thread", 1), ("set_task_state", 1), ("irq_stacks", 2), ("hw_task_switch", 1)])
+    @Test(arguments: [("wait_queues", 1), ("zombie_monitor", 1), ("kernel_thread", 1), ("set_task_state", 1), ("irq_stacks", 2), ("hw_task_switch", 1), ("cow_fork", 1)])
     func imagePassesItsExpectationsAndGoldenTrace(directory: String, images: Int) throws {
         let output = try KstepProcess.run(["test", Self.path("Images/" + directory)])
         #expect(output.status == 0)
@@ -58,7 +58,7 @@ import Testing
     }
 
     @Test func checkCurrentPassesOnEveryUnion() throws {
-        for image in ["wait_queues/wait_queues.elf", "kernel_thread/kernel_thread.elf"] {
+        for image in ["wait_queues/wait_queues.elf", "kernel_thread/kernel_thread.elf", "cow_fork/cow_fork.elf"] {
             let output = try KstepProcess.run(["check-current", Self.path("Images/" + image)])
             #expect(output.status == 0)
             #expect(output.standardOutput.contains("current: OK (THREAD_SIZE 8192)"))
