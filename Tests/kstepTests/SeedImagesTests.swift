@@ -57,6 +57,26 @@ import Testing
         #expect(writes.count >= 16)
     }
 
+    @Test func textTracesSpellTheNewEventsOut() throws {
+        let state = try KstepProcess.run(["trace", "--format", "text", Self.path("Images/set_task_state/set_task_state.elf")])
+        #expect(state.standardOutput.contains("        -- task-state: worker (pid 1, task "))
+        #expect(state.standardOutput.contains(") TASK_STOPPED -> TASK_RUNNING\n"))
+        let queues = try KstepProcess.run(["trace", "--format", "text", Self.path("Images/wait_queues/wait_queues.elf")])
+        #expect(queues.standardOutput.contains("-- wait-queue: add-exclusive writer1 (pid 3, task "))
+        #expect(queues.standardOutput.contains("), exclusive, queue "))
+        #expect(queues.standardOutput.contains(" <event_wq>\n"))
+        let timers = try KstepProcess.run(["trace", "--pc", "--format", "text", Self.path("Images/zombie_monitor/zombie_monitor.elf")])
+        #expect(timers.standardOutput.contains("-- timer: expire "))
+        #expect(timers.standardOutput.contains(", expires 302, function c0"))
+        #expect(timers.standardOutput.contains(" <process_timeout>, data "))
+        let stacks = try KstepProcess.run(["trace", "--pc", "--thread-size", "4096", "--format", "text",
+                                           Self.path("Images/irq_stacks/irq_stacks_4k.elf")])
+        #expect(stacks.standardOutput.contains("-- irq-stack: esp 015fc000 moves onto the IRQ stack 015fb000 <hardirq_thread_union> from 015fd000, current worker (pid 1), previous_esp 015fdfa8"))
+        let cow = try KstepProcess.run(["trace", "--format", "text", Self.path("Images/cow_fork/cow_fork.elf")])
+        #expect(cow.standardOutput.contains("-- cow: write fault at 40000000, pte "))
+        #expect(cow.standardOutput.contains("-- cow: copy frame "))
+    }
+
     @Test func checkCurrentPassesOnEveryUnion() throws {
         for image in ["wait_queues/wait_queues.elf", "kernel_thread/kernel_thread.elf", "cow_fork/cow_fork.elf"] {
             let output = try KstepProcess.run(["check-current", Self.path("Images/" + image)])
