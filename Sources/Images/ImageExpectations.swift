@@ -17,7 +17,11 @@ import KernelModel
 /// }
 /// ```
 ///
-/// `"pc": true` puts a PC's devices around the image (`LoadedImage.attachPC`).
+/// `"pc": true` puts a PC's devices around the image (`LoadedImage.attachPC`);
+/// `"multiboot": true` boots it as a Multiboot kernel on a PC instead. On a PC,
+/// `"serial_input"` names a file (beside the expectations) fed to COM1,
+/// `"until_output"` stops the run (reason `until`) when COM1's output ends with
+/// that text, and `"serial"` is the exact text COM1 must have transmitted.
 /// `"thread_size"` is the image's THREAD_SIZE, for its golden trace's `current`
 /// and IRQ-stack events (8192 when absent).
 ///
@@ -37,6 +41,14 @@ public struct ImageExpectations {
     public var usesPC: Bool
     /// The image's THREAD_SIZE (`"thread_size"`), for traces of it.
     public var threadSize: UInt32
+    /// Boot the image as a Multiboot kernel on a PC.
+    public var multiboot: Bool
+    /// What COM1 must have transmitted.
+    public var serial: String?
+    /// The file whose bytes COM1 receives.
+    public var serialInputPath: String?
+    /// Stop when COM1's output ends with this.
+    public var untilOutput: String?
 
     /// Reads an expectations file; the image is `NAME.elf` beside `NAME.expect.json`
     /// unless the file names another with `"image"`.
@@ -62,7 +74,8 @@ public struct ImageExpectations {
         let directory = (path as NSString).deletingLastPathComponent
         let defaultImage = ((path as NSString).lastPathComponent as NSString)
             .replacingOccurrences(of: ".expect.json", with: ".elf")
-        imagePath = (directory as NSString).appendingPathComponent(root["image"].map(text) ?? defaultImage)
+        let image = root["image"].map(text) ?? defaultImage
+        imagePath = image.hasPrefix("/") ? image : (directory as NSString).appendingPathComponent(image)
         stop = root["stop"].map(text)
         maxSteps = (root["max_steps"] as? NSNumber)?.intValue ?? 100_000_000
         registers = try pairs("registers")
@@ -73,6 +86,13 @@ public struct ImageExpectations {
         guard threadSize == Linux26.threadSize || threadSize == Linux26.threadSize4K else {
             throw .unreadable(path: path, reason: "'thread_size' must be 8192 or 4096")
         }
+        multiboot = (root["multiboot"] as? Bool) ?? false
+        serial = root["serial"] as? String
+        serialInputPath = (root["serial_input"] as? String).map { (directory as NSString).appendingPathComponent($0) }
+        untilOutput = root["until_output"] as? String
+        if !usesPC && !multiboot && (serial != nil || serialInputPath != nil || untilOutput != nil) {
+            throw .unreadable(path: path, reason: "'serial', 'serial_input' and 'until_output' need \"pc\" or \"multiboot\"")
+        }
         if let check = root["check_current"] as? [String: Any] {
             checkCurrentThreadSize = (check["thread_size"] as? NSNumber).map { UInt32(truncating: $0) } ?? Linux26.threadSize
             checkCurrentMismatches = (check["mismatches"] as? NSNumber)?.intValue ?? 0
@@ -81,18 +101,33 @@ public struct ImageExpectations {
         }
     }
 
-    /// Loads the image as the expectations say (with a PC's devices when `usesPC`).
-    public func load() throws(ImageError) -> LoadedImage {
-        var image = try ImageLoader.load(.file(imagePath))
-        if usesPC { image.attachPC() }
-        return image
+    /// Loads the image as the expectations say (with a PC's devices when `usesPC`,
+    /// booted when `multiboot`), with COM1 connected when the image is on a PC.
+    public func load() throws(ImageError) -> (image: LoadedImage, serial: SerialLine?) {
+        var image: LoadedImage
+        if multiboot {
+            image = try MultibootLoader.load(imagePath)
+        } else {
+            image = try ImageLoader.load(.file(imagePath))
+            if usesPC { image.attachPC() }
+        }
+        guard let platform = image.platform else { return (image, nil) }
+        let script = try serialInputPath.map { path throws(ImageError) in try InputFile.read(path) } ?? []
+        return (image, SerialLine(platform: platform, machine: image.machine, script: script, stopText: untilOutput))
+    }
+
+    /// Runs a loaded image to its stop as the expectations say (`until` when COM1 printed `until_output`).
+    public func run(_ loaded: (image: LoadedImage, serial: SerialLine?)) -> StopReason {
+        let reason = loaded.image.machine.run(maxSteps: maxSteps)
+        return reason == .stopRequested && loaded.serial?.sawStopText == true ? .reachedUntil : reason
     }
 
     /// Loads and runs the image, then lists every way it differs from the expectations.
     public func check() throws(ImageError) -> (failures: [String], steps: UInt64) {
-        let image = try load()
+        let loaded = try load()
+        let image = loaded.image
         let machine = image.machine
-        let reason = machine.run(maxSteps: maxSteps)
+        let reason = run(loaded)
         var failures: [String] = []
         if let stop, reason.name != stop {
             failures.append("stopped with \(reason) at \(hex(machine.eip)), expected \(stop)")
@@ -123,9 +158,13 @@ public struct ImageExpectations {
             let got = String(decoding: image.console.text, as: UTF8.self)
             if got != console { failures.append("console was \(got.debugDescription), expected \(console.debugDescription)") }
         }
+        if let serial {
+            let got = String(decoding: loaded.serial?.transmitted ?? [], as: UTF8.self)
+            if got != serial { failures.append("serial was \(got.debugDescription), expected \(serial.debugDescription)") }
+        }
         let steps = machine.instructionCount
         if let threadSize = checkCurrentThreadSize {
-            let fresh = try load()
+            let fresh = try load().image
             let reports = try CurrentMacroCheck(threadSize: threadSize).check(fresh, maxSteps: maxSteps)
             let mismatches = reports.reduce(0) { $0 + $1.mismatches.count }
             if reports.isEmpty { failures.append("check_current: no thread_union symbols") }

@@ -54,7 +54,25 @@ struct FinalState {
         ]
         if let serial { fields.append(("serial", quoted(String(decoding: serial, as: UTF8.self)))) }
         fields.append(("memory", "[" + memory.joined(separator: ", ") + "]"))
+        if let unmodelled = unmodelledAccesses {
+            fields.append(("unmodelled", object([
+                ("port_reads", "\(unmodelled.portReads)"), ("port_writes", "\(unmodelled.portWrites)"),
+                ("ports", "[" + unmodelled.ports.map { quoted(hex16(UInt32($0))) }.joined(separator: ", ") + "]"),
+                ("memory_reads", "\(unmodelled.memoryReads)"), ("memory_writes", "\(unmodelled.memoryWrites)"),
+            ])))
+        }
         return object(fields)
+    }
+
+    /// What the guest touched that nothing models (ports that read as all ones, physical
+    /// addresses of an open bus), or nil when it touched nothing of the kind.
+    private var unmodelledAccesses: (portReads: Int, portWrites: Int, ports: [UInt16],
+                                     memoryReads: Int, memoryWrites: Int)? {
+        let ports = machine.ports, memory = machine.physicalMemory
+        guard ports.unmodelledReads + ports.unmodelledWrites + memory.unbackedReads + memory.unbackedWrites > 0
+        else { return nil }
+        return (ports.unmodelledReads, ports.unmodelledWrites, ports.unmodelledPorts,
+                memory.unbackedReads, memory.unbackedWrites)
     }
 
     /// A short human summary: stop reason, steps, registers, console.
@@ -80,6 +98,14 @@ struct FinalState {
         }
         for dump in dumps {
             lines.append("\(hex32(dump.address)): " + dump.bytes.map { byteHex($0) }.joined(separator: " "))
+        }
+        if let unmodelled = unmodelledAccesses {
+            var line = "unmodelled: \(unmodelled.portReads) port reads and \(unmodelled.portWrites) writes"
+            if !unmodelled.ports.isEmpty {
+                line += " (ports " + unmodelled.ports.map { hex16(UInt32($0)) }.joined(separator: ", ") + ")"
+            }
+            line += ", \(unmodelled.memoryReads) reads and \(unmodelled.memoryWrites) writes of unbacked memory"
+            lines.append(line)
         }
         return lines.joined(separator: "\n")
     }

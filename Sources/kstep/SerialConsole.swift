@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import I386
+import Images
 import PC
 import Synchronization
 
@@ -15,43 +16,52 @@ import Synchronization
 /// waits until the guest enabled the UART's receive interrupt: a driver's
 /// set-up usually reads and drops what it finds in the receiver first.
 final class SerialConsole {
-    private let platform: PCPlatform
-    private let machine: Machine
-    private let writesOutput: Bool
-    /// What the guest transmitted and is not yet on standard output (or, with
-    /// `--serial none`, everything it transmitted).
-    private(set) var transmitted: [UInt8] = []
-    private var flushedCount = 0
     /// Bytes the reader thread took from standard input, not yet given to the UART.
     private let inbox = Inbox()
+    private let output: Output
+    private var savedTerminal: termios?
+    /// COM1's line: what the guest transmitted, input pacing, the stop text.
+    private let line: SerialLine
 
     /// The bytes between the reader thread and the run loop.
     private final class Inbox: Sendable {
         let bytes = Mutex<[UInt8]>([])
     }
-    private var savedTerminal: termios?
-    private let inputIsTerminal = isatty(0) != 0
 
-    /// How often host input is looked at, in nanoseconds of device time.
-    static let pollInterval: UInt64 = 1_000_000
+    /// Standard output, when the guest's output goes there: how much of it was written.
+    private final class Output {
+        let enabled: Bool
+        private var flushedCount = 0
+        init(enabled: Bool) { self.enabled = enabled }
+
+        /// Writes what was transmitted since the last flush.
+        func flush(_ transmitted: [UInt8]) {
+            guard enabled, flushedCount < transmitted.count else { return }
+            transmitted[flushedCount...].withUnsafeBytes { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let written = write(1, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
+                    guard written > 0 else { break }
+                    offset += written
+                }
+            }
+            flushedCount = transmitted.count
+        }
+
+        func flushIfLarge(_ transmitted: [UInt8]) {
+            if enabled && transmitted.count - flushedCount >= 4096 { flush(transmitted) }
+        }
+    }
+
+    /// What the guest transmitted (with `--serial none`, all of it is only here).
+    var transmitted: [UInt8] { line.transmitted }
 
     /// Connects COM1 of `platform`: `mode` nil or stdio → standard output and
     /// (without `inputFile`) standard input; none → output kept for the summary.
     init(platform: PCPlatform, machine: Machine, mode: RunOptions.SerialMode?, inputFile: String?,
          stopText: String? = nil) throws(ExitCode) {
-        self.platform = platform
-        self.machine = machine
-        writesOutput = mode != RunOptions.SerialMode.none
-        let stopBytes = stopText.map { Array($0.utf8) } ?? []
-        platform.serialPort.output = { [unowned self] byte in
-            self.transmitted.append(byte)
-            if self.writesOutput && self.transmitted.count - self.flushedCount >= 4096 { self.flush() }
-            if !stopBytes.isEmpty && byte == stopBytes.last && self.transmitted.count >= stopBytes.count
-                && self.transmitted.suffix(stopBytes.count).elementsEqual(stopBytes) {
-                self.sawStopText = true
-                machine.requestStop()
-            }
-        }
+        let output = Output(enabled: mode != RunOptions.SerialMode.none)
+        self.output = output
         if let inputFile {
             // A FileHandle, not FileManager.contents(atPath:), which refuses /dev/null and other devices.
             guard let handle = FileHandle(forReadingAtPath: inputFile),
@@ -59,16 +69,28 @@ final class SerialConsole {
                 throw fail("--serial-input: cannot read '\(inputFile)'")
             }
             inbox.bytes.withLock { $0 = [UInt8](data) }
-        } else if writesOutput {
-            startReadingStandardInput()
         }
-        schedulePoll()
+        let inputIsTerminal = isatty(0) != 0
+        line = SerialLine(platform: platform, machine: machine, stopText: stopText,
+                          input: { [inbox, unowned machine] in
+                              // Ctrl-C from a terminal (a raw terminal sends it as a byte) stops the run.
+                              let bytes = inbox.bytes.withLock { pending -> [UInt8] in
+                                  defer { pending.removeAll() }
+                                  return pending
+                              }
+                              guard inputIsTerminal, bytes.contains(3) else { return bytes }
+                              machine.requestStop()
+                              return bytes.filter { $0 != 3 }
+                          },
+                          afterTransmit: { line in output.flushIfLarge(line.transmitted) },
+                          afterPoll: { line in output.flush(line.transmitted) })
+        if inputFile == nil && output.enabled { startReadingStandardInput(isTerminal: inputIsTerminal) }
     }
 
     /// Puts a terminal on standard input in raw mode (the guest does its own
     /// echo and line editing) and starts the reader thread.
-    private func startReadingStandardInput() {
-        if inputIsTerminal {
+    private func startReadingStandardInput(isTerminal: Bool) {
+        if isTerminal {
             var settings = termios()
             if tcgetattr(0, &settings) == 0 {
                 savedTerminal = settings
@@ -88,41 +110,8 @@ final class SerialConsole {
         thread.start()
     }
 
-    /// Every `pollInterval` of device time: hand host input to the UART, write output.
-    private func schedulePoll() {
-        _ = platform.clock.schedule(after: Self.pollInterval) { [weak self] in
-            guard let self else { return }
-            // Input waits until the guest's driver enabled receive interrupts
-            // (before that, a UART driver's set-up typically discards what it finds).
-            let ready = self.platform.serialPort.isReceiveInterruptEnabled
-            let bytes = !ready ? [] : self.inbox.bytes.withLock { pending -> [UInt8] in
-                defer { pending.removeAll() }
-                return pending
-            }
-            if !bytes.isEmpty {
-                // Ctrl-C from a terminal stops the run (a raw terminal sends it as a byte).
-                if self.inputIsTerminal && bytes.contains(3) { self.machine.requestStop() }
-                self.platform.serialPort.receive(bytes.filter { !self.inputIsTerminal || $0 != 3 })
-            }
-            self.flush()
-            self.schedulePoll()
-        }
-    }
-
     /// Writes what the guest transmitted since the last flush to standard output.
-    func flush() {
-        guard writesOutput, flushedCount < transmitted.count else { return }
-        let pending = transmitted[flushedCount...]
-        pending.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = write(1, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
-                guard written > 0 else { break }
-                offset += written
-            }
-        }
-        flushedCount = transmitted.count
-    }
+    func flush() { output.flush(line.transmitted) }
 
     /// Flushes the output and gives the terminal its settings back.
     func finish() {
@@ -131,10 +120,10 @@ final class SerialConsole {
     }
 
     /// True once the output ended with the `--until-output` text (the run then stopped).
-    private(set) var sawStopText = false
+    var sawStopText: Bool { line.sawStopText }
 
     /// True when the guest's output went to standard output (the summary then goes to standard error).
-    var ownsStandardOutput: Bool { writesOutput }
+    var ownsStandardOutput: Bool { output.enabled }
 }
 
 /// The machine a signal handler stops (SIGINT, SIGTERM).

@@ -58,8 +58,8 @@ struct TestCommand: ParsableCommand {
         configuration.format = .jsonl
         configuration.kernel = .linux26(Linux26Profile(threadSize: expectations.threadSize))
         let sink = ByteSink(handle: nil)
-        var tracer = try Tracer(configuration: configuration, image: loaded, sink: sink)
-        _ = loaded.machine.run(maxSteps: maxSteps, observer: &tracer)
+        var tracer = try Tracer(configuration: configuration, image: loaded.image, sink: sink)
+        _ = loaded.image.machine.run(maxSteps: maxSteps, observer: &tracer)
         tracer.finish()
         let fresh = sink.contents
         if updateGolden {

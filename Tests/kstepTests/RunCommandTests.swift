@@ -42,6 +42,20 @@ import Testing
         #expect(json.contains("{\"address\": \"0x015fa000\", \"length\": 4, \"hex\": \"00100100\"}"))
     }
 
+    /// Ports with nothing behind them read as all ones, and the summary says which were touched.
+    @Test func unmodelledPortsAreCounted() throws {
+        let asm = "inb $0x80,%al; outb %al,$0x81; inb $0x80,%al; outb %al,$0xe9"
+        let output = try KstepProcess.run(["run", "--asm", asm, "--final", "json"])
+        #expect(output.status == 0)
+        let json = output.standardOutput
+        #expect(field("eax", in: json) == "0x000000ff")
+        #expect(json.contains("\"unmodelled\": {\"port_reads\": 2, \"port_writes\": 1, \"ports\": [\"0x0080\", \"0x0081\"], \"memory_reads\": 0, \"memory_writes\": 0}"))
+        let text = try KstepProcess.run(["run", "--asm", asm])
+        #expect(text.standardOutput.contains("unmodelled: 2 port reads and 1 writes (ports 0x0080, 0x0081)"))
+        let quiet = try KstepProcess.run(["run", "--asm", "outb %al,$0xe9"])
+        #expect(!quiet.standardOutput.contains("unmodelled"))
+    }
+
     @Test func guestExceptionExitsWithStatusOne() throws {
         let output = try KstepProcess.run(["run", "--asm", "movl 0x50000000, %eax", "--final", "json"])
         #expect(output.status == 1)
