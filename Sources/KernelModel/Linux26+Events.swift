@@ -33,6 +33,8 @@ extension Linux26 {
     }
 
     /// A kernel function whose entry the trace reports, with where its arguments are.
+    /// The image must not inline it (the micro-images mark these `noinline`) and
+    /// must keep the calling convention named here (fastcall: eax, edx, ecx).
     public enum TracedFunction: UInt8, Sendable, CaseIterable {
         /// `fastcall add_wait_queue(q, wait)`: q in eax, wait in edx.
         case addWaitQueue
