@@ -108,22 +108,52 @@ struct thread_struct {
     unsigned long io_bitmap_max;
 };
 
+/*
+ * include/linux/sched.h task states. TASK_ZOMBIE is 8 and TASK_DEAD 16 as in
+ * 2.6.0-2.6.10, the kernels the seeds' zombie monitor ran on ("State = 8
+ * ::Zombie=ZOMBIE"); 2.6.11 renamed them EXIT_ZOMBIE/EXIT_DEAD (16/32).
+ */
 #define TASK_RUNNING 0
 #define TASK_INTERRUPTIBLE 1
 #define TASK_UNINTERRUPTIBLE 2
+#define TASK_STOPPED 4
+#define TASK_ZOMBIE 8
+#define TASK_DEAD 16
+
+struct mm_struct;
+struct fs_struct;
+struct files_struct;
+struct sighand_struct;
+struct completion;
 
 struct task_struct {
     volatile long state;               /* 0 */
     struct thread_info *thread_info;   /* 4 */
     int pid;                           /* 8 */
     char comm[16];                     /* 12 */
-    struct list_head tasks;            /* 28 */
-    void *mm;                          /* 36: NULL for kernel threads */
+    struct list_head tasks;            /* 28: for_each_process */
+    struct mm_struct *mm;              /* 36: NULL for kernel threads */
     unsigned long flags;               /* 40 */
     int used_math;                     /* 44 */
-    unsigned char reserved[448 - 48];
+    struct list_head run_list;         /* 48: on the run queue (next NULL when not) */
+    struct task_struct *parent;        /* 56 */
+    struct list_head children;         /* 60 */
+    struct list_head sibling;          /* 68 */
+    struct fs_struct *fs;              /* 76 */
+    struct files_struct *files;        /* 80 */
+    struct sighand_struct *sighand;    /* 84 */
+    int exit_code;                     /* 88 */
+    int exit_signal;                   /* 92 */
+    unsigned long nvcsw, nivcsw;       /* 96, 100: voluntary and involuntary context switches */
+    struct completion *vfork_done;     /* 104: for vfork() */
+    unsigned char reserved[448 - 108];
     struct thread_struct thread;       /* 448 */
 };
+KSTATIC_ASSERT(offsetof(struct task_struct, run_list) == 48, "run_list at 48");
+KSTATIC_ASSERT(offsetof(struct task_struct, parent) == 56, "parent at 56");
+KSTATIC_ASSERT(offsetof(struct task_struct, fs) == 76, "fs at 76");
+KSTATIC_ASSERT(offsetof(struct task_struct, nvcsw) == 96, "nvcsw at 96");
+typedef struct task_struct task_t;
 KSTATIC_ASSERT(offsetof(struct task_struct, thread) == 448, "thread at 448");
 KSTATIC_ASSERT(offsetof(struct task_struct, thread.esp0) == 472, "thread.esp0 at 472");
 KSTATIC_ASSERT(offsetof(struct task_struct, thread.eip) == 480, "thread.eip at 480");
@@ -246,6 +276,118 @@ static inline unsigned long read_cr0(void)
 }
 static inline void write_cr0(unsigned long value) { __asm__ volatile("movl %0, %%cr0" : : "r" (value)); }
 #define stts() write_cr0(8 | read_cr0())
+
+/*
+ * include/asm-i386/system.h, as the seeds quote it: no "lock" prefix even on
+ * SMP, xchg always implies lock anyway. set_task_state and set_current_state
+ * go through set_mb, which is xchg (the seeds' "it results in following code").
+ */
+struct __xchg_dummy { unsigned long a[100]; };
+#define __xg(x) ((struct __xchg_dummy *)(x))
+static inline unsigned long __xchg(unsigned long x, volatile void *ptr, int size)
+{
+    switch (size) {
+    case 1:
+        __asm__ __volatile__("xchgb %b0,%1" : "=q" (x) : "m" (*__xg(ptr)), "0" (x) : "memory");
+        break;
+    case 2:
+        __asm__ __volatile__("xchgw %w0,%1" : "=r" (x) : "m" (*__xg(ptr)), "0" (x) : "memory");
+        break;
+    case 4:
+        __asm__ __volatile__("xchgl %0,%1" : "=r" (x) : "m" (*__xg(ptr)), "0" (x) : "memory");
+        break;
+    }
+    return x;
+}
+#define xchg(ptr, v) ((__typeof__(*(ptr)))__xchg((unsigned long)(v), (ptr), sizeof(*(ptr))))
+#define set_mb(var, value) do { (void)xchg(&var, value); } while (0)
+#define set_task_state(tsk, state_value) set_mb((tsk)->state, (state_value))
+
+/* include/linux/sched.h: clone flags the fork images print. */
+#define CSIGNAL 0x000000ff
+#define CLONE_VFORK 0x00004000
+#define SIGCHLD 17
+
+/* include/linux/list.h */
+#define LIST_HEAD_INIT(name) { &(name), &(name) }
+#define list_entry(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define list_for_each(pos, head) for (pos = (head)->next; pos != (head); pos = pos->next)
+static inline void INIT_LIST_HEAD(struct list_head *list) { list->next = list; list->prev = list; }
+static inline void __list_add(struct list_head *new, struct list_head *prev, struct list_head *next)
+{
+    next->prev = new;
+    new->next = next;
+    new->prev = prev;
+    prev->next = new;
+}
+static inline void list_add(struct list_head *new, struct list_head *head) { __list_add(new, head, head->next); }
+static inline void list_add_tail(struct list_head *new, struct list_head *head) { __list_add(new, head->prev, head); }
+static inline void list_del(struct list_head *entry)
+{
+    entry->next->prev = entry->prev;
+    entry->prev->next = entry->next;
+    entry->next = 0;    /* 2.6 poisons these (LIST_POISON1/2); 0 here means "on no list" */
+    entry->prev = 0;
+}
+static inline int list_empty(const struct list_head *head) { return head->next == head; }
+
+/* include/asm-i386/spinlock.h (SMP): 1 is unlocked; lock; decb takes it. */
+typedef struct { volatile unsigned int slock; } spinlock_t;
+#define SPIN_LOCK_UNLOCKED { 1 }
+static inline void spin_lock(spinlock_t *lock)
+{
+    __asm__ volatile("\n1:\t"
+                     "lock; decb %0\n\t"
+                     "jns 3f\n"
+                     "2:\t"
+                     "rep; nop\n\t"
+                     "cmpb $0,%0\n\t"
+                     "jle 2b\n\t"
+                     "jmp 1b\n"
+                     "3:\n\t"
+                     : "+m" (lock->slock) : : "memory");
+}
+static inline void spin_unlock(spinlock_t *lock)
+{
+    __asm__ volatile("movb $1,%0" : "+m" (lock->slock) : : "memory");
+}
+/* include/asm-i386/system.h */
+#define local_irq_save(x) __asm__ volatile("pushfl; popl %0; cli" : "=g" (x) : : "memory")
+#define local_irq_restore(x) __asm__ volatile("pushl %0; popfl" : : "g" (x) : "memory", "cc")
+#define local_irq_disable() __asm__ volatile("cli" : : : "memory")
+#define local_irq_enable() __asm__ volatile("sti" : : : "memory")
+#define spin_lock_irqsave(lock, flags) do { local_irq_save(flags); spin_lock(lock); } while (0)
+#define spin_unlock_irqrestore(lock, flags) do { spin_unlock(lock); local_irq_restore(flags); } while (0)
+
+/* include/linux/wait.h (2.6): the head's lock and list; an entry's flags, task, func and list. */
+typedef struct __wait_queue wait_queue_t;
+typedef int (*wait_queue_func_t)(wait_queue_t *wait, unsigned mode, int sync, void *key);
+struct __wait_queue {
+    unsigned int flags;                /* 0 */
+#define WQ_FLAG_EXCLUSIVE 0x01
+    struct task_struct *task;          /* 4 */
+    wait_queue_func_t func;            /* 8 */
+    struct list_head task_list;        /* 12 */
+};
+struct __wait_queue_head {
+    spinlock_t lock;                   /* 0 */
+    struct list_head task_list;        /* 4 */
+};
+typedef struct __wait_queue_head wait_queue_head_t;
+KSTATIC_ASSERT(sizeof(wait_queue_t) == 20, "wait_queue_t is 20 bytes");
+KSTATIC_ASSERT(offsetof(wait_queue_t, task_list) == 12, "wait_queue_t.task_list at 12");
+KSTATIC_ASSERT(offsetof(wait_queue_head_t, task_list) == 4, "wait_queue_head_t.task_list at 4");
+#define __WAIT_QUEUE_HEAD_INITIALIZER(name) { SPIN_LOCK_UNLOCKED, { &(name).task_list, &(name).task_list } }
+#define DECLARE_WAIT_QUEUE_HEAD(name) wait_queue_head_t name = __WAIT_QUEUE_HEAD_INITIALIZER(name)
+
+/* include/linux/timer.h, as the seeds give it. */
+struct timer_list {
+    struct list_head list;             /* 0 */
+    unsigned long expires;             /* 8 */
+    unsigned long data;                /* 12 */
+    void (*function)(unsigned long);   /* 16 */
+};
+KSTATIC_ASSERT(offsetof(struct timer_list, function) == 16, "timer_list.function at 16");
 
 /* Port 0xE9: the Bochs/QEMU debug console, kstep's printk. */
 static inline void console_putc(char c)

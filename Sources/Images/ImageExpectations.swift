@@ -12,7 +12,8 @@ import KernelModel
 ///   "memory": {"depth_mismatches": "0", "init_task+480": "task_b"},
 ///   "console": "exact console text\n",
 ///   "check_current": {"thread_size": 8192, "mismatches": 0},
-///   "pc": true
+///   "pc": true,
+///   "thread_size": 4096
 /// }
 /// ```
 ///
@@ -21,6 +22,8 @@ import KernelModel
 /// `"serial_input"` names a file (beside the expectations) fed to COM1,
 /// `"until_output"` stops the run (reason `until`) when COM1's output ends with
 /// that text, and `"serial"` is the exact text COM1 must have transmitted.
+/// `"thread_size"` is the image's THREAD_SIZE, for its golden trace's `current`
+/// and IRQ-stack events (8192 when absent).
 ///
 /// Values are numbers or `symbol[+offset]`; memory entries compare the 32-bit
 /// word at the address. `check_current` runs `CurrentMacroCheck` afterwards
@@ -36,6 +39,8 @@ public struct ImageExpectations {
     public var checkCurrentMismatches: Int
     /// Run the image with a PC's devices around it.
     public var usesPC: Bool
+    /// The image's THREAD_SIZE (`"thread_size"`), for traces of it.
+    public var threadSize: UInt32
     /// Boot the image as a Multiboot kernel on a PC.
     public var multiboot: Bool
     /// What COM1 must have transmitted.
@@ -77,6 +82,10 @@ public struct ImageExpectations {
         memory = try pairs("memory")
         console = root["console"] as? String
         usesPC = (root["pc"] as? Bool) ?? false
+        threadSize = (root["thread_size"] as? NSNumber).map { UInt32(truncating: $0) } ?? Linux26.threadSize
+        guard threadSize == Linux26.threadSize || threadSize == Linux26.threadSize4K else {
+            throw .unreadable(path: path, reason: "'thread_size' must be 8192 or 4096")
+        }
         multiboot = (root["multiboot"] as? Bool) ?? false
         serial = root["serial"] as? String
         serialInputPath = (root["serial_input"] as? String).map { (directory as NSString).appendingPathComponent($0) }

@@ -140,6 +140,7 @@ enum StaticInfo {
             marks.insert(.systemCall)
         }
         if rules.stackSwitch == address { marks.insert(.stackSwitch) }
+        if rules.kernelFunctions.contains(address) { marks.insert(.kernelFunction) }
         return (Array(json.utf8), Array(text.utf8), marks)
     }
 
@@ -177,10 +178,14 @@ struct InstructionMarks: OptionSet {
     static let systemCall = InstructionMarks(rawValue: 2)
     /// The kernel's context-switch stack load (xv6: swtch's `mov %edx,%esp`).
     static let stackSwitch = InstructionMarks(rawValue: 4)
+    /// The first instruction of a kernel function whose entry is an event (`Linux26.TracedFunction`).
+    static let kernelFunction = InstructionMarks(rawValue: 8)
 
     /// What marks an instruction, from the kernel profile.
     struct Rules {
         var systemCallVector: UInt8 = 0x80
         var stackSwitch: UInt32?
+        /// Entry addresses of the image's `Linux26.TracedFunction`s.
+        var kernelFunctions: Set<UInt32> = []
     }
 }

@@ -1,3 +1,4 @@
+import Images
 import KernelModel
 import PC
 
@@ -33,6 +34,23 @@ enum TraceEvent {
     case interrupt(InterruptDelivery)
     /// Software sent an end-of-interrupt to a controller.
     case endOfInterrupt(PCPlatform.EndOfInterrupt)
+    /// Linux 2.6: a task's wait-queue entry was added or removed (`queue`: the
+    /// wait_queue_head_t), or wake_up called its `func` (`queue` 0: not known there).
+    case waitQueue(action: WaitQueueAction, queue: UInt32, task: UInt32, comm: TaskName, pid: UInt32, exclusive: Bool)
+    /// Linux 2.6: a write changed `task->state` from `old` to `new`.
+    case taskState(task: UInt32, comm: TaskName, pid: UInt32, old: UInt32, new: UInt32)
+    /// Linux 2.6 (CONFIG_4KSTACKS): esp moved between thread_unions and one of
+    /// them is an IRQ stack (a thread_info whose task's own thread_info is
+    /// elsewhere); `previousESP` is the IRQ stack's previous_esp when `to` is one, else 0.
+    /// (`comm` first: the payload then packs into the 40-byte stride every event shares.)
+    case irqStack(comm: TaskName, from: UInt32, to: UInt32, esp: UInt32, pid: UInt32, previousESP: UInt32, toIRQ: Bool)
+    /// Linux 2.6: copy-on-write. `fault`: do_wp_page for a write to `address`
+    /// whose page-table entry is `pte` (read-only, frame `pte & ~0xfff`);
+    /// `copy`: copy_cow_page copying frame `from` to `to` for `address`. A
+    /// fault with no copy after it gave write access back without copying.
+    case cow(action: COWAction, address: UInt32, pte: UInt32, from: UInt32, to: UInt32)
+    /// Linux 2.6: a timer_list was added, deleted, or expired (run_timer_list calls its function).
+    case timer(action: TimerAction, timer: UInt32, expires: UInt32, function: UInt32, data: UInt32)
 
     /// Most bytes an event's JSON takes (`writeJSON` reserves it).
     func maxJSONLength(_ vocabulary: EventVocabulary) -> Int {
@@ -40,6 +58,8 @@ enum TraceEvent {
         case .currentProcess(let proc, _, _, let state, _) where proc != 0:
             200 + 16 * 6 + 6 * (vocabulary.stateName(state)?.utf8.count ?? 0)
         case .systemCall(let number): 100 + 6 * (vocabulary.systemCalls.name(of: number)?.utf8.count ?? 0)
+        case .timer(_, _, _, let function, _): 300 + 6 * (vocabulary.functionName(function)?.utf8.count ?? 0)
+        case .irqStack: 300 + 16 * 6
         default: 200 + 2 * 16 * 6
         }
     }
@@ -65,6 +85,11 @@ enum TraceEvent {
         case .systemCall: "syscall"
         case .interrupt: "irq"
         case .endOfInterrupt: "eoi"
+        case .waitQueue: "wait-queue"
+        case .taskState: "task-state"
+        case .timer: "timer"
+        case .irqStack: "irq-stack"
+        case .cow: "cow"
         }
     }
 
@@ -105,6 +130,27 @@ enum TraceEvent {
             }
             guard let vector = report.vector else { return "eoi: \(controller), nothing in service" }
             return "eoi: \(controller), vector \(vector)" + (report.line.map { " (IRQ \($0))" } ?? "")
+        case .waitQueue(let action, let queue, let task, let comm, let pid, let exclusive):
+            var text = "wait-queue: \(action.name) \(comm.string) (pid \(pid), task \(hex8(task)))"
+            text += exclusive ? ", exclusive" : ", non-exclusive"
+            if queue != 0 { text += ", queue \(hex8(queue))" + (label(queue).map { " \($0)" } ?? "") }
+            return text
+        case .taskState(let task, let comm, let pid, let old, let new):
+            return "task-state: \(comm.string) (pid \(pid), task \(hex8(task))) "
+                + "\(Linux26.taskStateName(old) ?? String(old)) -> \(Linux26.taskStateName(new) ?? String(new))"
+        case .irqStack(let comm, let from, let to, let esp, let pid, let previousESP, let toIRQ):
+            let place = label(to).map { " \($0)" } ?? ""
+            return toIRQ
+                ? "irq-stack: esp \(hex8(esp)) moves onto the IRQ stack \(hex8(to))\(place) from \(hex8(from)), "
+                    + "current \(comm.string) (pid \(pid)), previous_esp \(hex8(previousESP))"
+                : "irq-stack: esp \(hex8(esp)) leaves the IRQ stack \(hex8(from)) for \(hex8(to))\(place), current \(comm.string) (pid \(pid))"
+        case .cow(let action, let address, let pte, let from, let to):
+            return action == .fault
+                ? "cow: write fault at \(hex8(address)), pte \(hex8(pte)) (frame \(hex8(pte & ~0xFFF)), read-only)"
+                : "cow: copy frame \(hex8(from)) -> \(hex8(to)) for \(hex8(address))"
+        case .timer(let action, let timer, let expires, let function, let data):
+            return "timer: \(action.name) \(hex8(timer)), expires \(expires), function \(hex8(function))"
+                + (vocabulary.functionName(function).map { " <\($0)>" } ?? "") + ", data \(hex8(data))"
         }
     }
 
@@ -214,8 +260,107 @@ enum TraceEvent {
             if let vector = report.vector { cursor.putDecimal(UInt64(vector), maxDigits: 3) } else { cursor.put("null") }
             cursor.put(",\"line\":")
             if let line = report.line { cursor.putDecimal(UInt64(line), maxDigits: 3) } else { cursor.put("null") }
+        case .waitQueue(let action, let queue, let task, let comm, let pid, let exclusive):
+            cursor.put(",\"action\":\"")
+            cursor.put(action.name)
+            cursor.put("\",\"queue\":")
+            if queue != 0 { cursor.putJSONHex(queue) } else { cursor.put("null") }
+            cursor.put(",\"task\":")
+            cursor.putJSONHex(task)
+            cursor.put(",\"comm\":")
+            cursor.putJSONString(comm.string)
+            cursor.put(",\"pid\":")
+            cursor.putDecimal(UInt64(pid), maxDigits: 10)
+            cursor.put(exclusive ? ",\"exclusive\":true" : ",\"exclusive\":false")
+        case .taskState(let task, let comm, let pid, let old, let new):
+            cursor.put(",\"task\":")
+            cursor.putJSONHex(task)
+            cursor.put(",\"comm\":")
+            cursor.putJSONString(comm.string)
+            cursor.put(",\"pid\":")
+            cursor.putDecimal(UInt64(pid), maxDigits: 10)
+            cursor.put(",\"old\":")
+            cursor.putDecimal(UInt64(old), maxDigits: 10)
+            cursor.put(",\"new\":")
+            cursor.putDecimal(UInt64(new), maxDigits: 10)
+            cursor.put(",\"old_name\":")
+            if let name = Linux26.taskStateName(old) { cursor.putJSONString(name) } else { cursor.put("null") }
+            cursor.put(",\"new_name\":")
+            if let name = Linux26.taskStateName(new) { cursor.putJSONString(name) } else { cursor.put("null") }
+        case .irqStack(let comm, let from, let to, let esp, let pid, let previousESP, let toIRQ):
+            cursor.put(",\"from\":")
+            cursor.putJSONHex(from)
+            cursor.put(",\"to\":")
+            cursor.putJSONHex(to)
+            cursor.put(toIRQ ? ",\"to_irq_stack\":true,\"esp\":" : ",\"to_irq_stack\":false,\"esp\":")
+            cursor.putJSONHex(esp)
+            cursor.put(",\"comm\":")
+            cursor.putJSONString(comm.string)
+            cursor.put(",\"pid\":")
+            cursor.putDecimal(UInt64(pid), maxDigits: 10)
+            cursor.put(",\"previous_esp\":")
+            if toIRQ { cursor.putJSONHex(previousESP) } else { cursor.put("null") }
+        case .cow(let action, let address, let pte, let from, let to):
+            cursor.put(action == .fault ? ",\"action\":\"fault\",\"address\":" : ",\"action\":\"copy\",\"address\":")
+            cursor.putJSONHex(address)
+            if action == .fault {
+                cursor.put(",\"pte\":")
+                cursor.putJSONHex(pte)
+                cursor.put(",\"frame\":")
+                cursor.putJSONHex(pte & ~0xFFF)
+            } else {
+                cursor.put(",\"from\":")
+                cursor.putJSONHex(from)
+                cursor.put(",\"to\":")
+                cursor.putJSONHex(to)
+            }
+        case .timer(let action, let timer, let expires, let function, let data):
+            cursor.put(",\"action\":\"")
+            cursor.put(action.name)
+            cursor.put("\",\"timer\":")
+            cursor.putJSONHex(timer)
+            cursor.put(",\"expires\":")
+            cursor.putDecimal(UInt64(expires), maxDigits: 10)
+            cursor.put(",\"function\":")
+            cursor.putJSONHex(function)
+            cursor.put(",\"function_name\":")
+            if let name = vocabulary.functionName(function) { cursor.putJSONString(name) } else { cursor.put("null") }
+            cursor.put(",\"data\":")
+            cursor.putJSONHex(data)
         }
         cursor.put(byte: UInt8(ascii: "}"))
+    }
+}
+
+/// What a `wait-queue` event did.
+enum WaitQueueAction: UInt8 {
+    case add, addExclusive, remove, wake
+
+    var name: StaticString {
+        switch self {
+        case .add: "add"
+        case .addExclusive: "add-exclusive"
+        case .remove: "remove"
+        case .wake: "wake"
+        }
+    }
+}
+
+/// What a `cow` event shows.
+enum COWAction: UInt8 {
+    case fault, copy
+}
+
+/// What a `timer` event did.
+enum TimerAction: UInt8 {
+    case add, delete, expire
+
+    var name: StaticString {
+        switch self {
+        case .add: "add"
+        case .delete: "del"
+        case .expire: "expire"
+        }
     }
 }
 
@@ -251,15 +396,22 @@ struct InterruptDelivery {
     }
 }
 
-/// The names events print: a kernel profile's system calls and process states.
+/// The names events print: a kernel profile's system calls and process states,
+/// and the image's function names (a timer's function).
 struct EventVocabulary: Sendable {
     var systemCalls: SystemCallTable
     var processStates: [String]
+    var functionNames: [UInt32: String] = [:]
 
-    init(_ kernel: KernelProfile) {
+    init(_ kernel: KernelProfile, symbols: SymbolTable? = nil) {
         systemCalls = kernel.systemCalls
         if case .xv6(let profile) = kernel { processStates = profile.processStates } else { processStates = [] }
+        for symbol in symbols?.symbols ?? [] where symbol.kind == .function && functionNames[symbol.value] == nil {
+            functionNames[symbol.value] = symbol.name
+        }
     }
+
+    func functionName(_ address: UInt32) -> String? { functionNames[address] }
 
     func stateName(_ value: UInt32) -> String? {
         value < UInt32(processStates.count) ? processStates[Int(value)] : nil

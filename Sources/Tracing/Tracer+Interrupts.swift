@@ -58,7 +58,10 @@ extension Tracer {
                   let process = process(at: proc, machine, profile) else { return nil }
             return (process.name, process.pid)
         }
-        guard let task = task(at: machine[.esp] & threadMask, machine) else { return nil }
+        let threadInfo = machine[.esp] & threadMask
+        if let task = task(at: threadInfo, machine) { return (task.comm, task.pid) }
+        // An IRQ stack (CONFIG_4KSTACKS): its thread_info names the interrupted task.
+        guard let owner = irqStackTask(at: threadInfo, machine), let task = taskStruct(at: owner, machine) else { return nil }
         return (task.comm, task.pid)
     }
 }

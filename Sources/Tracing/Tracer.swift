@@ -33,6 +33,10 @@ struct TracerProgress {
     /// TR when the tracer last looked, and what it was before a change not yet reported (`Tracer+TaskSwitch.swift`).
     var taskRegister: SegmentRegister?
     var taskSwitchedFrom: SegmentRegister?
+    /// Linux 2.6: the IRQ stack (its thread_info) esp is on, if it is on one (`Tracer+Linux26Events.swift`).
+    var irqStack: UInt32?
+    /// Linux 2.6: the thread_union holding esp − 1 when `irqStack` was last updated.
+    var stackBelowESP: UInt32?
     /// xv6: `cpus[0].proc` as last reported (nil while unreadable), and whether it was looked at yet.
     var lastProcess: UInt32?
     var processKnown = false
@@ -132,8 +136,12 @@ public final class Tracer: ExecutionObserver {
     let tracesXV6: Bool
     let currentProcessAddress: UInt32
     let taskStateESP0Address: UInt32
-    /// What marks an instruction for the kernel events (system-call vector, stack switch).
+    /// What marks an instruction for the kernel events (system-call vector, stack switch, traced functions).
     private let markRules: InstructionMarks.Rules
+    /// Linux 2.6: the image's traced kernel functions by entry address, and
+    /// the task_structs whose `state` writes are `task-state` events (`Tracer+Linux26Events.swift`).
+    let tracedFunctions: [UInt32: Linux26.TracedFunction]
+    let watchedTasks: WatchedTasks
     /// The PC whose interrupts the trace names (`observe(_:)`).
     private(set) var platform: PCPlatform?
     /// EOIs reported during the current instruction (`progress.pendingEOICount` of them).
@@ -172,7 +180,7 @@ public final class Tracer: ExecutionObserver {
         recordedStart = configuration.only?.lowerBound ?? 0
         recordedLength = configuration.only.map { UInt64($0.count) } ?? 1 << 32
         kernel = configuration.kernel
-        vocabulary = EventVocabulary(configuration.kernel)
+        vocabulary = EventVocabulary(configuration.kernel, symbols: symbols)
         switch configuration.kernel {
         case .linux26(let profile):
             threadMask = profile.currentMask
@@ -180,13 +188,18 @@ public final class Tracer: ExecutionObserver {
             tracesXV6 = false
             currentProcessAddress = 0
             taskStateESP0Address = 0
-            markRules = InstructionMarks.Rules(systemCallVector: Linux26.systemCalls.vector, stackSwitch: nil)
+            tracedFunctions = Self.tracedFunctions(in: symbols)
+            watchedTasks = WatchedTasks(symbols: symbols)
+            markRules = InstructionMarks.Rules(systemCallVector: Linux26.systemCalls.vector, stackSwitch: nil,
+                                               kernelFunctions: Set(tracedFunctions.keys))
         case .xv6(let profile):
             threadMask = Linux26.currentMask(threadSize: Linux26.threadSize)
             xv6 = profile
             tracesXV6 = true
             currentProcessAddress = profile.currentProcessAddress
             taskStateESP0Address = profile.taskStateESP0Address
+            tracedFunctions = [:]
+            watchedTasks = WatchedTasks(addresses: [])
             markRules = InstructionMarks.Rules(systemCallVector: profile.systemCalls.vector, stackSwitch: profile.stackSwitch)
         }
         let formatter = JSONLFormatter(sink: sink, vocabulary: vocabulary)
@@ -371,10 +384,11 @@ public final class Tracer: ExecutionObserver {
         let mask = threadMask
         let oldESP = beforeFile.pointee[.esp], newESP = afterFile.pointee[.esp]
         let quiet = changed.isDisjoint(with: .segments) && info.marks.isEmpty && progress.pointee.pendingEOICount == 0
-            && oldESP & mask == newESP & mask
+            && oldESP & mask == newESP & mask && (oldESP &- 1) & mask == (newESP &- 1) & mask
             && (lastThreadInfo != nil || afterFile.pointee[.cs] & 3 == 3)
             && (newESP &- (newESP & mask) >= 256 + Linux26.ThreadInfo.size || newESP >= oldESP)
-        return !quiet || progress.pointee.taskSwitchedFrom != nil || (!writes.isEmpty && writesTSSESP0(machine, writes: writes))
+        return !quiet || progress.pointee.taskSwitchedFrom != nil
+            || (!writes.isEmpty && (writesTSSESP0(machine, writes: writes) || watchedTasks.isWritten(by: writes)))
     }
 
     /// Linux 2.6's events (`mayHaveEvents` said there may be some), or xv6's.
@@ -395,12 +409,15 @@ public final class Tracer: ExecutionObserver {
         let oldCPL = Int(beforeFile.pointee[.cs] & 3), newCPL = Int(afterFile.pointee[.cs] & 3)
         if let taskSwitch = takeTaskSwitch(machine) { eventList.pointee.append(taskSwitch) }
         collectCommonEvents(info: info)
+        if info.marks.contains(.kernelFunction) { appendFunctionEvent(machine) }
+        if !writes.isEmpty && watchedTasks.isWritten(by: writes) { appendTaskStateEvents(machine, writes: writes) }
         if let esp0 { eventList.pointee.append(.tssESP0(value: esp0)) }
         if newCPL == 3 {
             if lastThreadInfo != nil { eventList.pointee.append(.userMode(esp: newESP)) }
             lastThreadInfo = nil
         } else {
             let newInfo = newESP & mask
+            if (newESP &- 1) & mask != progress.pointee.stackBelowESP { appendIRQStackEvent(machine, esp: newESP) }
             if newInfo != lastThreadInfo {
                 let oldTask = task(at: oldESP & mask, machine)
                 if let next = task(at: newInfo, machine) {

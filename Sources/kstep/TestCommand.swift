@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Images
+import KernelModel
 import Tracing
 
 /// `kstep test`: run every image's expectations.
@@ -55,6 +56,7 @@ struct TestCommand: ParsableCommand {
         let loaded = try expectations.load()
         var configuration = TraceConfiguration()
         configuration.format = .jsonl
+        configuration.kernel = .linux26(Linux26Profile(threadSize: expectations.threadSize))
         let sink = ByteSink(handle: nil)
         var tracer = try Tracer(configuration: configuration, image: loaded.image, sink: sink)
         _ = loaded.image.machine.run(maxSteps: maxSteps, observer: &tracer)
