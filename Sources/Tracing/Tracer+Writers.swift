@@ -48,9 +48,10 @@ extension Tracer {
                 sink.append("]")
                 sink.appendDecimal(Int(write.size))
                 sink.append(":")
-                sink.appendHexBytes(write.oldValue, size: Int(write.size))
+                // Values of the write's size (a pushl of 0xc010002a shows c010002a), as JSONL shows them.
+                sink.appendHex(write.oldValue, digits: Int(write.size) &* 2)
                 sink.append("->")
-                sink.appendHexBytes(write.newValue, size: Int(write.size))
+                sink.appendHex(write.newValue, digits: Int(write.size) &* 2)
                 sink.append(" ")
             }
         }
@@ -174,7 +175,7 @@ extension Tracer {
     }
 
     /// Hands a line formatted into `scratch` to the JSONL formatter.
-    private func recordScratchLine() {
+    func recordScratchLine() {
         let textLength = scratch.count
         let length = JSONLRecord.length(registers: 0, writeCount: 0, eventCount: 0, textLength: textLength)
         let record = pipe.reserve(length)

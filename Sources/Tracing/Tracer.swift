@@ -40,6 +40,8 @@ struct TracerProgress {
     var lastESP0: UInt32?
     /// EOIs software sent during the instruction being executed (in `Tracer.pendingEOIs`).
     var pendingEOICount = 0
+    /// The record limit left out an instruction that would have been recorded.
+    var missedRecords = false
 
     init(started: Bool) { self.started = started }
 }
@@ -291,6 +293,7 @@ public final class Tracer: ExecutionObserver {
         // willExecute was skipped: `before` is current, only the recording decision is left.
         if !wantsWillExecute { recordingThis = records < recordLimit && isRecorded(instructionAddress) }
         guard recordingThis else {
+            if records >= recordLimit && started && isRecorded(instructionAddress) { progress.pointee.missedRecords = true }
             beforeIsCurrent = false
             progress.pointee.wantsWillExecute = true
             if progress.pointee.pendingEOICount != 0 { forgetEOIs() }  // an unrecorded instruction's

@@ -96,8 +96,8 @@ struct DiffCommand: ParsableCommand {
         } catch {
             throw fail("\(error)")
         }
-        _ = image.machine.run(maxSteps: maxSteps, observer: &tracer)
-        tracer.finish()
+        let reason = image.machine.run(maxSteps: maxSteps, observer: &tracer)
+        tracer.finish(stoppedBy: reason, machine: image.machine)
         do {
             return try TraceDiff.records(String(decoding: sink.contents, as: UTF8.self), name: path)
         } catch {

@@ -21,8 +21,9 @@ struct FinalState {
 
     /// One JSON object (schema in the README).
     func json() -> String {
-        var stop: [(String, String)] = [("reason", quoted(reason.name)), ("eip", quoted(hex32(machine.eip)))]
-        if let place = symbols.locate(machine.eip) {
+        let stopAddress = Tracer.stopAddress(reason, machine: machine)
+        var stop: [(String, String)] = [("reason", quoted(reason.name)), ("eip", quoted(hex32(stopAddress)))]
+        if let place = symbols.locate(stopAddress) {
             stop.append(("symbol", quoted(place.offset == 0 ? place.name : "\(place.name)+0x\(String(place.offset, radix: 16))")))
         }
         switch reason {
@@ -40,7 +41,7 @@ struct FinalState {
         var registers: [(String, String)] = Self.generalRegisters.map { ($0, quoted(hex32(value($0)))) }
         registers.append(("eip", quoted(hex32(machine.eip))))
         registers.append(("eflags", quoted(hex32(machine.eflags))))
-        registers += Self.segmentRegisters.map { ($0, quoted(hex16(value($0)))) }
+        registers += Self.segmentRegisters.map { ($0, quoted(hex32(value($0)))) }
         registers += ["cr0", "cr2", "cr3", "cr4"].map { ($0, quoted(hex32(value($0)))) }
         let memory = dumps.map { dump in
             object([("address", quoted(hex32(dump.address))), ("length", "\(dump.bytes.count)"),
@@ -60,16 +61,18 @@ struct FinalState {
     /// A short human summary: stop reason, steps, registers, console.
     func summary() -> String {
         var lines: [String] = []
-        var place = hex32(machine.eip)
-        if let symbol = symbols.locate(machine.eip) {
+        let stopAddress = Tracer.stopAddress(reason, machine: machine)
+        var place = hex32(stopAddress)
+        if let symbol = symbols.locate(stopAddress) {
             place += symbol.offset == 0 ? " <\(symbol.name)>" : " <\(symbol.name)+0x\(String(symbol.offset, radix: 16))>"
         }
-        lines.append("stopped: \(reason) at \(place) after \(machine.instructionCount) instructions")
+        let count = machine.instructionCount
+        lines.append("stopped: \(reason) at \(place) after \(count) instruction\(count == 1 ? "" : "s")")
         let general = Self.generalRegisters.map { "\($0)=\(hex32(value($0)))" }
         lines.append(general[0..<4].joined(separator: " "))
         lines.append(general[4..<8].joined(separator: " "))
         lines.append("eip=\(hex32(machine.eip)) eflags=\(hex32(machine.eflags)) [\(flagLetters(machine.eflags))]")
-        lines.append(Self.segmentRegisters.map { "\($0)=\(hex16(value($0)))" }.joined(separator: " "))
+        lines.append(Self.segmentRegisters.map { "\($0)=\(hex32(value($0)))" }.joined(separator: " "))
         if !console.isEmpty {
             lines.append("console:")
             lines.append(String(decoding: console, as: UTF8.self).trimmingTrailingNewlines())
@@ -85,10 +88,6 @@ struct FinalState {
     }
 }
 
-func hex16(_ value: UInt32) -> String {
-    let digits = String(value & 0xFFFF, radix: 16)
-    return "0x" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
-}
 
 func byteHex(_ byte: UInt8) -> String {
     byte < 16 ? "0" + String(byte, radix: 16) : String(byte, radix: 16)

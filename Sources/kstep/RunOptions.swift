@@ -71,6 +71,7 @@ struct RunOptions: ParsableArguments {
 
     /// The input as the loader takes it.
     func programInput() throws(ExitCode) -> ProgramInput {
+        try source.check()
         if let hex = source.hex {
             return .hex(hex, address: GNUToolchain.defaultLoadAddress)
         }

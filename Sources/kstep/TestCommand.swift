@@ -57,8 +57,8 @@ struct TestCommand: ParsableCommand {
         configuration.format = .jsonl
         let sink = ByteSink(handle: nil)
         var tracer = try Tracer(configuration: configuration, image: loaded, sink: sink)
-        _ = loaded.machine.run(maxSteps: maxSteps, observer: &tracer)
-        tracer.finish()
+        let reason = loaded.machine.run(maxSteps: maxSteps, observer: &tracer)
+        tracer.finish(stoppedBy: reason, machine: loaded.machine)
         let fresh = sink.contents
         if updateGolden {
             try Data(fresh).write(to: URL(fileURLWithPath: path))

@@ -29,8 +29,33 @@ struct TraceOptions: ParsableArguments {
     @Flag(name: .customLong("no-mem"), help: "Leave memory writes (and Tenet's reads) out.")
     var noMemory = false
 
-    @Option(help: "Record at most N instructions (the run goes on to its stop).")
-    var limit: Int?
+    @Option(help: ArgumentHelp("Record at most N instructions (default 1,000,000; 'none' for no limit); the run goes on to its stop, and a trace the limit cut short says so on standard error.", valueName: "N|none"))
+    var limit: RecordLimit = .records(TraceOptions.defaultLimit)
+
+    /// The default record limit: a traced endless loop stops writing after about
+    /// 100 MB of text or 250 MB of JSONL instead of filling a disk.
+    static let defaultLimit = 1_000_000
+
+    /// `--limit N|none`.
+    enum RecordLimit: ExpressibleByArgument, Equatable {
+        case records(Int)
+        case none
+
+        init?(argument: String) {
+            if argument == "none" {
+                self = .none
+            } else if let count = Int(argument), count >= 0 {
+                self = .records(count)
+            } else {
+                return nil
+            }
+        }
+
+        var count: Int? {
+            if case .records(let count) = self { return count }
+            return nil
+        }
+    }
 
     /// The kernel profiles `--kernel` names.
     enum Kernel: String, ExpressibleByArgument, CaseIterable {
@@ -43,7 +68,6 @@ struct TraceOptions: ParsableArguments {
     func validate() throws {
         guard threadSize == 8192 || threadSize == 4096 else { throw ValidationError("--thread-size must be 8192 or 4096") }
         if kernel == .xv6 && threadSize != 8192 { throw ValidationError("--thread-size applies to --kernel linux26") }
-        if let limit, limit < 0 { throw ValidationError("--limit must not be negative") }
     }
 
     /// The configuration for `image`; bad symbols and register names are errors.
@@ -54,7 +78,7 @@ struct TraceOptions: ParsableArguments {
         configuration.kernel = try kernelProfile(for: image)
         configuration.useColor = color
         configuration.includeMemory = !noMemory
-        configuration.limit = limit
+        configuration.limit = limit.count
         if let regs {
             let names = regs.split(separator: ",").map { $0.filter { $0 != " " }.lowercased() }
             let unknown = names.filter { Register(name: $0) == nil }
@@ -124,7 +148,9 @@ struct TraceCommand: ParsableCommand {
         } else {
             handle = FileHandle.standardOutput
         }
-        let color = !noColor && output == nil && traceOptions.format == .text && isatty(1) != 0
+        // NO_COLOR (no-color.org): any non-empty value turns colour off.
+        let noColorVariable = ProcessInfo.processInfo.environment["NO_COLOR"].map { !$0.isEmpty } ?? false
+        let color = !noColor && !noColorVariable && output == nil && traceOptions.format == .text && isatty(1) != 0
         let configuration = try traceOptions.configuration(for: image, color: color)
         var tracer: Tracer
         do {
@@ -143,14 +169,25 @@ struct TraceCommand: ParsableCommand {
         var reason = machine.run(maxSteps: options.maxSteps, until: until, observer: &tracer)
         serial?.finish()
         if reason == .stopRequested, serial?.sawStopText == true { reason = .reachedUntil }
-        tracer.finish()
-        if let error = tracer.writeError { throw fail("\(output ?? "standard output"): writing the trace failed: \(error.localizedDescription)") }
-        if output != nil || traceOptions.format == .text {
+        tracer.finish(stoppedBy: reason, machine: machine)
+        if tracer.wasTruncated, let limit = traceOptions.limit.count {
+            var standardError = StandardError()
+            print("kstep: trace truncated after \(limit) record\(limit == 1 ? "" : "s") (--limit N records more, --limit none all); "
+                  + "the run went on to its stop", to: &standardError)
+        }
+        if let error = tracer.writeError { throw fail("\(output ?? "standard output"): writing the trace failed: \(error.localizedDescription)", status: .outputFailed) }
+        // The summary follows a text trace on standard output; it goes to standard error
+        // when the trace goes to a file or is in a machine-readable format.
+        do {
             var standardError = StandardError()
             var state = FinalState(machine: machine, console: image.console.text, reason: reason, symbols: image.symbols, dumps: [])
             if let serial, !serial.ownsStandardOutput { state.serial = serial.transmitted }
             let summary = state.summary()
-            if output == nil && serial?.ownsStandardOutput != true { print(summary) } else { print(summary, to: &standardError) }
+            if output == nil && traceOptions.format == .text && serial?.ownsStandardOutput != true {
+                print(summary)
+            } else {
+                print(summary, to: &standardError)
+            }
         }
         let status = ExitStatus(reason)
         if status != .success { throw ExitCode(status.rawValue) }

@@ -1,0 +1,145 @@
+import Foundation
+import Testing
+
+/// Issue 16, item 7: every command speaks the same way about options, exit
+/// statuses, output errors, registers and how a trace ends.
+@Suite struct CommandLineConsistencyTests {
+    @Test func unknownOptionsAreReportedAsUnknownOptions() throws {
+        let output = try KstepProcess.run(["run", "--asm", "nop", "--bogus", "5"])
+        #expect(output.status == 2)
+        #expect(output.standardError.contains("Unknown option '--bogus'"), "\(output.standardError)")
+        #expect(!output.standardError.contains("give exactly one input"))
+    }
+
+    @Test(arguments: [
+        ["run", "--asm", "nop", "--max-steps", "abc"],
+        ["trace", "--asm", "nop", "--thread-size", "1000"],
+        ["run", "--hex", "90", "--asm", "nop"],
+        ["trace", "--asm", "nop", "--format", "xml"],
+    ])
+    func badValuesExitWithStatusTwo(arguments: [String]) throws {
+        let output = try KstepProcess.run(arguments)
+        #expect(output.status == 2, "\(output.standardError)")
+        #expect(!output.standardError.isEmpty)
+    }
+
+    @Test func writingToAFullDeviceFails() throws {
+        let full = try #require(FileHandle(forWritingAtPath: "/dev/full"))
+        for arguments in [["run", "--asm", "nop"], ["trace", "--asm", "nop"], ["disasm", "--hex", "90"]] {
+            let status = try KstepProcess.status(arguments, standardOutput: full)
+            #expect(status != 0, "\(arguments)")
+        }
+    }
+
+    @Test func versionIsPrinted() throws {
+        let output = try KstepProcess.run(["--version"])
+        #expect(output.status == 0)
+        #expect(output.standardOutput.hasPrefix("kstep "), "\(output.standardOutput)")
+    }
+
+    @Test func oneInstructionIsSingular() throws {
+        let output = try KstepProcess.run(["run", "--asm", "nop"])
+        #expect(output.standardOutput.contains("after 1 instruction\n"), "\(output.standardOutput)")
+        let two = try KstepProcess.run(["run", "--asm", "nop; nop"])
+        #expect(two.standardOutput.contains("after 2 instructions\n"))
+    }
+
+    @Test func jsonlEndsWithAStopRecord() throws {
+        let output = try KstepProcess.run(["trace", "--format", "jsonl", "--asm", "nop; hlt"])
+        #expect(output.status == 0)
+        let lines = output.standardOutput.split(separator: "\n")
+        #expect(lines.count == 3)
+        let last = try #require(try JSONSerialization.jsonObject(with: Data((lines.last ?? "").utf8)) as? [String: Any])
+        let stop = try #require(last["stop"] as? [String: Any])
+        #expect(stop["reason"] as? String == "hlt")
+        #expect(stop["symbol"] != nil)
+        #expect(last["steps"] as? Int == 2)
+    }
+
+    @Test func jsonlStopRecordOfAnExceptionAndOfAStepLimit() throws {
+        let fault = try KstepProcess.run(["trace", "--format", "jsonl", "--asm", "movl 0x50000000, %eax"])
+        #expect(fault.status == 1)
+        let last = String(fault.standardOutput.split(separator: "\n").last ?? "")
+        #expect(last.hasPrefix("{\"stop\":{\"reason\":\"exception\""), "\(last)")
+        #expect(last.contains("\"exception\":\"#PF\""))
+        let loop = try KstepProcess.run(["trace", "--format", "jsonl", "--asm", "1: jmp 1b", "--max-steps", "3"])
+        #expect(loop.status == 3)
+        #expect(loop.standardOutput.split(separator: "\n").last?.contains("\"reason\":\"step-limit\"") == true)
+    }
+
+    @Test(arguments: ["tenet", "qemu"])
+    func otherFormatsOnStandardOutputStateTheStopOnStandardError(format: String) throws {
+        let output = try KstepProcess.run(["trace", "--format", format, "--asm", "nop; hlt"])
+        #expect(output.status == 0)
+        #expect(output.standardError.contains("stopped: hlt at 0x"), "\(output.standardError)")
+        #expect(!output.standardOutput.contains("stopped:"))
+    }
+
+    @Test func segmentRegistersHaveOneFormatEverywhere() throws {
+        let json = try KstepProcess.run(["run", "--asm", "nop", "--final", "json"]).standardOutput
+        #expect(json.contains("\"cs\": \"0x00000060\""), "\(json)")
+        let summary = try KstepProcess.run(["run", "--asm", "nop"]).standardOutput
+        #expect(summary.contains("cs=0x00000060 ds=0x00000068"), "\(summary)")
+        let trace = try KstepProcess.run(["trace", "--format", "jsonl", "--asm", "nop"]).standardOutput
+        #expect(trace.contains("\"cs\":\"0x00000060\""))
+    }
+
+    @Test func textMemoryWritesAreValuesOfTheirSize() throws {
+        let output = try KstepProcess.run(["trace", "--no-color", "--asm",
+                                           "pushl $0xc010002a; movw $0x1234,(%esp); movb $1,(%esp)"])
+        let lines = output.standardOutput.split(separator: "\n").map(String.init)
+        #expect(lines[0].hasSuffix("[015fbffc]4:00000000->c010002a"), "\(lines[0])")
+        #expect(lines[2].hasSuffix("[015fbffc]2:002a->1234"), "\(lines[2])")
+        #expect(lines[3].hasSuffix("[015fbffc]1:34->01"), "\(lines[3])")
+    }
+
+    @Test func traceHasADefaultRecordLimitAndWarnsWhenItTruncates() throws {
+        let output = try KstepProcess.run(["trace", "--format", "jsonl", "--no-mem", "--asm", "1: jmp 1b",
+                                           "--max-steps", "1000005"])
+        #expect(output.status == 3)
+        let lines = output.standardOutput.split(separator: "\n")
+        #expect(lines.count == 1_000_001)  // the records, then the stop record
+        #expect(output.standardError.contains("trace truncated after 1000000 records"), "\(output.standardError)")
+        let small = try KstepProcess.run(["trace", "--format", "jsonl", "--asm", "1: jmp 1b", "--max-steps", "10",
+                                          "--limit", "4"])
+        #expect(small.standardOutput.split(separator: "\n").count == 5)
+        #expect(small.standardError.contains("trace truncated after 4 records (--limit"))
+        let unlimited = try KstepProcess.run(["trace", "--format", "jsonl", "--asm", "1: jmp 1b", "--max-steps", "10",
+                                              "--limit", "none"])
+        #expect(unlimited.standardOutput.split(separator: "\n").count == 11)
+        #expect(!unlimited.standardError.contains("truncated"))
+    }
+
+    @Test func noColorIsHonouredOnATerminal() throws {
+        let kstep = KstepProcess.executable.path
+        func onTerminal(_ environment: String) throws -> String {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+            process.arguments = ["-qec", "\(environment) \(kstep) trace --asm nop", "/dev/null"]
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return String(decoding: data, as: UTF8.self)
+        }
+        #expect(try onTerminal("env -u NO_COLOR").contains("\u{1B}["))
+        #expect(try !onTerminal("env NO_COLOR=1").contains("\u{1B}["))
+    }
+}
+
+/// Issue 16, item 4: the stop names the instruction that stopped.
+@Suite struct StopPlaceTests {
+    @Test func hltIsNamedByItsOwnAddress() throws {
+        let output = try KstepProcess.run(["run", TraceCommandTests.switchImage])
+        #expect(output.standardOutput.hasPrefix("stopped: hlt at 0xc0100029 <_start+0x29> after 11487 instructions"),
+                "\(output.standardOutput)")
+        #expect(output.standardOutput.contains("eip=0xc010002a"))  // the register: hlt has retired
+        let json = try KstepProcess.run(["run", "--asm", "nop; hlt", "--final", "json"]).standardOutput
+        #expect(json.hasPrefix("{\"stop\": {\"reason\": \"hlt\", \"eip\": \"0x00100001\", \"symbol\": \"_start+0x1\"}"), "\(json)")
+        #expect(json.contains("\"eip\": \"0x00100002\""))
+        let trace = try KstepProcess.run(["trace", "--format", "jsonl", "--asm", "nop; hlt"]).standardOutput
+        #expect(trace.hasSuffix("{\"stop\":{\"reason\":\"hlt\",\"eip\":\"0x00100001\",\"symbol\":\"_start+0x1\"},\"steps\":2}\n"))
+    }
+}
