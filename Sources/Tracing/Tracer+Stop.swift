@@ -18,7 +18,7 @@ extension Tracer {
         if configuration.format == .jsonl {
             scratch.removeAll()
             let place = Self.stopAddress(reason, machine: machine)
-            scratch.appendString("{\"stop\":" + Self.stopObject(reason, eip: place, symbols: symbols)
+            scratch.appendString("{\"stop\":" + Self.stopObject(reason, eip: place, symbols: symbols, machine: machine)
                                  + ",\"steps\":\(machine.instructionCount)}\n")
             recordScratchLine()
         }
@@ -35,7 +35,7 @@ extension Tracer {
     }
 
     /// The `stop` object of a run that ended for `reason` at `eip`, as compact JSON.
-    public static func stopObject(_ reason: StopReason, eip: UInt32, symbols: SymbolTable) -> String {
+    public static func stopObject(_ reason: StopReason, eip: UInt32, symbols: SymbolTable, machine: Machine) -> String {
         var fields: [(String, String)] = [("reason", StaticInfo.jsonQuoted(reason.name)), ("eip", quotedHex(eip))]
         if let place = symbols.locate(eip) {
             let text = place.offset == 0 ? place.name : "\(place.name)+0x\(String(place.offset, radix: 16))"
@@ -53,11 +53,23 @@ extension Tracer {
         default:
             break
         }
+        fields += StopExplanation(reason, machine: machine, at: eip, symbols: symbols).jsonMembers
         return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
     }
 
     private static func quotedHex(_ value: UInt32) -> String {
         let digits = String(value, radix: 16)
         return "\"0x" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits + "\""
+    }
+
+    /// The instruction at `address` as text (branch targets named) and bytes, for exception records.
+    func instruction(at address: UInt32, machine: Machine) -> (text: String, bytes: [UInt8])? {
+        var bytes: [UInt8] = []
+        for offset in 0..<15 {
+            guard let byte = try? machine.read(address &+ UInt32(offset), count: 1) else { break }
+            bytes += byte
+        }
+        guard let decoded = try? decoder.decode(bytes, address: address) else { return nil }
+        return (symbols.annotatedText(decoded), decoded.bytes)
     }
 }

@@ -74,12 +74,20 @@ extension Tracer {
         sink.append("        ")
         color("31")
         sink.append("-- ")
-        sink.appendString(exception.description)
+        sink.appendString(exception.summary)
         sink.append(" at ")
         sink.appendHex32(address)
         if let label = symbols.label(for: address) {
             sink.append(" ")
             sink.appendString(label)
+        }
+        // Not for #DB: a debug trap's address is the next instruction's.
+        if exception != .debug, let (text, bytes) = instruction(at: address, machine: machine) {
+            sink.append(": ")
+            sink.appendString(text)
+            sink.append(" (")
+            sink.appendString(bytes.map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined(separator: " "))
+            sink.append(")")
         }
         if delivered {
             sink.append(", delivered to ")
@@ -96,7 +104,7 @@ extension Tracer {
                     sink.append(" [")
                     sink.appendHex32(write.address)
                     sink.append("]=")
-                    sink.appendHexBytes(write.newValue, size: Int(write.size))
+                    sink.appendHex(write.newValue, digits: Int(write.size) &* 2)
                 }
             }
         }
@@ -128,7 +136,7 @@ extension Tracer {
                         sink.append(" [")
                         sink.appendHex32(write.address)
                         sink.append("]=")
-                        sink.appendHexBytes(write.newValue, size: Int(write.size))
+                        sink.appendHex(write.newValue, digits: Int(write.size) &* 2)
                     }
                 }
             }
@@ -217,6 +225,13 @@ extension Tracer {
         if delivered {
             line.append(",\"handler\":")
             jsonHex(machine.eip, to: line)
+        }
+        if exception != .debug, let (text, bytes) = instruction(at: address, machine: machine) {
+            line.append(",\"instruction\":")
+            line.appendString(StaticInfo.jsonQuoted(text))
+            line.append(",\"bytes\":\"")
+            line.appendString(bytes.map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined())
+            line.append("\"")
         }
         line.append("},\"mem\":[")
         var cursor = line.cursor(reserving: writes.count * 104)

@@ -50,7 +50,7 @@ public final class Tracer: ExecutionObserver {
     let configuration: TraceConfiguration
     let symbols: SymbolTable
     let sink: ByteSink
-    private let decoder: X86Decoder
+    let decoder: X86Decoder
     let infos = StaticInfoCache()
     /// The registers before and after the instruction being recorded. After
     /// a record they swap: its "after" is the next record's "before". Kept

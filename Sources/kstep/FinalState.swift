@@ -38,6 +38,7 @@ struct FinalState {
         default:
             break
         }
+        stop += StopExplanation(reason, machine: machine, at: stopAddress, symbols: symbols).jsonMembers
         var registers: [(String, String)] = Self.generalRegisters.map { ($0, quoted(hex32(value($0)))) }
         registers.append(("eip", quoted(hex32(machine.eip))))
         registers.append(("eflags", quoted(hex32(machine.eflags))))
@@ -67,7 +68,9 @@ struct FinalState {
             place += symbol.offset == 0 ? " <\(symbol.name)>" : " <\(symbol.name)+0x\(String(symbol.offset, radix: 16))>"
         }
         let count = machine.instructionCount
-        lines.append("stopped: \(reason) at \(place) after \(count) instruction\(count == 1 ? "" : "s")")
+        let explanation = StopExplanation(reason, machine: machine, at: stopAddress, symbols: symbols)
+        lines.append("stopped: \(explanation.reasonText) at \(place) after \(count) instruction\(count == 1 ? "" : "s")")
+        lines += explanation.summaryLines
         let general = Self.generalRegisters.map { "\($0)=\(hex32(value($0)))" }
         lines.append(general[0..<4].joined(separator: " "))
         lines.append(general[4..<8].joined(separator: " "))

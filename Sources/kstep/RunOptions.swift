@@ -97,7 +97,13 @@ struct RunOptions: ParsableArguments {
         } catch {
             throw fail("\(error)")
         }
-        if pc { image.attachPC() }
+        if let interpreter = image.elf?.programInterpreter {
+            var standardError = StandardError()
+            print("kstep: note: \(image.name) is a Linux user program (its interpreter is \(interpreter)); kstep runs kernel "
+                  + "code on a bare CPU with no Linux, loader or libc under it, so expect it to stop at its first system call",
+                  to: &standardError)
+        }
+                if pc { image.attachPC() }
         let machine = image.machine
         for text in mappings {
             let parts = text.split(separator: ":", maxSplits: 1).map(String.init)

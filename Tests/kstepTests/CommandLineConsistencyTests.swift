@@ -143,3 +143,67 @@ import Testing
         #expect(trace.hasSuffix("{\"stop\":{\"reason\":\"hlt\",\"eip\":\"0x00100001\",\"symbol\":\"_start+0x1\"},\"steps\":2}\n"))
     }
 }
+
+/// Issue 16, item 4: a run that stops for an exception explains it.
+@Suite struct ErrorExplanationTests {
+    @Test func int80WithNoIDTSaysSo() throws {
+        let output = try KstepProcess.run(["run", "--asm", "movl $1,%eax; int $0x80"])
+        #expect(output.status == 1)
+        let text = output.standardOutput
+        #expect(text.contains("stopped: exception #GP (General Protection) error code 0x402 at 0x00100005 <_start+0x5>"), "\(text)")
+        #expect(text.contains("instruction: int $0x80 (cd 80)"), "\(text)")
+        #expect(text.contains("cause: vector 0x80 in the IDT: no IDT loaded (IDTR limit 0)"), "\(text)")
+        #expect(text.contains("Linux system call"), "\(text)")
+        let json = try KstepProcess.run(["run", "--asm", "movl $1,%eax; int $0x80", "--final", "json"]).standardOutput
+        #expect(json.contains("\"name\": \"General Protection\""), "\(json)")
+        #expect(json.contains("\"cause\": \"vector 0x80 in the IDT: no IDT loaded (IDTR limit 0)\""))
+        #expect(json.contains("\"instruction\": \"int $0x80\", \"bytes\": \"cd80\""), "\(json)")
+    }
+
+    @Test func pageFaultNamesTheAccess() throws {
+        let output = try KstepProcess.run(["run", "--asm", "movl $5, 0x50000000"])
+        #expect(output.standardOutput.contains("cause: write of linear address 0x50000000 in supervisor mode: page not present"),
+                "\(output.standardOutput)")
+        #expect(output.standardOutput.contains("instruction: movl $5, 0x50000000 (c7 05 00 00 00 50 05 00 00 00)"))
+    }
+
+    @Test func traceShowsTheFaultingInstruction() throws {
+        let text = try KstepProcess.run(["trace", "--no-color", "--asm", "nop; ud2"]).standardOutput
+        #expect(text.contains("-- #UD (Invalid Opcode)"), "\(text)")
+        #expect(text.contains("ud2 (0f 0b)"), "\(text)")
+        let json = try KstepProcess.run(["trace", "--format", "jsonl", "--asm", "nop; ud2"]).standardOutput
+        let lines = json.split(separator: "\n")
+        #expect(lines[1].contains("\"instruction\":\"ud2\",\"bytes\":\"0f0b\"}"), "\(lines[1])")
+    }
+
+    @Test func aTripleFaultShowsItsChain() throws {
+        // An IDT whose every gate points at an unmapped handler: #PF, then #DF, then the triple fault.
+        let output = try KstepProcess.run(["run", "--final", "json", "--asm", """
+            lidt idt_descriptor; movl 0x50000000, %eax; hlt
+            idt_descriptor: .word 0x7ff; .long 0x60000000
+            """])
+        #expect(output.status == 1)
+        #expect(output.standardOutput.contains("\"reason\": \"triple-fault\""), "\(output.standardOutput)")
+        #expect(output.standardOutput.contains("\"chain\": [\"#PF"), "\(output.standardOutput)")
+        let summary = try KstepProcess.run(["run", "--asm", """
+            lidt idt_descriptor; movl 0x50000000, %eax; hlt
+            idt_descriptor: .word 0x7ff; .long 0x60000000
+            """]).standardOutput
+        #expect(summary.contains("chain: #PF"), "\(summary)")
+        #expect(summary.contains("-> #DF"), "\(summary)")
+    }
+
+    @Test func aDynamicallyLinkedProgramIsNamedAsOne() throws {
+        let source = FileManager.default.temporaryDirectory.appendingPathComponent("kstep-user-\(UUID().uuidString).s")
+        defer { try? FileManager.default.removeItem(at: source) }
+        try """
+            .section .interp, "a"
+            .asciz "/lib/ld-linux.so.2"
+            .text
+            .globl _start
+            _start: movl $1, %eax; int $0x80
+            """.write(to: source, atomically: true, encoding: .utf8)
+        let output = try KstepProcess.run(["run", source.path])
+        #expect(output.standardError.contains("Linux user program"), "\(output.standardError)")
+    }
+}

@@ -93,7 +93,7 @@ import Testing
         #expect(text.contains("-- tss.esp0 = 015fe000"))
         #expect(text.contains("-- privilege: CPL 0 -> 3"))
         #expect(text.contains("-- segment load: gs = 0033"))
-        #expect(text.contains("-- #GP error code 0x1234 at c01003a2 <__switch_to+0x142>, delivered to 0060:c0100071 <general_protection>"))
+        #expect(text.contains("-- #GP (General Protection) error code 0x1234 at c01003a2 <__switch_to+0x142>: movw 0x1e8(%edx), %fs (8e a2 e8 01 00 00), delivered to 0060:c0100071 <general_protection>"))
         #expect(text.contains("-- hlt"))
     }
 
