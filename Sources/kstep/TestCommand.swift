@@ -27,8 +27,11 @@ struct TestCommand: ParsableCommand {
                 let expectations = try ImageExpectations(path: file)
                 var (failures, steps) = try expectations.check()
                 let golden = String(file.dropLast(".expect.json".count)) + ".golden.jsonl"
-                if FileManager.default.fileExists(atPath: golden) {
+                if FileManager.default.fileExists(atPath: golden) || (expectations.hasGoldenTrace && updateGolden) {
                     failures += try checkGolden(golden, expectations: expectations)
+                } else if expectations.hasGoldenTrace {
+                    failures.append("golden trace \((golden as NSString).lastPathComponent) is missing "
+                                    + "(kstep test --update-golden creates it)")
                 }
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
                 if failures.isEmpty {

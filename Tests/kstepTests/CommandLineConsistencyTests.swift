@@ -207,3 +207,26 @@ import Testing
         #expect(output.standardError.contains("Linux user program"), "\(output.standardError)")
     }
 }
+
+/// Issue 16, item 6: `kstep test --update-golden` writes a golden trace that does not exist yet.
+@Suite struct GoldenCreationTests {
+    @Test func updateGoldenCreatesAMissingGoldenTrace() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kstep-golden-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let source = URL(fileURLWithPath: TraceCommandTests.switchImage).deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("current/current_8k.elf")
+        try FileManager.default.copyItem(at: source, to: directory.appendingPathComponent("probe.elf"))
+        try "{\"stop\": \"hlt\", \"golden\": true}".write(to: directory.appendingPathComponent("probe.expect.json"),
+                                                         atomically: true, encoding: .utf8)
+        let missing = try KstepProcess.run(["test", directory.path])
+        #expect(missing.status == 4)
+        #expect(missing.standardOutput.contains("golden trace probe.golden.jsonl is missing"), "\(missing.standardOutput)")
+        let update = try KstepProcess.run(["test", "--update-golden", directory.path])
+        #expect(update.status == 0, "\(update.standardOutput)")
+        let golden = directory.appendingPathComponent("probe.golden.jsonl")
+        #expect(FileManager.default.fileExists(atPath: golden.path))
+        let again = try KstepProcess.run(["test", directory.path])
+        #expect(again.status == 0, "\(again.standardOutput)")
+    }
+}
