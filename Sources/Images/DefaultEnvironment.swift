@@ -23,14 +23,14 @@ public enum DefaultEnvironment {
         // The image may bring its own union at this address: then its thread_info is its own.
         let ownsUnion = !machine.physicalMemory.isMapped(threadUnion, size: Linux26.threadSize)
         if ownsUnion {
-            machine.map(threadUnion, size: Linux26.threadSize, permissions: [.read, .write])
+            machine.map(threadUnion, size: Linux26.threadSize, permissions: .all)
             symbols.append(symbol("init_thread_union", threadUnion, Linux26.threadSize))
         }
         machine[.esp] = stackTop
 
         let tablesSize = taskAddress &+ Linux26.TaskStruct.size &- gdtAddress
         guard !machine.physicalMemory.isMapped(gdtAddress, size: tablesSize) else { return symbols }
-        machine.map(gdtAddress, size: tablesSize, permissions: [.read, .write])
+        machine.map(gdtAddress, size: tablesSize, permissions: .all)
 
         // GDT: null, TLS 6–8 empty, kernel/user code and data (flat 4 GB), the TSS.
         func descriptor(base: UInt32, limit: UInt32, access: UInt8, flags: UInt8) -> [UInt8] {

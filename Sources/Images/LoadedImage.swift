@@ -122,7 +122,7 @@ public enum ImageLoader {
         }
     }
 
-    /// Maps every PT_LOAD segment with its permissions (bss zeroed), sets eip
+    /// Maps every PT_LOAD segment as RAM (bss zeroed), sets eip
     /// to the entry point, and gives the machine a default stack.
     public static func load(_ elf: ELF32File) throws(ImageError) -> LoadedImage {
         guard !elf.isRelocatable else {
@@ -130,10 +130,10 @@ public enum ImageLoader {
         }
         let (machine, console) = try makeMachine(name: elf.path)
         for segment in elf.segments where segment.isLoadable && segment.memorySize > 0 {
-            var permissions: MemoryPermissions = [.read]
-            if segment.isWritable { permissions.insert(.write) }
-            if segment.isExecutable { permissions.insert(.execute) }
-            machine.map(segment.virtualAddress, size: segment.memorySize, permissions: permissions)
+            // RAM, as on an i386: with paging off nothing protects a page (p_flags are
+            // the linker's intent, not the hardware's), so self-modifying code works;
+            // with paging on, the page tables decide.
+            machine.map(segment.virtualAddress, size: segment.memorySize, permissions: .all)
             do {
                 try machine.write(elf.contents(of: segment), at: segment.virtualAddress)
             } catch {
@@ -150,14 +150,14 @@ public enum ImageLoader {
         return image
     }
 
-    /// Loads raw bytes at `address` (read/execute), for `--hex` and raw files;
+    /// Loads raw bytes at `address` (RAM: readable, writable, executable), for `--hex` and raw files;
     /// execution stops with `endOfCode` after the last byte.
     public static func load(bytes: [UInt8], at address: UInt32, name: String) throws(ImageError) -> LoadedImage {
         let (machine, console) = try makeMachine(name: name)
         guard UInt64(address) + UInt64(bytes.count) <= 0x1_0000_0000 else {
             throw .unreadable(path: name, reason: "\(bytes.count) bytes at 0x\(hex(address)) run past 4 GB")
         }
-        machine.map(address, size: UInt32(max(bytes.count, 1)), permissions: [.read, .execute])
+        machine.map(address, size: UInt32(max(bytes.count, 1)), permissions: .all)
         do {
             try machine.write(bytes, at: address)
         } catch {

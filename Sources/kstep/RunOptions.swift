@@ -10,7 +10,7 @@ struct RunOptions: ParsableArguments {
     @Option(name: .customLong("set"), help: ArgumentHelp("Set a register before running; VALUE may be a symbol[+offset].", valueName: "REG=VALUE"))
     var assignments: [String] = []
 
-    @Option(name: .customLong("map"), help: ArgumentHelp("Map ADDR:SIZE bytes of zeroed read/write memory.", valueName: "ADDR:SIZE"))
+    @Option(name: .customLong("map"), help: ArgumentHelp("Map ADDR:SIZE bytes of zeroed RAM (readable, writable, executable).", valueName: "ADDR:SIZE"))
     var mappings: [String] = []
 
     @Option(name: .customLong("max-steps"), help: "Stop after this many instructions (default 100,000,000; none for --multiboot).")
@@ -111,7 +111,7 @@ struct RunOptions: ParsableArguments {
                   let size = parseNumber(parts[1]), size > 0 else {
                 throw fail("--map: '\(text)' is not ADDR:SIZE (e.g. 0x400000:0x1000)")
             }
-            machine.map(address, size: size, permissions: [.read, .write])
+            machine.map(address, size: size, permissions: .all)  // RAM: readable, writable, executable
         }
         for text in assignments {
             let parts = text.split(separator: "=", maxSplits: 1).map(String.init)

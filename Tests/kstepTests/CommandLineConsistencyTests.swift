@@ -230,3 +230,41 @@ import Testing
         #expect(again.status == 0, "\(again.standardOutput)")
     }
 }
+
+/// Issue 16, item 5: with paging off, RAM the input maps is readable, writable and executable.
+@Suite struct MemoryIsMemoryTests {
+    @Test func aSnippetModifiesItself() throws {
+        let output = try KstepProcess.run(["run", "--asm", "movb $0x90,1f; 1: hlt; hlt", "--final", "json"])
+        #expect(output.status == 0, "\(output.standardOutput)")
+        #expect(output.standardOutput.contains("\"reason\": \"hlt\", \"eip\": \"0x00100008\""), "\(output.standardOutput)")
+        #expect(output.standardOutput.contains("\"steps\": 3"))
+    }
+
+    @Test func codeWrittenIntoMappedMemoryRuns() throws {
+        let output = try KstepProcess.run(["run", "--map", "0x400000:0x1000", "--final", "json", "--asm",
+                                           "movl $0xf4c3c031, 0x400000; call 0x400000; movl $7, %ebx; hlt"])
+        #expect(output.status == 0, "\(output.standardOutput)")
+        #expect(output.standardOutput.contains("\"ebx\": \"0x00000007\""), "\(output.standardOutput)")
+    }
+
+    @Test func anELFsReadOnlyTextIsWritableWithPagingOff() throws {
+        let source = FileManager.default.temporaryDirectory.appendingPathComponent("kstep-smc-\(UUID().uuidString).s")
+        defer { try? FileManager.default.removeItem(at: source) }
+        try """
+            .text
+            .globl _start
+            _start: movb $0x40, patch   # inc %eax
+            patch: nop
+            hlt
+            """.write(to: source, atomically: true, encoding: .utf8)
+        let output = try KstepProcess.run(["run", source.path, "--final", "json"])
+        #expect(output.status == 0, "\(output.standardOutput)")
+        #expect(output.standardOutput.contains("\"eax\": \"0x00000001\""), "\(output.standardOutput)")
+    }
+
+    @Test func theDefaultStackIsExecutable() throws {
+        let output = try KstepProcess.run(["run", "--final", "json", "--asm",
+                                           "pushl $0x90c3c031; pushl $0x90909090; call *%esp; hlt", "--set", "esp=0x015fb000"])
+        #expect(output.status == 0, "\(output.standardOutput)")
+    }
+}
