@@ -45,8 +45,12 @@ struct RunOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Stop when execution reaches this symbol[+offset] or address.", valueName: "SYMBOL|ADDR"))
     var until: String?
 
+    @Option(name: .customLong("thread-size"), help: "THREAD_SIZE: 8192, or 4096 (CONFIG_4KSTACKS): the default environment's thread_union and the trace's kernel annotations.")
+    var threadSize: UInt32 = 8192
+
     func validate() throws {
         guard maxSteps >= 0 else { throw ValidationError("--max-steps must not be negative") }
+        guard threadSize == 8192 || threadSize == 4096 else { throw ValidationError("--thread-size must be 8192 or 4096") }
         if !multiboot && memory != nil { throw ValidationError("--memory applies to --multiboot kernels") }
         if !multiboot && !pc && (serial != nil || serialInput != nil || untilOutput != nil) {
             throw ValidationError("--serial, --serial-input and --until-output need a PC: --multiboot or --pc")
@@ -92,7 +96,7 @@ struct RunOptions: ParsableArguments {
             if multiboot, case .file(let path) = input {
                 image = try MultibootLoader.load(path, memorySize: try memorySize())
             } else {
-                image = try ImageLoader.load(input)
+                image = try ImageLoader.load(input, threadSize: threadSize)
             }
         } catch {
             throw fail("\(error)")

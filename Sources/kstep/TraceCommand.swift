@@ -14,9 +14,6 @@ struct TraceOptions: ParsableArguments {
     @Option(help: "Assembly syntax: att or intel.")
     var syntax: AssemblySyntax = .att
 
-    @Option(name: .customLong("thread-size"), help: "THREAD_SIZE for the kernel annotations: 8192 or 4096.")
-    var threadSize: UInt32 = 8192
-
     @Option(help: ArgumentHelp("Start recording when execution first reaches this symbol or address.", valueName: "SYMBOL|ADDR"))
     var from: String?
 
@@ -65,17 +62,13 @@ struct TraceOptions: ParsableArguments {
     @Option(help: "The kernel the events describe (default: xv6 when the image has xv6's symbols, else linux26).")
     var kernel: Kernel?
 
-    func validate() throws {
-        guard threadSize == 8192 || threadSize == 4096 else { throw ValidationError("--thread-size must be 8192 or 4096") }
-        if kernel == .xv6 && threadSize != 8192 { throw ValidationError("--thread-size applies to --kernel linux26") }
-    }
 
     /// The configuration for `image`; bad symbols and register names are errors.
-    func configuration(for image: LoadedImage, color: Bool) throws(ExitCode) -> TraceConfiguration {
+    func configuration(for image: LoadedImage, color: Bool, threadSize: UInt32) throws(ExitCode) -> TraceConfiguration {
         var configuration = TraceConfiguration()
         configuration.format = format
         configuration.syntax = syntax
-        configuration.kernel = try kernelProfile(for: image)
+        configuration.kernel = try kernelProfile(for: image, threadSize: threadSize)
         configuration.useColor = color
         configuration.includeMemory = !noMemory
         configuration.limit = limit.count
@@ -104,7 +97,7 @@ struct TraceOptions: ParsableArguments {
 
     /// --kernel's profile; without it, xv6 when the image has xv6's symbols (said on
     /// standard error), else Linux 2.6.
-    private func kernelProfile(for image: LoadedImage) throws(ExitCode) -> KernelProfile {
+    private func kernelProfile(for image: LoadedImage, threadSize: UInt32) throws(ExitCode) -> KernelProfile {
         var name = kernel?.rawValue ?? Kernel.linux26.rawValue
         if kernel == nil, let detected = KernelProfile.detected(for: image) {
             name = detected
@@ -135,6 +128,12 @@ struct TraceCommand: ParsableCommand {
     @Flag(name: .customLong("no-color"), help: "No ANSI colours in text traces (they are off when output is not a terminal).")
     var noColor = false
 
+    func validate() throws {
+        if traceOptions.kernel == .xv6 && options.threadSize != 8192 {
+            throw ValidationError("--thread-size applies to --kernel linux26")
+        }
+    }
+
     func run() throws {
         let (image, until) = try options.prepare()
         let handle: FileHandle
@@ -151,7 +150,7 @@ struct TraceCommand: ParsableCommand {
         // NO_COLOR (no-color.org): any non-empty value turns colour off.
         let noColorVariable = ProcessInfo.processInfo.environment["NO_COLOR"].map { !$0.isEmpty } ?? false
         let color = !noColor && !noColorVariable && output == nil && traceOptions.format == .text && isatty(1) != 0
-        let configuration = try traceOptions.configuration(for: image, color: color)
+        let configuration = try traceOptions.configuration(for: image, color: color, threadSize: options.threadSize)
         var tracer: Tracer
         do {
             tracer = try Tracer(configuration: configuration, image: image, sink: ByteSink(handle: handle))

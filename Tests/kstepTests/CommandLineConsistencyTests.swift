@@ -268,3 +268,40 @@ import Testing
         #expect(output.status == 0, "\(output.standardOutput)")
     }
 }
+
+/// Issue 16, item 8: the default environment is linkable, and has a 4 KB variant.
+@Suite struct DefaultEnvironmentTests {
+    static func json(_ arguments: [String]) throws -> (status: Int32, text: String) {
+        let output = try KstepProcess.run(["run", "--final", "json"] + arguments)
+        return (output.status, output.standardOutput + output.standardError)
+    }
+
+    @Test func snippetsCanNameTheEnvironmentsSymbols() throws {
+        let (status, text) = try Self.json(["--asm", "movl $init_task,%eax; movl $init_thread_union,%ecx; "
+                                            + "movl $init_tss,%edx; movl $cpu_gdt_table,%ebx; hlt"])
+        #expect(status == 0, "\(text)")
+        #expect(text.contains("\"eax\": \"0x00011000\", \"ecx\": \"0x015fa000\", \"edx\": \"0x00010800\", \"ebx\": \"0x00010000\""),
+                "\(text)")
+    }
+
+    @Test func theReadmesCurrentSnippetWorksWithTheDefaultStack() throws {
+        let (status, text) = try Self.json(["--asm", "movl $0xffffe000,%ecx; andl %esp,%ecx; movl (%ecx),%eax; hlt"])
+        #expect(status == 0, "\(text)")
+        #expect(text.contains("\"eax\": \"0x00011000\", \"ecx\": \"0x015fa000\""), "\(text)")
+        #expect(text.contains("\"esp\": \"0x015fbffc\""), "\(text)")
+    }
+
+    @Test func aFourKilobyteEnvironment() throws {
+        let (status, text) = try Self.json(["--thread-size", "4096", "--dump", "init_tss+4:4", "--asm",
+                                            "movl $0xfffff000,%ecx; andl %esp,%ecx; movl (%ecx),%eax; hlt"])
+        #expect(status == 0, "\(text)")
+        #expect(text.contains("\"eax\": \"0x00011000\", \"ecx\": \"0x015fa000\""), "\(text)")
+        #expect(text.contains("\"esp\": \"0x015faffc\""), "\(text)")
+        #expect(text.contains("\"hex\": \"00b05f01\""), "\(text)")  // esp0 = 0x015fb000, the 4 KB union's top
+        let trace = try KstepProcess.run(["trace", "--thread-size", "4096", "--no-color", "--asm", "pushl %eax"])
+        #expect(trace.standardOutput.contains("-- current: swapper (pid 0), task 00011000, thread_info 015fa000"),
+                "\(trace.standardOutput)")
+        let bad = try KstepProcess.run(["run", "--thread-size", "1234", "--asm", "nop"])
+        #expect(bad.status == 2)
+    }
+}
