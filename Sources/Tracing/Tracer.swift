@@ -42,6 +42,9 @@ struct TracerProgress {
     var pendingEOICount = 0
     /// The record limit left out an instruction that would have been recorded.
     var missedRecords = false
+    /// The thread_info of the last union `current` named (0: none yet): writes into it while
+    /// esp is near or below it are `thread-info-clobbered` events.
+    var watchedThreadInfo: UInt32 = 0
 
     init(started: Bool) { self.started = started }
 }
@@ -377,8 +380,23 @@ public final class Tracer: ExecutionObserver {
             && oldESP & mask == newESP & mask
             && (lastThreadInfo != nil || afterFile.pointee[.cs] & 3 == 3)
             && (newESP &- (newESP & mask) >= 256 + Linux26.ThreadInfo.size || newESP >= oldESP)
-        return !quiet || progress.pointee.taskSwitchedFrom != nil || (!writes.isEmpty && writesTSSESP0(machine, writes: writes))
+        return !quiet || progress.pointee.taskSwitchedFrom != nil
+            || (!writes.isEmpty && (writesTSSESP0(machine, writes: writes) || writesWatchedThreadInfo(newESP, writes: writes)))
     }
+
+    /// True when esp is near or below the watched thread_info and one of `writes` lands in it.
+    @inline(__always)
+    private func writesWatchedThreadInfo(_ esp: UInt32, writes: MemoryAccesses) -> Bool {
+        let watched = progress.pointee.watchedThreadInfo
+        guard watched != 0, esp &- watched &+ 0x1000 < 0x1000 &+ Self.clobberWatchDistance else { return false }
+        for index in 0..<writes.count where writes[index].address &- watched < Linux26.ThreadInfo.size { return true }
+        return false
+    }
+
+    /// How far above thread_info esp may be for a write into it to count as clobbering:
+    /// thread_info itself and the 256 bytes the stack warnings watch (kernel code with a
+    /// deeper stack writes its own thread_info's fields legitimately).
+    static let clobberWatchDistance: UInt32 = Linux26.ThreadInfo.size + 256
 
     /// Linux 2.6's events (`mayHaveEvents` said there may be some), or xv6's.
     @inline(never)
@@ -406,7 +424,13 @@ public final class Tracer: ExecutionObserver {
             let newInfo = newESP & mask
             if newInfo != lastThreadInfo {
                 let oldTask = task(at: oldESP & mask, machine)
+                // esp left the union it was in downward, by less than a union: the stack overflowed.
+                if let last = lastThreadInfo, newESP < last, oldESP >= last, last &- newESP <= ~mask,
+                   task(at: last, machine) != nil || progress.pointee.watchedThreadInfo == last {
+                    eventList.pointee.append(.stackOverflow(esp: newESP, threadInfo: last, below: last &- newESP))
+                }
                 if let next = task(at: newInfo, machine) {
+                    progress.pointee.watchedThreadInfo = newInfo
                     // A switch loads esp from the next task (switch_to's movl 484(%edx),%esp): a jump,
                     // not the few bytes of a ret that leaves esp at the top of the stack.
                     let jump = oldESP > newESP ? oldESP - newESP : newESP - oldESP
@@ -424,10 +448,22 @@ public final class Tracer: ExecutionObserver {
             if warnedThreadInfo != newInfo { warnedLevel = 0 }
             if level > warnedLevel, newESP < oldESP, task(at: newInfo, machine) != nil {
                 eventList.pointee.append(.stackWarning(esp: newESP, threadInfo: newInfo, distance: distance))
+                progress.pointee.watchedThreadInfo = newInfo
                 warnedThreadInfo = newInfo
                 warnedLevel = level
             } else if level == 0 && warnedThreadInfo == newInfo {
                 warnedLevel = 0
+            }
+        }
+        if !writes.isEmpty && writesWatchedThreadInfo(newESP, writes: writes) {
+            let watched = progress.pointee.watchedThreadInfo
+            for index in 0..<writes.count where writes[index].address &- watched < Linux26.ThreadInfo.size {
+                let write = writes[index]
+                let old = UInt32(truncatingIfNeeded: write.oldValue), new = UInt32(truncatingIfNeeded: write.newValue)
+                if old != new {
+                    eventList.pointee.append(.threadInfoClobbered(threadInfo: watched, offset: write.address &- watched,
+                                                                  old: old, new: new))
+                }
             }
         }
         if info.isHalt { eventList.pointee.append(.halt) }

@@ -1,0 +1,27 @@
+import Foundation
+import Testing
+
+/// Issue 16, item 3: a stack that leaves its union, and a thread_info it overwrites, are events.
+@Suite struct KernelEventTruthTests {
+    static let image = URL(fileURLWithPath: TraceCommandTests.switchImage).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("stack_overflow/stack_overflow.elf").path
+
+    @Test func theStackOverflowImageReportsTheOverflowAndTheClobberedThreadInfo() throws {
+        let text = try KstepProcess.run(["trace", Self.image, "--no-color"]).standardOutput
+        let lines = text.split(separator: "\n").map(String.init)
+        let sub = try #require(lines.firstIndex { $0.contains("subl $0x8c, %esp") && $0.contains("esp=015fa06c->015f9fe0") })
+        #expect(lines[sub + 1] == "        -- stack overflow: esp 015f9fe0 left the thread_union at 015fa000, 32 bytes below it",
+                "\(lines[sub + 1])")
+        #expect(text.contains("-- thread_info clobbered: task of the thread_info at 015fa000 c0101000 -> 5a5a5a5a"), "\(text.suffix(3000))")
+        let json = try KstepProcess.run(["trace", Self.image, "--format", "jsonl"]).standardOutput
+        #expect(json.contains("{\"kind\":\"stack-overflow\",\"esp\":\"0x015f9fe0\",\"thread_info\":\"0x015fa000\",\"below\":32}"))
+        #expect(json.contains("{\"kind\":\"thread-info-clobbered\",\"thread_info\":\"0x015fa000\",\"field\":\"task\",\"offset\":0,"
+                              + "\"old\":\"0xc0101000\",\"new\":\"0x5a5a5a5a\"}"))
+    }
+
+    @Test func theSwitchImageHasNoFalseAlarms() throws {
+        let text = try KstepProcess.run(["trace", TraceCommandTests.switchImage, "--no-color"]).standardOutput
+        #expect(!text.contains("stack overflow"))
+        #expect(!text.contains("clobbered"))
+    }
+}
