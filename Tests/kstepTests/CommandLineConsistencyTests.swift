@@ -88,9 +88,9 @@ import Testing
         let output = try KstepProcess.run(["trace", "--no-color", "--asm",
                                            "pushl $0xc010002a; movw $0x1234,(%esp); movb $1,(%esp)"])
         let lines = output.standardOutput.split(separator: "\n").map(String.init)
-        #expect(lines[0].hasSuffix("[015fbffc]4:00000000->c010002a"), "\(lines[0])")
-        #expect(lines[2].hasSuffix("[015fbffc]2:002a->1234"), "\(lines[2])")
-        #expect(lines[3].hasSuffix("[015fbffc]1:34->01"), "\(lines[3])")
+        #expect(lines[0].hasSuffix("[015fbff8]4:00000000->c010002a"), "\(lines[0])")
+        #expect(lines[2].hasSuffix("[015fbff8]2:002a->1234"), "\(lines[2])")
+        #expect(lines[3].hasSuffix("[015fbff8]1:34->01"), "\(lines[3])")
     }
 
     @Test func traceHasADefaultRecordLimitAndWarnsWhenItTruncates() throws {
