@@ -1,6 +1,20 @@
 import KernelModel
 import PC
 
+/// Why a thread_info names no task (`TraceEvent.badCurrent`).
+enum CurrentProblem: UInt8 {
+    case unmappedThreadInfo, nullTask, unmappedTask, notATask
+
+    var name: StaticString {
+        switch self {
+        case .unmappedThreadInfo: "unmapped-thread-info"
+        case .nullTask: "null-task"
+        case .unmappedTask: "unmapped-task"
+        case .notATask: "not-a-task"
+        }
+    }
+}
+
 /// Something a trace record notes besides register and memory changes. A
 /// plain value (no strings): events are collected in the run loop and copied
 /// into JSONL records as bytes; names (system calls, process states) are
@@ -20,6 +34,8 @@ enum TraceEvent {
     /// A write landed in the thread_info of the union esp overflowed (or is about to):
     /// the field at `offset`, its old and new value.
     case threadInfoClobbered(threadInfo: UInt32, offset: UInt32, old: UInt32, new: UInt32)
+    /// Linux 2.6: esp moved to a union whose thread_info names no task (`CurrentProblem`).
+    case badCurrent(threadInfo: UInt32, task: UInt32, problem: CurrentProblem)
     /// The privilege level changed.
     case privilege(from: Int, to: Int)
     /// A segment register was loaded (`segment`: its `SegmentName` raw value).
@@ -78,6 +94,7 @@ enum TraceEvent {
         case .switchTask: "switch"
         case .stackWarning: "stack-warning"
         case .stackOverflow: "stack-overflow"
+        case .badCurrent: "bad-current"
         case .threadInfoClobbered: "thread-info-clobbered"
         case .privilege: "privilege"
         case .segmentLoad: "segment-load"
@@ -110,6 +127,14 @@ enum TraceEvent {
         case .threadInfoClobbered(let threadInfo, let offset, let old, let new):
             return "thread_info clobbered: \(Self.threadInfoField(offset)) of the thread_info at \(hex8(threadInfo)) "
                 + "\(hex8(old)) -> \(hex8(new))"
+        case .badCurrent(let threadInfo, let task, let problem):
+            switch problem {
+            case .unmappedThreadInfo: return "bad current: thread_info \(hex8(threadInfo)) is not mapped"
+            case .nullTask: return "bad current: thread_info \(hex8(threadInfo)) has task NULL"
+            case .unmappedTask: return "bad current: thread_info \(hex8(threadInfo)) names task \(hex8(task)), which is not mapped"
+            case .notATask:
+                return "bad current: thread_info \(hex8(threadInfo)) names \(hex8(task)), whose thread_info field does not point back"
+            }
         case .privilege(let from, let to): return "privilege: CPL \(from) -> \(to)"
         case .segmentLoad(let segment, let selector): return "segment load: \(Self.segmentName(segment)) = \(hex4(selector))"
         case .tssESP0(let value): return "tss.esp0 = \(hex8(value))"
@@ -201,6 +226,16 @@ enum TraceEvent {
             cursor.putJSONHex(old)
             cursor.put(",\"new\":")
             cursor.putJSONHex(new)
+        case .badCurrent(let threadInfo, let task, let problem):
+            cursor.put(",\"thread_info\":")
+            cursor.putJSONHex(threadInfo)
+            if problem != .unmappedThreadInfo {
+                cursor.put(",\"task\":")
+                cursor.putJSONHex(task)
+            }
+            cursor.put(",\"problem\":\"")
+            cursor.put(problem.name)
+            cursor.put(byte: UInt8(ascii: "\""))
         case .privilege(let from, let to):
             cursor.put(",\"from\":")
             cursor.putDecimal(UInt64(from.magnitude), maxDigits: 20)

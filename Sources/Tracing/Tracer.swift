@@ -438,6 +438,9 @@ public final class Tracer: ExecutionObserver {
                         eventList.pointee.append(.switchTask(prev: prev.comm, next: next.comm))
                     }
                     eventList.pointee.append(.current(task: next.address, comm: next.comm, pid: next.pid, threadInfo: newInfo))
+                } else if oldCPL == 0 || lastThreadInfo != nil {
+                    let (task, problem) = currentProblem(at: newInfo, machine)
+                    eventList.pointee.append(.badCurrent(threadInfo: newInfo, task: task, problem: problem))
                 }
                 lastThreadInfo = newInfo
             }
@@ -514,6 +517,15 @@ public final class Tracer: ExecutionObserver {
     private func writtenESP0(_ machine: Machine, writes: MemoryAccesses) -> UInt32? {
         guard writesTSSESP0(machine, writes: writes) else { return nil }
         return machine.readWord(at: machine.taskRegister.base &+ 4)
+    }
+
+    /// Why `task(at:)` found no task at `threadInfo`.
+    func currentProblem(at threadInfo: UInt32, _ machine: Machine) -> (task: UInt32, problem: CurrentProblem) {
+        guard let task = machine.readWord(at: threadInfo) else { return (0, .unmappedThreadInfo) }
+        if task == 0 { return (0, .nullTask) }
+        guard machine.readWord(at: task &+ Linux26.TaskStruct.threadInfo) != nil,
+              machine.readWord(at: task &+ Linux26.TaskStruct.comm &+ 12) != nil else { return (task, .unmappedTask) }
+        return (task, .notATask)
     }
 
     /// The task a thread_info names, if it looks like one (its task_struct's thread_info points back).

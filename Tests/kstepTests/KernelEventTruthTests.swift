@@ -25,3 +25,22 @@ import Testing
         #expect(!text.contains("clobbered"))
     }
 }
+
+/// Issue 16, item 3: a `current` that names no task is an event too.
+@Suite struct BadCurrentEventTests {
+    @Test func aNullTaskPointerIsReported() throws {
+        let text = try KstepProcess.run(["trace", "--no-color", "--asm", "movl $0, init_thread_union; pushl %eax; pushl %eax",
+                                         "--set", "esp=0x015fb000"]).standardOutput
+        #expect(text.contains("-- bad current: thread_info 015fa000 has task NULL"), "\(text)")
+    }
+
+    @Test func anUnmappedThreadInfoAndAGarbageTaskAreReported() throws {
+        let overflow = try KstepProcess.run(["trace", KernelEventTruthTests.image, "--no-color"]).standardOutput
+        #expect(overflow.contains("-- bad current: thread_info 015f8000"), "\(overflow.suffix(2000))")
+        #expect(overflow.contains("-- bad current: thread_info 015fa000 names task 5a5a5a5a, which is not mapped"))
+        let garbage = try KstepProcess.run(["trace", "--no-color", "--format", "jsonl", "--asm",
+                                            "movl $0x5a5a5a5a, init_thread_union; pushl %eax", "--set", "esp=0x015fb000"])
+        #expect(garbage.standardOutput.contains("{\"kind\":\"bad-current\",\"thread_info\":\"0x015fa000\",\"task\":\"0x5a5a5a5a\","
+                                                + "\"problem\":\"unmapped-task\"}"), "\(garbage.standardOutput)")
+    }
+}
