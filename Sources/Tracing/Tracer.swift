@@ -119,6 +119,10 @@ public final class Tracer: ExecutionObserver {
         get { progress.pointee.warnedLevel }
         set { progress.pointee.warnedLevel = newValue }
     }
+    /// `configuration.reportsStacks` with the Linux 2.6 profile (kept apart: one byte to test per record).
+    let reportsStacks: Bool
+    /// The deepest kernel esp seen per thread_info (`--stack-report`).
+    var deepestStacks: [UInt32: (esp: UInt32, address: UInt32, step: Int)] = [:]
     /// The registers shown.
     let shownRegisters: RegisterSet
     /// `configuration.limit`, or Int.max.
@@ -173,6 +177,7 @@ public final class Tracer: ExecutionObserver {
             shown.insert(RegisterSet(register))
         }
         shownRegisters = shown
+        if case .linux26 = configuration.kernel { reportsStacks = configuration.reportsStacks } else { reportsStacks = false }
         recordLimit = configuration.limit ?? .max
         recordedStart = configuration.only?.lowerBound ?? 0
         recordedLength = configuration.only.map { UInt64($0.count) } ?? 1 << 32
@@ -305,6 +310,7 @@ public final class Tracer: ExecutionObserver {
         recordingThis = false
         records += 1
         let changed = copyRegisters(machine)
+        if reportsStacks && changed.contains(.esp) { noteStackDepth(instructionAddress) }
         changedRegisters = changed
         let info = info(at: instructionAddress, machine: machine)
         if !eventList.pointee.isEmpty { eventList.pointee.removeAll(keepingCapacity: true) }

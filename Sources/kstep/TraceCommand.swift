@@ -54,6 +54,9 @@ struct TraceOptions: ParsableArguments {
         }
     }
 
+    @Flag(name: .customLong("stack-report"), help: "After the run, report each thread_union's deepest kernel esp, the bytes left above thread_info, and the instruction that reached it (on standard error).")
+    var stackReport = false
+
     /// The kernel profiles `--kernel` names.
     enum Kernel: String, ExpressibleByArgument, CaseIterable {
         case linux26, xv6
@@ -72,6 +75,7 @@ struct TraceOptions: ParsableArguments {
         configuration.useColor = color
         configuration.includeMemory = !noMemory
         configuration.limit = limit.count
+        configuration.reportsStacks = stackReport
         if let regs {
             let names = regs.split(separator: ",").map { $0.filter { $0 != " " }.lowercased() }
             let unknown = names.filter { Register(name: $0) == nil }
@@ -173,6 +177,11 @@ struct TraceCommand: ParsableCommand {
             var standardError = StandardError()
             print("kstep: trace truncated after \(limit) record\(limit == 1 ? "" : "s") (--limit N records more, --limit none all); "
                   + "the run went on to its stop", to: &standardError)
+        }
+        if traceOptions.stackReport {
+            var standardError = StandardError()
+            print("stack report (THREAD_SIZE \(options.threadSize), recorded instructions):", to: &standardError)
+            for line in tracer.stackReport(machine) { print(line, to: &standardError) }
         }
         if let error = tracer.writeError { throw fail("\(output ?? "standard output"): writing the trace failed: \(error.localizedDescription)", status: .outputFailed) }
         // The summary follows a text trace on standard output; it goes to standard error

@@ -44,3 +44,18 @@ import Testing
                                                 + "\"problem\":\"unmapped-task\"}"), "\(garbage.standardOutput)")
     }
 }
+
+/// Issue 16, item 3: `--stack-report`.
+@Suite struct StackReportTests {
+    @Test func eachUnionsDeepestStackIsReported() throws {
+        let output = try KstepProcess.run(["trace", TraceCommandTests.switchImage, "--stack-report", "--format", "jsonl",
+                                           "--output", "/dev/null"])
+        #expect(output.status == 0)
+        let text = output.standardError
+        #expect(text.contains("stack report (THREAD_SIZE 8192, recorded instructions):"), "\(text)")
+        #expect(text.contains("  a_thread_union 015fa000, A (pid 1): deepest esp "), "\(text)")
+        #expect(text.contains("bytes left above thread_info, at step "))
+        let overflow = try KstepProcess.run(["trace", KernelEventTruthTests.image, "--stack-report", "--output", "/dev/null"])
+        #expect(overflow.standardError.contains("init_thread_union 015fa000"), "\(overflow.standardError)")
+    }
+}
