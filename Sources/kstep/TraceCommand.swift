@@ -132,6 +132,12 @@ struct TraceCommand: ParsableCommand {
     @Flag(name: .customLong("no-color"), help: "No ANSI colours in text traces (they are off when output is not a terminal).")
     var noColor = false
 
+    @Option(help: "Print the final state as one JSON object instead of the summary.")
+    var final: RunCommand.FinalFormat?
+
+    @Option(name: .customLong("dump"), help: ArgumentHelp("Add LEN bytes at ADDR (a number or symbol[+offset]) to the final state.", valueName: "ADDR:LEN"))
+    var dumps: [String] = []
+
     func validate() throws {
         if traceOptions.kernel == .xv6 && options.threadSize != 8192 {
             throw ValidationError("--thread-size applies to --kernel linux26")
@@ -188,9 +194,10 @@ struct TraceCommand: ParsableCommand {
         // when the trace goes to a file or is in a machine-readable format.
         do {
             var standardError = StandardError()
-            var state = FinalState(machine: machine, console: image.console.text, reason: reason, symbols: image.symbols, dumps: [])
+            var state = FinalState(machine: machine, console: image.console.text, reason: reason, symbols: image.symbols,
+                                   dumps: try RunCommand.dumpedMemory(dumps, image: image))
             if let serial, !serial.ownsStandardOutput { state.serial = serial.transmitted }
-            let summary = state.summary()
+            let summary = final == .json ? state.json() : state.summary()
             if output == nil && traceOptions.format == .text && serial?.ownsStandardOutput != true {
                 print(summary)
             } else {

@@ -305,3 +305,18 @@ import Testing
         #expect(bad.status == 2)
     }
 }
+
+/// Issue 16, item 7: `trace` accepts `--final json` and `--dump` as `run` does.
+@Suite struct TraceFinalStateTests {
+    @Test func traceTakesFinalJSONAndDump() throws {
+        let output = try KstepProcess.run(["trace", "--no-color", "--asm", "movl $7, %eax; hlt", "--final", "json",
+                                           "--dump", "init_task+12:8"])
+        #expect(output.status == 0)
+        let last = String(output.standardOutput.split(separator: "\n").last ?? "")
+        #expect(last.hasPrefix("{\"stop\": {\"reason\": \"hlt\""), "\(output.standardOutput)")
+        #expect(last.contains("\"eax\": \"0x00000007\""))
+        #expect(last.contains("\"hex\": \"7377617070657200\""))
+        let jsonl = try KstepProcess.run(["trace", "--format", "jsonl", "--asm", "hlt", "--final", "json"])
+        #expect(jsonl.standardError.hasPrefix("{\"stop\": {\"reason\": \"hlt\""), "\(jsonl.standardError)")
+    }
+}
