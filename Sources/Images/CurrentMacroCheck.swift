@@ -20,6 +20,17 @@ public struct CurrentMacroCheck {
         public var size: UInt32
         /// The task symbol matching the union's name, if any.
         public var task: (name: String, address: UInt32)?
+        /// True for the default environment's `init_thread_union` (not the image's own).
+        public var isDefaultEnvironment = false
+
+        public init(name: String, address: UInt32, size: UInt32, task: (name: String, address: UInt32)?,
+                    isDefaultEnvironment: Bool = false) {
+            self.name = name
+            self.address = address
+            self.size = size
+            self.task = task
+            self.isDefaultEnvironment = isDefaultEnvironment
+        }
 
         public static func == (lhs: ThreadUnion, rhs: ThreadUnion) -> Bool {
             lhs.name == rhs.name && lhs.address == rhs.address && lhs.size == rhs.size
@@ -70,14 +81,44 @@ public struct CurrentMacroCheck {
             .map { symbol in
                 let taskName = String(symbol.name.dropLast("thread_union".count)) + "task"
                 let task = image.symbols.symbol(named: taskName).map { (taskName, $0.value) }
-                return ThreadUnion(name: symbol.name, address: symbol.value, size: symbol.size, task: task)
+                return ThreadUnion(name: symbol.name, address: symbol.value, size: symbol.size, task: task,
+                                   isDefaultEnvironment: isDefaultEnvironment(symbol))
             }
+    }
+
+    /// Symbols named like a union that the convention cannot use: no `.type @object`
+    /// or no `.size` (give them with `--union ADDR[:SIZE]`).
+    public static func unsizedUnions(in image: LoadedImage) -> [String] {
+        image.symbols.symbols.filter { $0.name.hasSuffix("thread_union") && !($0.kind == .object && $0.size > 0) }
+            .map(\.name)
+    }
+
+    /// A union at `address` of `size` bytes (`--union`), with its thread_info.task as read
+    /// after the image's run as the expected task when the caller knows none.
+    public static func union(named name: String, at address: UInt32, size: UInt32, in image: LoadedImage) -> ThreadUnion {
+        var task: (name: String, address: UInt32)?
+        if name.hasSuffix("thread_union") {
+            let taskName = String(name.dropLast("thread_union".count)) + "task"
+            task = image.symbols.symbol(named: taskName).map { (taskName, $0.value) }
+        }
+        return ThreadUnion(name: name, address: address, size: size, task: task)
+    }
+
+    /// The environment's own symbol (`DefaultEnvironment.install`), not one of the image's.
+    private static func isDefaultEnvironment(_ symbol: ELFSymbol) -> Bool {
+        symbol.name == "init_thread_union" && symbol.value == DefaultEnvironment.threadUnion && symbol.sectionIndex == 0xFFF1
     }
 
     /// Runs the image to its stop, then checks every union.
     public func check(_ image: LoadedImage, maxSteps: Int = 100_000_000) throws(ImageError) -> [UnionReport] {
+        try check(image, maxSteps: maxSteps, unions: Self.unions(in: image)).reports
+    }
+
+    /// Runs the image to its stop, then checks `unions`; returns how the image's own run stopped too.
+    public func check(_ image: LoadedImage, maxSteps: Int, unions: [ThreadUnion]) throws(ImageError)
+        -> (stop: StopReason, reports: [UnionReport]) {
         let machine = image.machine
-        _ = machine.run(maxSteps: maxSteps)
+        let stop = machine.run(maxSteps: maxSteps)
         machine.endAddress = nil
         // An image that stops with paging on (cow_fork) has no linear page for the stub: the
         // check runs with paging off, which names the same thread_unions when they are
@@ -85,7 +126,7 @@ public struct CurrentMacroCheck {
         if machine[.cr0] & 0x8000_0000 != 0 { machine[.cr0] &= ~UInt32(0x8000_0000) }
         let stub = try installStub(in: machine, name: image.name)
         var reports: [UnionReport] = []
-        for union in Self.unions(in: image) {
+        for union in unions {
             var mismatches: [Mismatch] = []
             var checked = 0
             let usableStart = union.address &+ Linux26.ThreadInfo.size
@@ -98,7 +139,7 @@ public struct CurrentMacroCheck {
             }
             reports.append(UnionReport(union: union, checked: checked, mismatches: mismatches))
         }
-        return reports
+        return (stop, reports)
     }
 
     /// Runs the sequence for one esp; nil when it named the union and its task.

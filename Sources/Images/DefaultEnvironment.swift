@@ -13,24 +13,43 @@ public enum DefaultEnvironment {
     public static let taskAddress: UInt32 = 0x0001_1000
     public static let threadUnion: UInt32 = 0x015F_A000
 
+    /// esp at the start: the last word of the union's stack, one word below its top.
+    /// An esp exactly at the top would belong, for the `current` macro, to the next
+    /// union (Linux never runs kernel code with an empty stack), so `current` works
+    /// from the first instruction.
+    public static func initialStackPointer(threadSize: UInt32 = Linux26.threadSize) -> UInt32 {
+        threadUnion &+ threadSize &- 4
+    }
+
+    /// The environment's symbols as a link script's PROVIDE lines, so that `--asm`
+    /// and `.s`/`.S` inputs can name them (`movl $init_task,%eax`) unless they
+    /// define them.
+    public static let linkScriptSymbols = """
+        PROVIDE(init_thread_union = 0x015fa000);
+        PROVIDE(cpu_gdt_table = 0x00010000);
+        PROVIDE(init_tss = 0x00010800);
+        PROVIDE(init_task = 0x00011000);
+        """
+
     /// Builds the environment in `machine` unless the input already uses
     /// those addresses; returns the symbols it defines (`init_task`,
-    /// `init_thread_union`, `cpu_gdt_table`, `init_tss`).
+    /// `init_thread_union`, `cpu_gdt_table`, `init_tss`). `threadSize` is the
+    /// union's size (8192, or 4096 for CONFIG_4KSTACKS).
     @discardableResult
-    public static func install(on machine: Machine) throws(CPUException) -> [ELFSymbol] {
+    public static func install(on machine: Machine, threadSize: UInt32 = Linux26.threadSize) throws(CPUException) -> [ELFSymbol] {
         var symbols: [ELFSymbol] = []
-        let stackTop = threadUnion &+ Linux26.threadSize
+        let stackTop = threadUnion &+ threadSize
         // The image may bring its own union at this address: then its thread_info is its own.
-        let ownsUnion = !machine.physicalMemory.isMapped(threadUnion, size: Linux26.threadSize)
+        let ownsUnion = !machine.physicalMemory.isMapped(threadUnion, size: threadSize)
         if ownsUnion {
-            machine.map(threadUnion, size: Linux26.threadSize, permissions: [.read, .write])
-            symbols.append(symbol("init_thread_union", threadUnion, Linux26.threadSize))
+            machine.map(threadUnion, size: threadSize, permissions: .all)
+            symbols.append(symbol("init_thread_union", threadUnion, threadSize))
         }
-        machine[.esp] = stackTop
+        machine[.esp] = initialStackPointer(threadSize: threadSize)
 
         let tablesSize = taskAddress &+ Linux26.TaskStruct.size &- gdtAddress
         guard !machine.physicalMemory.isMapped(gdtAddress, size: tablesSize) else { return symbols }
-        machine.map(gdtAddress, size: tablesSize, permissions: [.read, .write])
+        machine.map(gdtAddress, size: tablesSize, permissions: .all)
 
         // GDT: null, TLS 6–8 empty, kernel/user code and data (flat 4 GB), the TSS.
         func descriptor(base: UInt32, limit: UInt32, access: UInt8, flags: UInt8) -> [UInt8] {

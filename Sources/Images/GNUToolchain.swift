@@ -8,7 +8,8 @@ public enum GNUToolchain {
 
     /// The link script used for sources that bring none: text (read/execute)
     /// at 0x00100000, then data and bss (read/write) from the next page;
-    /// `_start` (or the first instruction) is the entry point.
+    /// `_start` (or the first instruction) is the entry point. The default
+    /// environment's symbols are PROVIDEd (defined unless the source defines them).
     public static let defaultLinkScript = """
         ENTRY(_start)
         PHDRS
@@ -26,7 +27,7 @@ public enum GNUToolchain {
           .bss : { *(.bss .bss.*) *(COMMON) } :data
           /DISCARD/ : { *(.note.*) *(.comment) *(.eh_frame) }
         }
-        """
+        """ + "\n" + DefaultEnvironment.linkScriptSymbols
 
     /// Assembles and links assembly text (`;` or newlines separate instructions)
     /// into an ELF image. `inputName` names the text in error messages.

@@ -13,6 +13,7 @@ import KernelModel
 ///   "console": "exact console text\n",
 ///   "check_current": {"thread_size": 8192, "mismatches": 0},
 ///   "pc": true,
+///   "golden": true,
 ///   "thread_size": 4096
 /// }
 /// ```
@@ -24,6 +25,9 @@ import KernelModel
 /// that text, and `"serial"` is the exact text COM1 must have transmitted.
 /// `"thread_size"` is the image's THREAD_SIZE, for its golden trace's `current`
 /// and IRQ-stack events (8192 when absent).
+/// `"golden": true` says NAME.golden.jsonl must exist. `stop` may name an
+/// exception (`"#PF"`), and then `"exception": {"error_code": …, "address": …}`
+/// checks its error code and #PF address. Any other key is an error naming it.
 ///
 /// Values are numbers or `symbol[+offset]`; memory entries compare the 32-bit
 /// word at the address. `check_current` runs `CurrentMacroCheck` afterwards
@@ -49,6 +53,11 @@ public struct ImageExpectations {
     public var serialInputPath: String?
     /// Stop when COM1's output ends with this.
     public var untilOutput: String?
+    /// `"golden": true`: NAME.golden.jsonl must exist (`kstep test --update-golden` creates it).
+    public var hasGoldenTrace: Bool
+    /// With `"stop": "#XX"`: the exception's expected error code and (#PF) address, as numbers or symbols.
+    public var exceptionErrorCode: String?
+    public var exceptionAddress: String?
 
     /// Reads an expectations file; the image is `NAME.elf` beside `NAME.expect.json`
     /// unless the file names another with `"image"`.
@@ -71,34 +80,92 @@ public struct ImageExpectations {
             guard let dictionary = value as? [String: Any] else { throw .unreadable(path: path, reason: "'\(key)' must be an object") }
             return dictionary.keys.sorted().map { ($0, text(dictionary[$0] ?? "")) }
         }
+        let known: Set<String> = ["image", "stop", "exception", "max_steps", "registers", "memory", "console",
+                                  "check_current", "pc", "golden", "thread_size", "multiboot", "serial",
+                                  "serial_input", "until_output"]
+        if let unknown = root.keys.sorted().first(where: { !known.contains($0) }) {
+            throw .unreadable(path: path, reason: "unknown key '\(unknown)' (known: \(known.sorted().joined(separator: ", ")))")
+        }
+        func members(_ key: String, keys: Set<String>) throws(ImageError) -> [String: Any]? {
+            guard let value = root[key] else { return nil }
+            guard let dictionary = value as? [String: Any] else { throw .unreadable(path: path, reason: "'\(key)' must be an object") }
+            if let unknown = dictionary.keys.sorted().first(where: { !keys.contains($0) }) {
+                throw .unreadable(path: path, reason: "unknown key '\(key).\(unknown)' (known: \(keys.sorted().joined(separator: ", ")))")
+            }
+            return dictionary
+        }
+        func flag(_ key: String) throws(ImageError) -> Bool {
+            guard let value = root[key] else { return false }
+            guard let bool = value as? Bool else { throw .unreadable(path: path, reason: "'\(key)' must be true or false") }
+            return bool
+        }
         let directory = (path as NSString).deletingLastPathComponent
         let defaultImage = ((path as NSString).lastPathComponent as NSString)
             .replacingOccurrences(of: ".expect.json", with: ".elf")
         let image = root["image"].map(text) ?? defaultImage
         imagePath = image.hasPrefix("/") ? image : (directory as NSString).appendingPathComponent(image)
         stop = root["stop"].map(text)
-        maxSteps = (root["max_steps"] as? NSNumber)?.intValue ?? 100_000_000
+        if let stop, !Self.stopNames.contains(stop), !Self.isExceptionName(stop) {
+            throw .unreadable(path: path, reason: "'stop' must be one of \(Self.stopNames.joined(separator: ", ")) "
+                              + "or an exception such as \"#PF\", not '\(stop)'")
+        }
+        if let value = root["max_steps"] {
+            guard let number = value as? NSNumber, number.doubleValue >= 0, number.doubleValue == number.doubleValue.rounded(),
+                  number.doubleValue <= Double(Int.max / 2) else {
+                throw .unreadable(path: path, reason: "'max_steps' must be a non-negative number of steps")
+            }
+            maxSteps = number.intValue
+        } else {
+            maxSteps = 100_000_000
+        }
         registers = try pairs("registers")
         memory = try pairs("memory")
-        console = root["console"] as? String
-        usesPC = (root["pc"] as? Bool) ?? false
+        if let value = root["console"] {
+            guard let string = value as? String else { throw .unreadable(path: path, reason: "'console' must be a string") }
+            console = string
+        } else {
+            console = nil
+        }
+        usesPC = try flag("pc")
+        hasGoldenTrace = try flag("golden")
         threadSize = (root["thread_size"] as? NSNumber).map { UInt32(truncating: $0) } ?? Linux26.threadSize
         guard threadSize == Linux26.threadSize || threadSize == Linux26.threadSize4K else {
             throw .unreadable(path: path, reason: "'thread_size' must be 8192 or 4096")
         }
-        multiboot = (root["multiboot"] as? Bool) ?? false
-        serial = root["serial"] as? String
-        serialInputPath = (root["serial_input"] as? String).map { (directory as NSString).appendingPathComponent($0) }
-        untilOutput = root["until_output"] as? String
+        multiboot = try flag("multiboot")
+        func string(_ key: String) throws(ImageError) -> String? {
+            guard let value = root[key] else { return nil }
+            guard let string = value as? String else { throw .unreadable(path: path, reason: "'\(key)' must be a string") }
+            return string
+        }
+        serial = try string("serial")
+        serialInputPath = try string("serial_input").map { (directory as NSString).appendingPathComponent($0) }
+        untilOutput = try string("until_output")
         if !usesPC && !multiboot && (serial != nil || serialInputPath != nil || untilOutput != nil) {
             throw .unreadable(path: path, reason: "'serial', 'serial_input' and 'until_output' need \"pc\" or \"multiboot\"")
         }
-        if let check = root["check_current"] as? [String: Any] {
+        if let check = try members("check_current", keys: ["thread_size", "mismatches"]) {
             checkCurrentThreadSize = (check["thread_size"] as? NSNumber).map { UInt32(truncating: $0) } ?? Linux26.threadSize
             checkCurrentMismatches = (check["mismatches"] as? NSNumber)?.intValue ?? 0
         } else {
             checkCurrentMismatches = 0
         }
+        if let exception = try members("exception", keys: ["error_code", "address"]) {
+            guard let stop, Self.isExceptionName(stop) else {
+                throw .unreadable(path: path, reason: "'exception' needs 'stop' to name the exception (e.g. \"#PF\")")
+            }
+            exceptionErrorCode = exception["error_code"].map(text)
+            exceptionAddress = exception["address"].map(text)
+        }
+    }
+
+    /// What `stop` may name besides an exception.
+    static let stopNames = ["hlt", "end", "until", "step-limit", "exception", "triple-fault", "reset", "interrupted"]
+
+    /// "#PF", "#GP", …: `#` and two capital letters.
+    static func isExceptionName(_ text: String) -> Bool {
+        let scalars = Array(text.unicodeScalars)
+        return scalars.count == 3 && scalars[0] == "#" && scalars.dropFirst().allSatisfy { $0.properties.isUppercase }
     }
 
     /// Loads the image as the expectations say (with a PC's devices when `usesPC`,
@@ -116,10 +183,10 @@ public struct ImageExpectations {
         return (image, SerialLine(platform: platform, machine: image.machine, input: input, stopText: untilOutput))
     }
 
-    /// Runs a loaded image to its stop as the expectations say (`until` when COM1 printed `until_output`).
-    public func run(_ loaded: (image: LoadedImage, serial: SerialLine?)) -> StopReason {
-        let reason = loaded.image.machine.run(maxSteps: maxSteps)
-        return reason == .stopRequested && loaded.serial?.sawStopText == true ? .reachedUntil : reason
+    /// The reason a run of a loaded image stopped, as the expectations name it:
+    /// `until` when COM1 printed `until_output` (the line asked the run to stop).
+    public func stopReason(_ reason: StopReason, _ loaded: (image: LoadedImage, serial: SerialLine?)) -> StopReason {
+        reason == .stopRequested && loaded.serial?.sawStopText == true ? .reachedUntil : reason
     }
 
     /// Loads and runs the image, then lists every way it differs from the expectations.
@@ -127,9 +194,32 @@ public struct ImageExpectations {
         let loaded = try load()
         let image = loaded.image
         let machine = image.machine
-        let reason = run(loaded)
+        let reason = stopReason(machine.run(maxSteps: maxSteps), loaded)
         var failures: [String] = []
-        if let stop, reason.name != stop {
+        if let stop, Self.isExceptionName(stop) {
+            if case .exception(let exception) = reason, exception.mnemonic == stop {
+                if let expected = exceptionErrorCode {
+                    let got = exception.errorCode
+                    if let want = image.resolve(expected) {
+                        if got != want {
+                            failures.append("\(stop) error code \(got.map { "0x" + String($0, radix: 16) } ?? "none"), "
+                                            + "expected 0x\(String(want, radix: 16))")
+                        }
+                    } else {
+                        failures.append("exception.error_code: cannot resolve '\(expected)'")
+                    }
+                }
+                if let expected = exceptionAddress {
+                    if case .pageFault(let address, _) = exception, let want = image.resolve(expected) {
+                        if address != want { failures.append("\(stop) address 0x\(hex(address)), expected 0x\(hex(want))") }
+                    } else {
+                        failures.append("exception.address: '\(expected)' needs a #PF and a number or symbol")
+                    }
+                }
+            } else {
+                failures.append("stopped with \(reason) at \(hex(machine.eip)), expected \(stop)")
+            }
+        } else if let stop, reason.name != stop {
             failures.append("stopped with \(reason) at \(hex(machine.eip)), expected \(stop)")
         }
         for (name, expected) in registers {

@@ -1,5 +1,6 @@
 import Foundation
 import I386
+import KernelModel
 import PC
 
 /// A machine with an input loaded into it, and the input's symbols.
@@ -104,17 +105,18 @@ public enum ProgramInput: Sendable {
 public enum ImageLoader {
     /// Loads any input. Snippets (`--asm`, `--hex`, raw bytes) stop with
     /// `endOfCode` when execution reaches the end of their bytes.
-    public static func load(_ input: ProgramInput) throws(ImageError) -> LoadedImage {
+    /// `threadSize` sizes the default environment's thread_union (8192 or 4096).
+    public static func load(_ input: ProgramInput, threadSize: UInt32 = Linux26.threadSize) throws(ImageError) -> LoadedImage {
         switch input {
         case .file(let path):
-            return try load(try InputFile.loadELF(path))
+            return try load(try InputFile.loadELF(path), threadSize: threadSize)
         case .raw(let path, let address):
-            return try load(bytes: try InputFile.read(path), at: address, name: path)
+            return try load(bytes: try InputFile.read(path), at: address, name: path, threadSize: threadSize)
         case .hex(let text, let address):
-            return try load(bytes: try HexBytes.parse(text), at: address, name: "--hex")
+            return try load(bytes: try HexBytes.parse(text), at: address, name: "--hex", threadSize: threadSize)
         case .assembly(let text):
             let elf = try GNUToolchain.assemble(text: text)
-            let loaded = try load(elf)
+            let loaded = try load(elf, threadSize: threadSize)
             if let text = elf.sections.first(where: { $0.name == ".text" }) {
                 loaded.machine.endAddress = text.address &+ text.size
             }
@@ -122,18 +124,18 @@ public enum ImageLoader {
         }
     }
 
-    /// Maps every PT_LOAD segment with its permissions (bss zeroed), sets eip
+    /// Maps every PT_LOAD segment as RAM (bss zeroed), sets eip
     /// to the entry point, and gives the machine a default stack.
-    public static func load(_ elf: ELF32File) throws(ImageError) -> LoadedImage {
+    public static func load(_ elf: ELF32File, threadSize: UInt32 = Linux26.threadSize) throws(ImageError) -> LoadedImage {
         guard !elf.isRelocatable else {
             throw .malformedELF(path: elf.path, reason: "a relocatable object (.o) has no load addresses; link it first")
         }
         let (machine, console) = try makeMachine(name: elf.path)
         for segment in elf.segments where segment.isLoadable && segment.memorySize > 0 {
-            var permissions: MemoryPermissions = [.read]
-            if segment.isWritable { permissions.insert(.write) }
-            if segment.isExecutable { permissions.insert(.execute) }
-            machine.map(segment.virtualAddress, size: segment.memorySize, permissions: permissions)
+            // RAM, as on an i386: with paging off nothing protects a page (p_flags are
+            // the linker's intent, not the hardware's), so self-modifying code works;
+            // with paging on, the page tables decide.
+            machine.map(segment.virtualAddress, size: segment.memorySize, permissions: .all)
             do {
                 try machine.write(elf.contents(of: segment), at: segment.virtualAddress)
             } catch {
@@ -141,23 +143,28 @@ public enum ImageLoader {
             }
         }
         machine.eip = elf.entry
-        // The image's own symbols win over the environment's (init_task, init_thread_union).
-        let defined = Set(elf.symbols.map(\.name))
-        let environment = try installEnvironment(machine, name: elf.path).filter { !defined.contains($0.name) }
-        var image = LoadedImage(machine: machine, console: console, symbols: SymbolTable(elf.symbols + environment),
+        // The image's own symbols win over the environment's (init_task, init_thread_union);
+        // the link script's PROVIDEd copies of the environment's own (absolute, unsized) give way.
+        let environment = try installEnvironment(machine, name: elf.path, threadSize: threadSize)
+        let provided = Set(environment.map { "\($0.name)@\($0.value)" })
+        let own = elf.symbols.filter { !($0.sectionIndex == 0xFFF1 && $0.size == 0 && provided.contains("\($0.name)@\($0.value)")) }
+        let defined = Set(own.map(\.name))
+        var image = LoadedImage(machine: machine, console: console,
+                                symbols: SymbolTable(own + environment.filter { !defined.contains($0.name) }),
                                 name: elf.path)
         image.elf = elf
         return image
     }
 
-    /// Loads raw bytes at `address` (read/execute), for `--hex` and raw files;
+    /// Loads raw bytes at `address` (RAM: readable, writable, executable), for `--hex` and raw files;
     /// execution stops with `endOfCode` after the last byte.
-    public static func load(bytes: [UInt8], at address: UInt32, name: String) throws(ImageError) -> LoadedImage {
+    public static func load(bytes: [UInt8], at address: UInt32, name: String,
+                            threadSize: UInt32 = Linux26.threadSize) throws(ImageError) -> LoadedImage {
         let (machine, console) = try makeMachine(name: name)
         guard UInt64(address) + UInt64(bytes.count) <= 0x1_0000_0000 else {
             throw .unreadable(path: name, reason: "\(bytes.count) bytes at 0x\(hex(address)) run past 4 GB")
         }
-        machine.map(address, size: UInt32(max(bytes.count, 1)), permissions: [.read, .execute])
+        machine.map(address, size: UInt32(max(bytes.count, 1)), permissions: .all)
         do {
             try machine.write(bytes, at: address)
         } catch {
@@ -165,7 +172,7 @@ public enum ImageLoader {
         }
         machine.eip = address
         machine.endAddress = address &+ UInt32(bytes.count)
-        let environment = try installEnvironment(machine, name: name)
+        let environment = try installEnvironment(machine, name: name, threadSize: threadSize)
         return LoadedImage(machine: machine, console: console, symbols: SymbolTable(environment), name: name)
     }
 
@@ -182,9 +189,9 @@ public enum ImageLoader {
         return (machine, console)
     }
 
-    private static func installEnvironment(_ machine: Machine, name: String) throws(ImageError) -> [ELFSymbol] {
+    private static func installEnvironment(_ machine: Machine, name: String, threadSize: UInt32) throws(ImageError) -> [ELFSymbol] {
         do {
-            return try DefaultEnvironment.install(on: machine)
+            return try DefaultEnvironment.install(on: machine, threadSize: threadSize)
         } catch {
             throw .unreadable(path: name, reason: "the default environment could not be built: \(error)")
         }

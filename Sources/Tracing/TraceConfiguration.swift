@@ -44,6 +44,8 @@ public struct TraceConfiguration: Sendable {
     /// JSONL lines are formatted on a second thread while the run goes on
     /// (when there is a second CPU); false formats them on the running thread.
     public var formatsConcurrently = true
+    /// Keep the deepest kernel esp per thread_union for `Tracer.stackReport` (Linux 2.6).
+    public var reportsStacks = false
 
     public init() {}
 }

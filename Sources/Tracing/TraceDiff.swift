@@ -41,6 +41,7 @@ public struct TraceDiff {
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
                 throw DiffError(description: "\(name):\(number + 1): not a JSON object")
             }
+            if object["stop"] != nil { continue }  // the stop record ends a trace; it is not a step
             if let delta = object["regs"] as? [String: String] {
                 for (key, value) in delta { registers[key] = value }
             }

@@ -2,6 +2,20 @@ import Images
 import KernelModel
 import PC
 
+/// Why a thread_info names no task (`TraceEvent.badCurrent`).
+enum CurrentProblem: UInt8 {
+    case unmappedThreadInfo, nullTask, unmappedTask, notATask
+
+    var name: StaticString {
+        switch self {
+        case .unmappedThreadInfo: "unmapped-thread-info"
+        case .nullTask: "null-task"
+        case .unmappedTask: "unmapped-task"
+        case .notATask: "not-a-task"
+        }
+    }
+}
+
 /// Something a trace record notes besides register and memory changes. A
 /// plain value (no strings): events are collected in the run loop and copied
 /// into JSONL records as bytes; names (system calls, process states) are
@@ -15,6 +29,14 @@ enum TraceEvent {
     case switchTask(prev: TaskName, next: TaskName)
     /// esp is within `distance` bytes above thread_info, or inside it.
     case stackWarning(esp: UInt32, threadInfo: UInt32, distance: Int)
+    /// esp left its thread_union downward (`below` bytes under the union's start):
+    /// the stack overflowed into whatever lies beneath.
+    case stackOverflow(esp: UInt32, threadInfo: UInt32, below: UInt32)
+    /// A write landed in the thread_info of the union esp overflowed (or is about to):
+    /// the field at `offset`, its old and new value.
+    case threadInfoClobbered(threadInfo: UInt32, offset: UInt32, old: UInt32, new: UInt32)
+    /// Linux 2.6: esp moved to a union whose thread_info names no task (`CurrentProblem`).
+    case badCurrent(threadInfo: UInt32, task: UInt32, problem: CurrentProblem)
     /// The privilege level changed.
     case privilege(from: Int, to: Int)
     /// A segment register was loaded (`segment`: its `SegmentName` raw value).
@@ -66,6 +88,21 @@ enum TraceEvent {
 
     private static let segmentNames = ["es", "cs", "ss", "ds", "fs", "gs"]
 
+    /// Linux 2.6's thread_info field at `offset` (`Linux26.ThreadInfo`).
+    static func threadInfoField(_ offset: UInt32) -> StaticString {
+        switch offset {
+        case 0..<4: "task"
+        case 4..<8: "exec_domain"
+        case 8..<12: "flags"
+        case 12..<16: "status"
+        case 16..<20: "cpu"
+        case 20..<24: "preempt_count"
+        case 24..<28: "addr_limit"
+        case 28..<48: "restart_block"
+        default: "previous_esp"
+        }
+    }
+
     /// The segment register's name, for `segmentLoad`.
     static func segmentName(_ segment: Int) -> String {
         segmentNames.indices.contains(segment) ? segmentNames[segment] : "?"
@@ -76,6 +113,9 @@ enum TraceEvent {
         case .current, .currentProcess: "current"
         case .switchTask: "switch"
         case .stackWarning: "stack-warning"
+        case .stackOverflow: "stack-overflow"
+        case .badCurrent: "bad-current"
+        case .threadInfoClobbered: "thread-info-clobbered"
         case .privilege: "privilege"
         case .segmentLoad: "segment-load"
         case .tssESP0: "tss-esp0"
@@ -107,6 +147,19 @@ enum TraceEvent {
         case .stackWarning(let esp, let threadInfo, let distance):
             return distance < 0 ? "stack overflow: esp \(hex8(esp)) is inside thread_info at \(hex8(threadInfo))"
                                 : "stack warning: esp \(hex8(esp)) is \(distance) bytes above thread_info at \(hex8(threadInfo))"
+        case .stackOverflow(let esp, let threadInfo, let below):
+            return "stack overflow: esp \(hex8(esp)) left the thread_union at \(hex8(threadInfo)), \(below) bytes below it"
+        case .threadInfoClobbered(let threadInfo, let offset, let old, let new):
+            return "thread_info clobbered: \(Self.threadInfoField(offset)) of the thread_info at \(hex8(threadInfo)) "
+                + "\(hex8(old)) -> \(hex8(new))"
+        case .badCurrent(let threadInfo, let task, let problem):
+            switch problem {
+            case .unmappedThreadInfo: return "bad current: thread_info \(hex8(threadInfo)) is not mapped"
+            case .nullTask: return "bad current: thread_info \(hex8(threadInfo)) has task NULL"
+            case .unmappedTask: return "bad current: thread_info \(hex8(threadInfo)) names task \(hex8(task)), which is not mapped"
+            case .notATask:
+                return "bad current: thread_info \(hex8(threadInfo)) names \(hex8(task)), whose thread_info field does not point back"
+            }
         case .privilege(let from, let to): return "privilege: CPL \(from) -> \(to)"
         case .segmentLoad(let segment, let selector): return "segment load: \(Self.segmentName(segment)) = \(hex4(selector))"
         case .tssESP0(let value): return "tss.esp0 = \(hex8(value))"
@@ -201,6 +254,34 @@ enum TraceEvent {
             cursor.put(",\"distance\":")
             if distance < 0 { cursor.put(byte: UInt8(ascii: "-")) }
             cursor.putDecimal(UInt64(distance.magnitude), maxDigits: 20)
+        case .stackOverflow(let esp, let threadInfo, let below):
+            cursor.put(",\"esp\":")
+            cursor.putJSONHex(esp)
+            cursor.put(",\"thread_info\":")
+            cursor.putJSONHex(threadInfo)
+            cursor.put(",\"below\":")
+            cursor.putDecimal(UInt64(below), maxDigits: 10)
+        case .threadInfoClobbered(let threadInfo, let offset, let old, let new):
+            cursor.put(",\"thread_info\":")
+            cursor.putJSONHex(threadInfo)
+            cursor.put(",\"field\":\"")
+            cursor.put(Self.threadInfoField(offset))
+            cursor.put("\",\"offset\":")
+            cursor.putDecimal(UInt64(offset), maxDigits: 10)
+            cursor.put(",\"old\":")
+            cursor.putJSONHex(old)
+            cursor.put(",\"new\":")
+            cursor.putJSONHex(new)
+        case .badCurrent(let threadInfo, let task, let problem):
+            cursor.put(",\"thread_info\":")
+            cursor.putJSONHex(threadInfo)
+            if problem != .unmappedThreadInfo {
+                cursor.put(",\"task\":")
+                cursor.putJSONHex(task)
+            }
+            cursor.put(",\"problem\":\"")
+            cursor.put(problem.name)
+            cursor.put(byte: UInt8(ascii: "\""))
         case .privilege(let from, let to):
             cursor.put(",\"from\":")
             cursor.putDecimal(UInt64(from.magnitude), maxDigits: 20)

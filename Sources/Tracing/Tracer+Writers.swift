@@ -48,9 +48,10 @@ extension Tracer {
                 sink.append("]")
                 sink.appendDecimal(Int(write.size))
                 sink.append(":")
-                sink.appendHexBytes(write.oldValue, size: Int(write.size))
+                // Values of the write's size (a pushl of 0xc010002a shows c010002a), as JSONL shows them.
+                sink.appendHex(write.oldValue, digits: Int(write.size) &* 2)
                 sink.append("->")
-                sink.appendHexBytes(write.newValue, size: Int(write.size))
+                sink.appendHex(write.newValue, digits: Int(write.size) &* 2)
                 sink.append(" ")
             }
         }
@@ -73,12 +74,20 @@ extension Tracer {
         sink.append("        ")
         color("31")
         sink.append("-- ")
-        sink.appendString(exception.description)
+        sink.appendString(exception.summary)
         sink.append(" at ")
         sink.appendHex32(address)
         if let label = symbols.label(for: address) {
             sink.append(" ")
             sink.appendString(label)
+        }
+        // Not for #DB: a debug trap's address is the next instruction's.
+        if exception != .debug, let (text, bytes) = instruction(at: address, machine: machine) {
+            sink.append(": ")
+            sink.appendString(text)
+            sink.append(" (")
+            sink.appendString(bytes.map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined(separator: " "))
+            sink.append(")")
         }
         if delivered {
             sink.append(", delivered to ")
@@ -95,7 +104,7 @@ extension Tracer {
                     sink.append(" [")
                     sink.appendHex32(write.address)
                     sink.append("]=")
-                    sink.appendHexBytes(write.newValue, size: Int(write.size))
+                    sink.appendHex(write.newValue, digits: Int(write.size) &* 2)
                 }
             }
         }
@@ -127,7 +136,7 @@ extension Tracer {
                         sink.append(" [")
                         sink.appendHex32(write.address)
                         sink.append("]=")
-                        sink.appendHexBytes(write.newValue, size: Int(write.size))
+                        sink.appendHex(write.newValue, digits: Int(write.size) &* 2)
                     }
                 }
             }
@@ -174,7 +183,7 @@ extension Tracer {
     }
 
     /// Hands a line formatted into `scratch` to the JSONL formatter.
-    private func recordScratchLine() {
+    func recordScratchLine() {
         let textLength = scratch.count
         let length = JSONLRecord.length(registers: 0, writeCount: 0, eventCount: 0, textLength: textLength)
         let record = pipe.reserve(length)
@@ -216,6 +225,13 @@ extension Tracer {
         if delivered {
             line.append(",\"handler\":")
             jsonHex(machine.eip, to: line)
+        }
+        if exception != .debug, let (text, bytes) = instruction(at: address, machine: machine) {
+            line.append(",\"instruction\":")
+            line.appendString(StaticInfo.jsonQuoted(text))
+            line.append(",\"bytes\":\"")
+            line.appendString(bytes.map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined())
+            line.append("\"")
         }
         line.append("},\"mem\":[")
         var cursor = line.cursor(reserving: writes.count * 104)

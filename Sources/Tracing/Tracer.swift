@@ -44,6 +44,11 @@ struct TracerProgress {
     var lastESP0: UInt32?
     /// EOIs software sent during the instruction being executed (in `Tracer.pendingEOIs`).
     var pendingEOICount = 0
+    /// The record limit left out an instruction that would have been recorded.
+    var missedRecords = false
+    /// The thread_info of the last union `current` named (0: none yet): writes into it while
+    /// esp is near or below it are `thread-info-clobbered` events.
+    var watchedThreadInfo: UInt32 = 0
 
     init(started: Bool) { self.started = started }
 }
@@ -52,7 +57,7 @@ public final class Tracer: ExecutionObserver {
     let configuration: TraceConfiguration
     let symbols: SymbolTable
     let sink: ByteSink
-    private let decoder: X86Decoder
+    let decoder: X86Decoder
     let infos = StaticInfoCache()
     /// The registers before and after the instruction being recorded. After
     /// a record they swap: its "after" is the next record's "before". Kept
@@ -118,6 +123,10 @@ public final class Tracer: ExecutionObserver {
         get { progress.pointee.warnedLevel }
         set { progress.pointee.warnedLevel = newValue }
     }
+    /// `configuration.reportsStacks` with the Linux 2.6 profile (kept apart: one byte to test per record).
+    let reportsStacks: Bool
+    /// The deepest kernel esp seen per thread_info (`--stack-report`).
+    var deepestStacks: [UInt32: (esp: UInt32, address: UInt32, step: Int)] = [:]
     /// The registers shown.
     let shownRegisters: RegisterSet
     /// `configuration.limit`, or Int.max.
@@ -176,6 +185,7 @@ public final class Tracer: ExecutionObserver {
             shown.insert(RegisterSet(register))
         }
         shownRegisters = shown
+        if case .linux26 = configuration.kernel { reportsStacks = configuration.reportsStacks } else { reportsStacks = false }
         recordLimit = configuration.limit ?? .max
         recordedStart = configuration.only?.lowerBound ?? 0
         recordedLength = configuration.only.map { UInt64($0.count) } ?? 1 << 32
@@ -304,6 +314,7 @@ public final class Tracer: ExecutionObserver {
         // willExecute was skipped: `before` is current, only the recording decision is left.
         if !wantsWillExecute { recordingThis = records < recordLimit && isRecorded(instructionAddress) }
         guard recordingThis else {
+            if records >= recordLimit && started && isRecorded(instructionAddress) { progress.pointee.missedRecords = true }
             beforeIsCurrent = false
             progress.pointee.wantsWillExecute = true
             if progress.pointee.pendingEOICount != 0 { forgetEOIs() }  // an unrecorded instruction's
@@ -312,6 +323,7 @@ public final class Tracer: ExecutionObserver {
         recordingThis = false
         records += 1
         let changed = copyRegisters(machine)
+        if reportsStacks && changed.contains(.esp) { noteStackDepth(instructionAddress) }
         changedRegisters = changed
         let info = info(at: instructionAddress, machine: machine)
         if !eventList.pointee.isEmpty { eventList.pointee.removeAll(keepingCapacity: true) }
@@ -388,8 +400,23 @@ public final class Tracer: ExecutionObserver {
             && (lastThreadInfo != nil || afterFile.pointee[.cs] & 3 == 3)
             && (newESP &- (newESP & mask) >= 256 + Linux26.ThreadInfo.size || newESP >= oldESP)
         return !quiet || progress.pointee.taskSwitchedFrom != nil
-            || (!writes.isEmpty && (writesTSSESP0(machine, writes: writes) || watchedTasks.isWritten(by: writes)))
+            || (!writes.isEmpty && (writesTSSESP0(machine, writes: writes) || watchedTasks.isWritten(by: writes)
+                                    || writesWatchedThreadInfo(newESP, writes: writes)))
     }
+
+    /// True when esp is near or below the watched thread_info and one of `writes` lands in it.
+    @inline(__always)
+    private func writesWatchedThreadInfo(_ esp: UInt32, writes: MemoryAccesses) -> Bool {
+        let watched = progress.pointee.watchedThreadInfo
+        guard watched != 0, esp &- watched &+ 0x1000 < 0x1000 &+ Self.clobberWatchDistance else { return false }
+        for index in 0..<writes.count where writes[index].address &- watched < Linux26.ThreadInfo.size { return true }
+        return false
+    }
+
+    /// How far above thread_info esp may be for a write into it to count as clobbering:
+    /// thread_info itself and the 256 bytes the stack warnings watch (kernel code with a
+    /// deeper stack writes its own thread_info's fields legitimately).
+    static let clobberWatchDistance: UInt32 = Linux26.ThreadInfo.size + 256
 
     /// Linux 2.6's events (`mayHaveEvents` said there may be some), or xv6's.
     @inline(never)
@@ -420,14 +447,34 @@ public final class Tracer: ExecutionObserver {
             if (newESP &- 1) & mask != progress.pointee.stackBelowESP { appendIRQStackEvent(machine, esp: newESP) }
             if newInfo != lastThreadInfo {
                 let oldTask = task(at: oldESP & mask, machine)
-                if let next = task(at: newInfo, machine) {
-                    // A switch loads esp from the next task (switch_to's movl 484(%edx),%esp): a jump,
-                    // not the few bytes of a ret that leaves esp at the top of the stack.
-                    let jump = oldESP > newESP ? oldESP - newESP : newESP - oldESP
-                    if oldCPL == 0, lastThreadInfo != nil, jump > 64, let prev = oldTask, prev.address != next.address {
+                let nextTask = task(at: newInfo, machine)
+                // A switch loads esp from the next task (switch_to's movl 484(%edx),%esp): a jump,
+                // not the few bytes of a ret that leaves esp at the top of the stack.
+                let jump = oldESP > newESP ? oldESP - newESP : newESP - oldESP
+                var switchedFrom: (address: UInt32, comm: TaskName, pid: UInt32)? = nil
+                if oldCPL == 0, lastThreadInfo != nil, jump > 64, let prev = oldTask, let next = nextTask,
+                   prev.address != next.address {
+                    switchedFrom = prev
+                }
+                // esp left the union it was in downward, by less than a union, without switching
+                // to another task's stack: the stack overflowed.
+                if switchedFrom == nil, let last = lastThreadInfo, newESP < last, oldESP >= last, last &- newESP <= ~mask,
+                   irqStackTask(at: newInfo, machine) == nil,  // a move onto an IRQ stack below
+                   task(at: last, machine) != nil || progress.pointee.watchedThreadInfo == last {
+                    eventList.pointee.append(.stackOverflow(esp: newESP, threadInfo: last, below: last &- newESP))
+                }
+                if let next = nextTask {
+                    progress.pointee.watchedThreadInfo = newInfo
+                    if let prev = switchedFrom {
                         eventList.pointee.append(.switchTask(prev: prev.comm, next: next.comm))
                     }
                     eventList.pointee.append(.current(task: next.address, comm: next.comm, pid: next.pid, threadInfo: newInfo))
+                } else if oldCPL == 0 || lastThreadInfo != nil, newESP & ~mask != 0, irqStackTask(at: newInfo, machine) == nil {
+                    // Not for an esp exactly at a union's top (loaded there before the first push;
+                    // no code runs `current` on an empty stack), nor on an IRQ stack, whose
+                    // thread_info names the interrupted task (current is right; irq-stack says so).
+                    let (task, problem) = currentProblem(at: newInfo, machine)
+                    eventList.pointee.append(.badCurrent(threadInfo: newInfo, task: task, problem: problem))
                 }
                 lastThreadInfo = newInfo
             }
@@ -438,10 +485,22 @@ public final class Tracer: ExecutionObserver {
             if warnedThreadInfo != newInfo { warnedLevel = 0 }
             if level > warnedLevel, newESP < oldESP, task(at: newInfo, machine) != nil {
                 eventList.pointee.append(.stackWarning(esp: newESP, threadInfo: newInfo, distance: distance))
+                progress.pointee.watchedThreadInfo = newInfo
                 warnedThreadInfo = newInfo
                 warnedLevel = level
             } else if level == 0 && warnedThreadInfo == newInfo {
                 warnedLevel = 0
+            }
+        }
+        if !writes.isEmpty && writesWatchedThreadInfo(newESP, writes: writes) {
+            let watched = progress.pointee.watchedThreadInfo
+            for index in 0..<writes.count where writes[index].address &- watched < Linux26.ThreadInfo.size {
+                let write = writes[index]
+                let old = UInt32(truncatingIfNeeded: write.oldValue), new = UInt32(truncatingIfNeeded: write.newValue)
+                if old != new {
+                    eventList.pointee.append(.threadInfoClobbered(threadInfo: watched, offset: write.address &- watched,
+                                                                  old: old, new: new))
+                }
             }
         }
         if info.isHalt { eventList.pointee.append(.halt) }
@@ -492,6 +551,15 @@ public final class Tracer: ExecutionObserver {
     private func writtenESP0(_ machine: Machine, writes: MemoryAccesses) -> UInt32? {
         guard writesTSSESP0(machine, writes: writes) else { return nil }
         return machine.readWord(at: machine.taskRegister.base &+ 4)
+    }
+
+    /// Why `task(at:)` found no task at `threadInfo`.
+    func currentProblem(at threadInfo: UInt32, _ machine: Machine) -> (task: UInt32, problem: CurrentProblem) {
+        guard let task = machine.readWord(at: threadInfo) else { return (0, .unmappedThreadInfo) }
+        if task == 0 { return (0, .nullTask) }
+        guard machine.readWord(at: task &+ Linux26.TaskStruct.threadInfo) != nil,
+              machine.readWord(at: task &+ Linux26.TaskStruct.comm &+ 12) != nil else { return (task, .unmappedTask) }
+        return (task, .notATask)
     }
 
     /// The task a thread_info names, if it looks like one (its task_struct's thread_info points back).

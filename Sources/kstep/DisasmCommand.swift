@@ -17,6 +17,7 @@ struct DisasmCommand: ParsableCommand {
     var syntax: AssemblySyntax = .att
 
     func run() throws {
+        try source.check()
         let decoder: X86Decoder
         do {
             decoder = try X86Decoder(syntax: syntax)

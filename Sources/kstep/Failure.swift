@@ -14,6 +14,8 @@ enum ExitStatus: Int32 {
     case stepLimit = 3
     /// `kstep test` or `check-current` found failures.
     case checkFailed = 4
+    /// Writing the output failed (a full disk, /dev/full); a closed pipe is not a failure.
+    case outputFailed = 5
 }
 
 extension ExitStatus {

@@ -21,8 +21,9 @@ struct FinalState {
 
     /// One JSON object (schema in the README).
     func json() -> String {
-        var stop: [(String, String)] = [("reason", quoted(reason.name)), ("eip", quoted(hex32(machine.eip)))]
-        if let place = symbols.locate(machine.eip) {
+        let stopAddress = Tracer.stopAddress(reason, machine: machine)
+        var stop: [(String, String)] = [("reason", quoted(reason.name)), ("eip", quoted(hex32(stopAddress)))]
+        if let place = symbols.locate(stopAddress) {
             stop.append(("symbol", quoted(place.offset == 0 ? place.name : "\(place.name)+0x\(String(place.offset, radix: 16))")))
         }
         switch reason {
@@ -49,10 +50,11 @@ struct FinalState {
         default:
             break
         }
+        stop += StopExplanation(reason, machine: machine, at: stopAddress, symbols: symbols).jsonMembers
         var registers: [(String, String)] = Self.generalRegisters.map { ($0, quoted(hex32(value($0)))) }
         registers.append(("eip", quoted(hex32(machine.eip))))
         registers.append(("eflags", quoted(hex32(machine.eflags))))
-        registers += Self.segmentRegisters.map { ($0, quoted(hex16(value($0)))) }
+        registers += Self.segmentRegisters.map { ($0, quoted(hex32(value($0)))) }
         registers += ["cr0", "cr2", "cr3", "cr4"].map { ($0, quoted(hex32(value($0)))) }
         let memory = dumps.map { dump in
             object([("address", quoted(hex32(dump.address))), ("length", "\(dump.bytes.count)"),
@@ -69,7 +71,7 @@ struct FinalState {
         if let unmodelled = unmodelledAccesses {
             fields.append(("unmodelled", object([
                 ("port_reads", "\(unmodelled.portReads)"), ("port_writes", "\(unmodelled.portWrites)"),
-                ("ports", "[" + unmodelled.ports.map { quoted(hex16(UInt32($0))) }.joined(separator: ", ") + "]"),
+                ("ports", "[" + unmodelled.ports.map { quoted(portHex($0)) }.joined(separator: ", ") + "]"),
                 ("memory_reads", "\(unmodelled.memoryReads)"), ("memory_writes", "\(unmodelled.memoryWrites)"),
             ])))
         }
@@ -90,11 +92,15 @@ struct FinalState {
     /// A short human summary: stop reason, steps, registers, console.
     func summary() -> String {
         var lines: [String] = []
-        var place = hex32(machine.eip)
-        if let symbol = symbols.locate(machine.eip) {
+        let stopAddress = Tracer.stopAddress(reason, machine: machine)
+        var place = hex32(stopAddress)
+        if let symbol = symbols.locate(stopAddress) {
             place += symbol.offset == 0 ? " <\(symbol.name)>" : " <\(symbol.name)+0x\(String(symbol.offset, radix: 16))>"
         }
-        lines.append("stopped: \(reason) at \(place) after \(machine.instructionCount) instructions")
+        let count = machine.instructionCount
+        let explanation = StopExplanation(reason, machine: machine, at: stopAddress, symbols: symbols)
+        lines.append("stopped: \(explanation.reasonText) at \(place) after \(count) instruction\(count == 1 ? "" : "s")")
+        lines += explanation.summaryLines
         if case .watchpoint(let hit) = reason {
             var instruction = machine.describe(hit.instructionAddress)
             if let symbol = symbols.locate(hit.instructionAddress) {
@@ -106,7 +112,7 @@ struct FinalState {
         lines.append(general[0..<4].joined(separator: " "))
         lines.append(general[4..<8].joined(separator: " "))
         lines.append("eip=\(hex32(machine.eip)) eflags=\(hex32(machine.eflags)) [\(flagLetters(machine.eflags))]")
-        lines.append(Self.segmentRegisters.map { "\($0)=\(hex16(value($0)))" }.joined(separator: " "))
+        lines.append(Self.segmentRegisters.map { "\($0)=\(hex32(value($0)))" }.joined(separator: " "))
         if !console.isEmpty {
             lines.append("console:")
             lines.append(String(decoding: console, as: UTF8.self).trimmingTrailingNewlines())
@@ -121,7 +127,7 @@ struct FinalState {
         if let unmodelled = unmodelledAccesses {
             var line = "unmodelled: \(unmodelled.portReads) port reads and \(unmodelled.portWrites) writes"
             if !unmodelled.ports.isEmpty {
-                line += " (ports " + unmodelled.ports.map { hex16(UInt32($0)) }.joined(separator: ", ") + ")"
+                line += " (ports " + unmodelled.ports.map(portHex).joined(separator: ", ") + ")"
             }
             line += ", \(unmodelled.memoryReads) reads and \(unmodelled.memoryWrites) writes of unbacked memory"
             lines.append(line)
@@ -130,10 +136,6 @@ struct FinalState {
     }
 }
 
-func hex16(_ value: UInt32) -> String {
-    let digits = String(value & 0xFFFF, radix: 16)
-    return "0x" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
-}
 
 func byteHex(_ byte: UInt8) -> String {
     byte < 16 ? "0" + String(byte, radix: 16) : String(byte, radix: 16)
@@ -172,4 +174,10 @@ extension String {
         while text.last == "\n" { text.removeLast() }
         return String(text)
     }
+}
+
+/// A port number as `0x` and four hex digits.
+func portHex(_ port: UInt16) -> String {
+    let digits = String(port, radix: 16)
+    return "0x" + String(repeating: "0", count: 4 - digits.count) + digits
 }

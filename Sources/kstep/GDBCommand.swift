@@ -26,12 +26,8 @@ struct GDBCommand: ParsableCommand {
     @Option(help: "The TCP port on 127.0.0.1 (0: any free port; the one chosen is printed).")
     var port: UInt16 = 1234
 
-    @Option(name: .customLong("thread-size"), help: "THREAD_SIZE for the monitor's current and stack: 8192 or 4096.")
-    var threadSize: UInt32 = 8192
-
-    func validate() throws {
-        guard threadSize == 8192 || threadSize == 4096 else { throw ValidationError("--thread-size must be 8192 or 4096") }
-    }
+    /// THREAD_SIZE for the monitor's current and stack (`--thread-size`, one of the run options).
+    var threadSize: UInt32 { options.threadSize }
 
     /// The ELF gdb reads over the connection: an ELF input under its absolute
     /// path, one kstep assembled under a made-up absolute name (its source is

@@ -15,13 +15,16 @@ struct InputOptions: ParsableArguments {
     @Option(name: .customLong("load-at"), help: "Load a raw binary INPUT at this address.")
     var loadAt: String?
 
-    func validate() throws {
+    /// Checks that exactly one input was given. Not `validate()`: ArgumentParser
+    /// validates before it looks for unknown options, and `--bogus 5` would then be
+    /// reported as a second input instead of an unknown option.
+    func check() throws(ExitCode) {
         let given = [input != nil, hex != nil, asm != nil].filter { $0 }.count
         guard given == 1 else {
-            throw ValidationError("give exactly one input: a FILE, --hex 'BYTES' or --asm 'TEXT'")
+            throw fail("give exactly one input: a FILE, --hex 'BYTES' or --asm 'TEXT'")
         }
         if loadAt != nil && input == nil {
-            throw ValidationError("--load-at applies to a raw binary INPUT file")
+            throw fail("--load-at applies to a raw binary INPUT file")
         }
     }
 

@@ -33,19 +33,7 @@ struct RunCommand: ParsableCommand {
         var reason = machine.run(maxSteps: options.maxSteps, until: until)
         serial?.finish()
         if reason == .stopRequested, serial?.sawStopText == true { reason = .reachedUntil }
-        var memory: [(address: UInt32, bytes: [UInt8])] = []
-        for text in dumps {
-            let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let address = image.resolve(parts[0]),
-                  let length = parseNumber(parts[1]), length <= 1 << 20 else {
-                throw fail("--dump: '\(text)' is not ADDR:LEN (e.g. init_task+480:8)")
-            }
-            do {
-                memory.append((address, try machine.read(address, count: Int(length))))
-            } catch {
-                throw fail("--dump: \(hex32(address)) is not mapped (\(error))")
-            }
-        }
+        let memory = try Self.dumpedMemory(dumps, image: image)
         var state = FinalState(machine: machine, console: image.console.text, reason: reason, symbols: image.symbols,
                                dumps: memory)
         if let serial, !serial.ownsStandardOutput { state.serial = serial.transmitted }
@@ -58,5 +46,23 @@ struct RunCommand: ParsableCommand {
         }
         let status = ExitStatus(reason)
         if status != .success { throw ExitCode(status.rawValue) }
+    }
+
+    /// The bytes `--dump ADDR:LEN` options name, read from the machine after its run.
+    static func dumpedMemory(_ dumps: [String], image: LoadedImage) throws(ExitCode) -> [(address: UInt32, bytes: [UInt8])] {
+        var memory: [(address: UInt32, bytes: [UInt8])] = []
+        for text in dumps {
+            let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let address = image.resolve(parts[0]),
+                  let length = parseNumber(parts[1]), length <= 1 << 20 else {
+                throw fail("--dump: '\(text)' is not ADDR:LEN (e.g. init_task+480:8)")
+            }
+            do {
+                memory.append((address, try image.machine.read(address, count: Int(length))))
+            } catch {
+                throw fail("--dump: \(hex32(address)) is not mapped (\(error))")
+            }
+        }
+        return memory
     }
 }

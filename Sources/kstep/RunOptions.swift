@@ -10,7 +10,7 @@ struct RunOptions: ParsableArguments {
     @Option(name: .customLong("set"), help: ArgumentHelp("Set a register before running; VALUE may be a symbol[+offset].", valueName: "REG=VALUE"))
     var assignments: [String] = []
 
-    @Option(name: .customLong("map"), help: ArgumentHelp("Map ADDR:SIZE bytes of zeroed read/write memory.", valueName: "ADDR:SIZE"))
+    @Option(name: .customLong("map"), help: ArgumentHelp("Map ADDR:SIZE bytes of zeroed RAM (readable, writable, executable).", valueName: "ADDR:SIZE"))
     var mappings: [String] = []
 
     @Option(name: .customLong("max-steps"), help: "Stop after this many instructions (default 100,000,000; none for --multiboot).")
@@ -51,8 +51,12 @@ struct RunOptions: ParsableArguments {
     @Option(name: .customLong("watch"), help: ArgumentHelp("Stop after an instruction writes any of LEN bytes (default 4) at ADDR, a symbol[+offset] or address (repeatable; stop reason 'watchpoint', with the old and new bytes).", valueName: "ADDR[:LEN]"))
     var watches: [String] = []
 
+    @Option(name: .customLong("thread-size"), help: "THREAD_SIZE: 8192, or 4096 (CONFIG_4KSTACKS): the default environment's thread_union and the trace's kernel annotations.")
+    var threadSize: UInt32 = 8192
+
     func validate() throws {
         guard maxSteps >= 0 else { throw ValidationError("--max-steps must not be negative") }
+        guard threadSize == 8192 || threadSize == 4096 else { throw ValidationError("--thread-size must be 8192 or 4096") }
         if !multiboot && memory != nil { throw ValidationError("--memory applies to --multiboot kernels") }
         if !multiboot && !pc && (serial != nil || serialInput != nil || untilOutput != nil) {
             throw ValidationError("--serial, --serial-input and --until-output need a PC: --multiboot or --pc")
@@ -77,6 +81,7 @@ struct RunOptions: ParsableArguments {
 
     /// The input as the loader takes it.
     func programInput() throws(ExitCode) -> ProgramInput {
+        try source.check()
         if let hex = source.hex {
             return .hex(hex, address: GNUToolchain.defaultLoadAddress)
         }
@@ -98,12 +103,18 @@ struct RunOptions: ParsableArguments {
             if multiboot, case .file(let path) = input {
                 image = try MultibootLoader.load(path, memorySize: try memorySize())
             } else {
-                image = try ImageLoader.load(input)
+                image = try ImageLoader.load(input, threadSize: threadSize)
             }
         } catch {
             throw fail("\(error)")
         }
-        if pc { image.attachPC() }
+        if let interpreter = image.elf?.programInterpreter {
+            var standardError = StandardError()
+            print("kstep: note: \(image.name) is a Linux user program (its interpreter is \(interpreter)); kstep runs kernel "
+                  + "code on a bare CPU with no Linux, loader or libc under it, so expect it to stop at its first system call",
+                  to: &standardError)
+        }
+                if pc { image.attachPC() }
         let machine = image.machine
         for text in mappings {
             let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
@@ -111,7 +122,7 @@ struct RunOptions: ParsableArguments {
                   let size = parseNumber(parts[1]), size > 0 else {
                 throw fail("--map: '\(text)' is not ADDR:SIZE (e.g. 0x400000:0x1000)")
             }
-            machine.map(address, size: size, permissions: [.read, .write])
+            machine.map(address, size: size, permissions: .all)  // RAM: readable, writable, executable
         }
         for text in assignments {
             let parts = text.split(separator: "=", maxSplits: 1).map(String.init)

@@ -28,8 +28,11 @@ struct TestCommand: ParsableCommand {
                 let expectations = try ImageExpectations(path: file)
                 var (failures, steps) = try expectations.check()
                 let golden = String(file.dropLast(".expect.json".count)) + ".golden.jsonl"
-                if FileManager.default.fileExists(atPath: golden) {
+                if FileManager.default.fileExists(atPath: golden) || (expectations.hasGoldenTrace && updateGolden) {
                     failures += try checkGolden(golden, expectations: expectations)
+                } else if expectations.hasGoldenTrace {
+                    failures.append("golden trace \((golden as NSString).lastPathComponent) is missing "
+                                    + "(kstep test --update-golden creates it)")
                 }
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
                 if failures.isEmpty {
@@ -59,8 +62,8 @@ struct TestCommand: ParsableCommand {
         configuration.kernel = .linux26(Linux26Profile(threadSize: expectations.threadSize))
         let sink = ByteSink(handle: nil)
         var tracer = try Tracer(configuration: configuration, image: loaded.image, sink: sink)
-        _ = loaded.image.machine.run(maxSteps: maxSteps, observer: &tracer)
-        tracer.finish()
+        let reason = expectations.stopReason(loaded.image.machine.run(maxSteps: maxSteps, observer: &tracer), loaded)
+        tracer.finish(stoppedBy: reason, machine: loaded.image.machine)
         let fresh = sink.contents
         if updateGolden {
             try Data(fresh).write(to: URL(fileURLWithPath: path))

@@ -14,9 +14,6 @@ struct TraceOptions: ParsableArguments {
     @Option(help: "Assembly syntax: att or intel.")
     var syntax: AssemblySyntax = .att
 
-    @Option(name: .customLong("thread-size"), help: "THREAD_SIZE for the kernel annotations: 8192 or 4096.")
-    var threadSize: UInt32 = 8192
-
     @Option(help: ArgumentHelp("Start recording when execution first reaches this symbol or address.", valueName: "SYMBOL|ADDR"))
     var from: String?
 
@@ -29,8 +26,36 @@ struct TraceOptions: ParsableArguments {
     @Flag(name: .customLong("no-mem"), help: "Leave memory writes (and Tenet's reads) out.")
     var noMemory = false
 
-    @Option(help: "Record at most N instructions (the run goes on to its stop).")
-    var limit: Int?
+    @Option(help: ArgumentHelp("Record at most N instructions (default 1,000,000; 'none' for no limit); the run goes on to its stop, and a trace the limit cut short says so on standard error.", valueName: "N|none"))
+    var limit: RecordLimit = .records(TraceOptions.defaultLimit)
+
+    /// The default record limit: a traced endless loop stops writing after about
+    /// 100 MB of text or 250 MB of JSONL instead of filling a disk.
+    static let defaultLimit = 1_000_000
+
+    /// `--limit N|none`.
+    enum RecordLimit: ExpressibleByArgument, Equatable {
+        case records(Int)
+        case none
+
+        init?(argument: String) {
+            if argument == "none" {
+                self = .none
+            } else if let count = Int(argument), count >= 0 {
+                self = .records(count)
+            } else {
+                return nil
+            }
+        }
+
+        var count: Int? {
+            if case .records(let count) = self { return count }
+            return nil
+        }
+    }
+
+    @Flag(name: .customLong("stack-report"), help: "After the run, report each thread_union's deepest kernel esp, the bytes left above thread_info, and the instruction that reached it (on standard error).")
+    var stackReport = false
 
     /// The kernel profiles `--kernel` names.
     enum Kernel: String, ExpressibleByArgument, CaseIterable {
@@ -40,21 +65,17 @@ struct TraceOptions: ParsableArguments {
     @Option(help: "The kernel the events describe (default: xv6 when the image has xv6's symbols, else linux26).")
     var kernel: Kernel?
 
-    func validate() throws {
-        guard threadSize == 8192 || threadSize == 4096 else { throw ValidationError("--thread-size must be 8192 or 4096") }
-        if kernel == .xv6 && threadSize != 8192 { throw ValidationError("--thread-size applies to --kernel linux26") }
-        if let limit, limit < 0 { throw ValidationError("--limit must not be negative") }
-    }
 
     /// The configuration for `image`; bad symbols and register names are errors.
-    func configuration(for image: LoadedImage, color: Bool) throws(ExitCode) -> TraceConfiguration {
+    func configuration(for image: LoadedImage, color: Bool, threadSize: UInt32) throws(ExitCode) -> TraceConfiguration {
         var configuration = TraceConfiguration()
         configuration.format = format
         configuration.syntax = syntax
-        configuration.kernel = try kernelProfile(for: image)
+        configuration.kernel = try kernelProfile(for: image, threadSize: threadSize)
         configuration.useColor = color
         configuration.includeMemory = !noMemory
-        configuration.limit = limit
+        configuration.limit = limit.count
+        configuration.reportsStacks = stackReport
         if let regs {
             let names = regs.split(separator: ",").map { $0.filter { $0 != " " }.lowercased() }
             let unknown = names.filter { Register(name: $0) == nil }
@@ -80,7 +101,7 @@ struct TraceOptions: ParsableArguments {
 
     /// --kernel's profile; without it, xv6 when the image has xv6's symbols (said on
     /// standard error), else Linux 2.6.
-    private func kernelProfile(for image: LoadedImage) throws(ExitCode) -> KernelProfile {
+    private func kernelProfile(for image: LoadedImage, threadSize: UInt32) throws(ExitCode) -> KernelProfile {
         var name = kernel?.rawValue ?? Kernel.linux26.rawValue
         if kernel == nil, let detected = KernelProfile.detected(for: image) {
             name = detected
@@ -111,6 +132,18 @@ struct TraceCommand: ParsableCommand {
     @Flag(name: .customLong("no-color"), help: "No ANSI colours in text traces (they are off when output is not a terminal).")
     var noColor = false
 
+    @Option(help: "Print the final state as one JSON object instead of the summary.")
+    var final: RunCommand.FinalFormat?
+
+    @Option(name: .customLong("dump"), help: ArgumentHelp("Add LEN bytes at ADDR (a number or symbol[+offset]) to the final state.", valueName: "ADDR:LEN"))
+    var dumps: [String] = []
+
+    func validate() throws {
+        if traceOptions.kernel == .xv6 && options.threadSize != 8192 {
+            throw ValidationError("--thread-size applies to --kernel linux26")
+        }
+    }
+
     func run() throws {
         let (image, until) = try options.prepare()
         let handle: FileHandle
@@ -124,8 +157,10 @@ struct TraceCommand: ParsableCommand {
         } else {
             handle = FileHandle.standardOutput
         }
-        let color = !noColor && output == nil && traceOptions.format == .text && isatty(1) != 0
-        let configuration = try traceOptions.configuration(for: image, color: color)
+        // NO_COLOR (no-color.org): any non-empty value turns colour off.
+        let noColorVariable = ProcessInfo.processInfo.environment["NO_COLOR"].map { !$0.isEmpty } ?? false
+        let color = !noColor && !noColorVariable && output == nil && traceOptions.format == .text && isatty(1) != 0
+        let configuration = try traceOptions.configuration(for: image, color: color, threadSize: options.threadSize)
         var tracer: Tracer
         do {
             tracer = try Tracer(configuration: configuration, image: image, sink: ByteSink(handle: handle))
@@ -143,14 +178,31 @@ struct TraceCommand: ParsableCommand {
         var reason = machine.run(maxSteps: options.maxSteps, until: until, observer: &tracer)
         serial?.finish()
         if reason == .stopRequested, serial?.sawStopText == true { reason = .reachedUntil }
-        tracer.finish()
-        if let error = tracer.writeError { throw fail("\(output ?? "standard output"): writing the trace failed: \(error.localizedDescription)") }
-        if output != nil || traceOptions.format == .text {
+        tracer.finish(stoppedBy: reason, machine: machine)
+        if tracer.wasTruncated, let limit = traceOptions.limit.count {
             var standardError = StandardError()
-            var state = FinalState(machine: machine, console: image.console.text, reason: reason, symbols: image.symbols, dumps: [])
+            print("kstep: trace truncated after \(limit) record\(limit == 1 ? "" : "s") (--limit N records more, --limit none all); "
+                  + "the run went on to its stop", to: &standardError)
+        }
+        if traceOptions.stackReport {
+            var standardError = StandardError()
+            print("stack report (THREAD_SIZE \(options.threadSize), recorded instructions):", to: &standardError)
+            for line in tracer.stackReport(machine) { print(line, to: &standardError) }
+        }
+        if let error = tracer.writeError { throw fail("\(output ?? "standard output"): writing the trace failed: \(error.localizedDescription)", status: .outputFailed) }
+        // The summary follows a text trace on standard output; it goes to standard error
+        // when the trace goes to a file or is in a machine-readable format.
+        do {
+            var standardError = StandardError()
+            var state = FinalState(machine: machine, console: image.console.text, reason: reason, symbols: image.symbols,
+                                   dumps: try RunCommand.dumpedMemory(dumps, image: image))
             if let serial, !serial.ownsStandardOutput { state.serial = serial.transmitted }
-            let summary = state.summary()
-            if output == nil && serial?.ownsStandardOutput != true { print(summary) } else { print(summary, to: &standardError) }
+            let summary = final == .json ? state.json() : state.summary()
+            if output == nil && traceOptions.format == .text && serial?.ownsStandardOutput != true {
+                print(summary)
+            } else {
+                print(summary, to: &standardError)
+            }
         }
         let status = ExitStatus(reason)
         if status != .success { throw ExitCode(status.rawValue) }

@@ -45,7 +45,10 @@ import Testing
         let trace = try KstepProcess.run(["trace", Self.image, "--break", "__switch_to", "--format", "jsonl"])
         #expect(trace.status == 0)
         let lines = trace.standardOutput.split(separator: "\n")
-        #expect(lines.last?.contains("\"asm\":\"jmp 0xc0100260") == true)
+        // The last instruction record is the jmp; the stop record after it names the breakpoint.
+        #expect(lines.dropLast().last?.contains("\"asm\":\"jmp 0xc0100260") == true)
+        #expect(lines.last?.contains("\"reason\":\"breakpoint\"") == true)
+        #expect(lines.last?.contains("\"address\":\"0xc0100260\"") == true)
         let bad = try KstepProcess.run(["run", Self.image, "--watch", "a_task:0"])
         #expect(bad.status == 2)
         #expect(bad.standardError.contains("--watch"))

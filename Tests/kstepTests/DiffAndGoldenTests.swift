@@ -16,7 +16,7 @@ import Testing
                                           "movl $1,%eax; movl $2,%ebx; addl %ebx,%eax; pushl %eax; popl %ecx"])
         #expect(trace.status == 0)
         var lines = trace.standardOutput.split(separator: "\n").map(String.init)
-        #expect(lines.count == 5)
+        #expect(lines.count == 6)  // five records and the stop record
         let original = Self.temporary("a.jsonl"), planted = Self.temporary("b.jsonl")
         defer { try? FileManager.default.removeItem(at: original); try? FileManager.default.removeItem(at: planted) }
         try (lines.joined(separator: "\n") + "\n").write(to: original, atomically: true, encoding: .utf8)

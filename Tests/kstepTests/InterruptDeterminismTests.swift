@@ -21,8 +21,9 @@ import Testing
     }
 
     /// Every line: instruction records and, between them, interrupt records.
+    /// The trace's records without its closing stop record (a cut trace stops elsewhere).
     static func records(_ text: String) -> [String] {
-        text.split(separator: "\n").map(String.init)
+        text.split(separator: "\n").map(String.init).filter { !$0.hasPrefix("{\"stop\":") }
     }
 
     /// The instruction records (an interrupt record has no instruction bytes).

@@ -59,6 +59,18 @@ struct KstepProcess {
                       standardError: String(decoding: errData, as: UTF8.self))
     }
 
+    /// Runs kstep with standard output going to `standardOutput` (standard error discarded); returns the exit status.
+    static func status(_ arguments: [String], standardOutput: FileHandle) throws -> Int32 {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.standardOutput = standardOutput
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
     /// Writes `bytes` to a fresh temporary file and returns its path.
     static func temporaryFile(_ bytes: [UInt8], suffix: String = "") throws -> String {
         let url = FileManager.default.temporaryDirectory

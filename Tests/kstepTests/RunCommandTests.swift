@@ -35,8 +35,8 @@ import Testing
         #expect(field("steps", in: json) == "6")
         #expect(field("ecx", in: json) == "0x015fa000")
         #expect(field("eax", in: json) == "0x00011041")  // init_task's address with al = 'A'
-        #expect(field("cs", in: json) == "0x0060")
-        #expect(field("ss", in: json) == "0x0068")
+        #expect(field("cs", in: json) == "0x00000060")
+        #expect(field("ss", in: json) == "0x00000068")
         #expect(field("console", in: json) == "A")
         #expect(json.contains("\"hex\": \"7377617070657200\""))  // "swapper"
         #expect(json.contains("{\"address\": \"0x015fa000\", \"length\": 4, \"hex\": \"00100100\"}"))

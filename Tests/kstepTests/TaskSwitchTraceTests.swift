@@ -99,7 +99,7 @@ import Testing
         guard let jump = lines.firstIndex(where: { $0.contains("ljmp") }), events.count == 2 else { return }
         #expect(lines[jump + 1].hasPrefix("        -- task switch: TSS 0098 (base "))
         #expect(lines[jump + 1].contains(") -> 0090 (base "))
-        let fault = try #require(lines.firstIndex { $0.contains("-- #GP error code 0x1234") })
+        let fault = try #require(lines.firstIndex { $0.contains("-- #GP (General Protection) error code 0x1234") })
         #expect(lines[fault + 1].hasPrefix("        -- task switch: TSS 0090 (base "))
         #expect(lines[fault + 1].contains(") -> 0098 (base "))
     }

@@ -17,7 +17,7 @@ import Testing
         #expect(lines[0].hasSuffix("ecx=00000000->ffffe000"))
         #expect(lines[1] == "        -- current: swapper (pid 0), task 00011000, thread_info 015fa000")
         #expect(lines[2].hasSuffix("ecx=ffffe000->015fa000 eflags=00000002->00000006[PF]"))
-        #expect(lines[4].hasSuffix("esp=015fa878->015fa874 [015fa874]4:00000000->00100100"))
+        #expect(lines[4].hasSuffix("esp=015fa878->015fa874 [015fa874]4:00000000->00011000"))
         #expect(output.standardOutput.contains("stopped: end"))
     }
 
@@ -27,7 +27,8 @@ import Testing
         let records = try output.standardOutput.split(separator: "\n").map {
             try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
         }
-        #expect(records.count == 4)
+        #expect(records.count == 5)  // four instructions, then the stop record
+        #expect(records[4]["stop"] != nil)
         let first = records[0]
         #expect(first["step"] as? Int == 1)
         #expect(first["eip"] as? String == "0x00100000")
@@ -92,7 +93,7 @@ import Testing
         #expect(text.contains("-- tss.esp0 = 015fe000"))
         #expect(text.contains("-- privilege: CPL 0 -> 3"))
         #expect(text.contains("-- segment load: gs = 0033"))
-        #expect(text.contains("-- #GP error code 0x1234 at c01003a2 <__switch_to+0x142>, delivered to 0060:c0100071 <general_protection>"))
+        #expect(text.contains("-- #GP (General Protection) error code 0x1234 at c01003a2 <__switch_to+0x142>: movw 0x1e8(%edx), %fs (8e a2 e8 01 00 00), delivered to 0060:c0100071 <general_protection>"))
         #expect(text.contains("-- hlt"))
     }
 
@@ -103,13 +104,15 @@ import Testing
         let records = only.standardOutput.split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
-        #expect(records.count == 5)
-        #expect(records.allSatisfy { ($0["sym"] as? String)?.hasPrefix("__switch_to") == true })
-        #expect(records.allSatisfy { ($0["mem"] as? [Any])?.isEmpty == true })
-        #expect(records.allSatisfy { Set(($0["regs"] as? [String: String] ?? [:]).keys).isSubset(of: ["esp", "eip"]) })
+        #expect(records.count == 6)
+        #expect(records.last?["stop"] != nil)
+        let instructions = records.dropLast()
+        #expect(instructions.allSatisfy { ($0["sym"] as? String)?.hasPrefix("__switch_to") == true })
+        #expect(instructions.allSatisfy { ($0["mem"] as? [Any])?.isEmpty == true })
+        #expect(instructions.allSatisfy { Set(($0["regs"] as? [String: String] ?? [:]).keys).isSubset(of: ["esp", "eip"]) })
         let from = try KstepProcess.run(["trace", Self.switchImage, "--format", "jsonl", "--from", "schedule_tail", "--limit", "1"])
         #expect(from.standardOutput.contains("\"sym\":\"schedule_tail\""))
-        #expect(from.standardOutput.split(separator: "\n").count == 1)
+        #expect(from.standardOutput.split(separator: "\n").count == 2)  // one record, the stop record
     }
 
     @Test func outputFile() throws {
@@ -118,7 +121,7 @@ import Testing
         let output = try KstepProcess.run(["trace", "--format", "jsonl", "--output", path] + Self.snippet)
         #expect(output.status == 0)
         #expect(output.standardOutput.isEmpty)
-        #expect(try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").count == 4)
+        #expect(try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").count == 5)
     }
 
     @Test(arguments: [

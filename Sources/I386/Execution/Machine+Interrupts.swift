@@ -47,24 +47,33 @@ extension Machine {
             if case .pageFault(let address, _) = error { setControlRegister(2, address) }
             let first = Self.doubleFaultClass(exception)
             let second = Self.doubleFaultClass(error)
-            if case .doubleFault = exception { return .stop(.tripleFault) }
+            if case .doubleFault = exception { return tripleFault([exception, error]) }
             let becomesDoubleFault = (first == 1 && second == 1) || (first == 2 && second != 0)
             let next: CPUException = becomesDoubleFault ? .doubleFault : error
+            var chain = becomesDoubleFault ? [exception, error, next] : [exception, error]
             do {
                 try deliver(next, returnAddress: returnAddress, isSoftware: false)
                 return .delivered
             } catch {
                 resumeInNewTask(&returnAddress)
                 if case .pageFault(let address, _) = error { setControlRegister(2, address) }
-                if case .doubleFault = next { return .stop(.tripleFault) }
+                chain.append(error)
+                if case .doubleFault = next { return tripleFault(chain) }
                 do {
                     try deliver(.doubleFault, returnAddress: returnAddress, isSoftware: false)
                     return .delivered
                 } catch {
-                    return .stop(.tripleFault)
+                    chain += [.doubleFault, error]
+                    return tripleFault(chain)
                 }
             }
         }
+    }
+
+    /// Remembers the exceptions that led to a triple fault (`tripleFaultChain`).
+    private func tripleFault(_ chain: [CPUException]) -> FaultOutcome {
+        tripleFaultChain = chain
+        return .stop(.tripleFault)
     }
 
     /// A task switch faulted past its commit point: the fault happens in the

@@ -62,6 +62,9 @@ public final class Machine {
     /// to the new task and returns to this address, its first instruction
     /// (`handleFault` takes it).
     var taskSwitchResumeAddress: UInt32?
+    /// The exceptions of the last triple fault, in the order they were raised
+    /// (the first fault, the one raised delivering it, …); empty until one happens.
+    public internal(set) var tripleFaultChain: [CPUException] = []
 
     /// Execution stops with `endOfCode` when eip reaches this address (a snippet's end).
     public var endAddress: UInt32?

@@ -66,9 +66,14 @@ import Testing
                 movl $1, (%edi)
             1:  hlt
             """)
+        // RAM is writable with paging off; the embedding API can still protect a frame
+        // (Unicorn-style) to get a present-page write fault without page tables.
+        let codePage = program.symbol("_start") & ~0xFFF
+        try #require(program.symbol("idt") & ~0xFFF != codePage)
+        program.machine.physicalMemory.protect(codePage, size: 0x1000, permissions: [.read, .execute])
         #expect(program.run() == .halted)
         #expect(program.machine[.esi] == 0x5000_0000)  // CR2 of the first fault
-        // The second fault: a write to read-only code, error code P|W = 3.
+        // The second fault: a write to the protected code, error code P|W = 3.
         #expect(program.machine[.ebx] == 3)
         #expect(program.machine[.cr2] == program.symbol("_start"))
         #expect(program.machine.deliveredEvents.map(\.vector) == [14, 14])

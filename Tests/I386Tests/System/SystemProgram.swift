@@ -3,7 +3,7 @@ import Images
 
 /// A protected-mode test program: assembled and linked with GNU as/ld, loaded
 /// into kstep's default environment (Linux 2.6 GDT at 0x10000: kernel CS 0x60,
-/// DS 0x68, user CS 0x73, DS 0x7b, TSS 0x80; stack at the top of the
+/// DS 0x68, user CS 0x73, DS 0x7b, TSS 0x80; esp at the top of the
 /// thread_union 0x015fa000–0x015fc000). `SystemProgram.prelude` gives it an
 /// IDT it fills with the `GATE` macro.
 struct SystemProgram {
@@ -43,6 +43,9 @@ struct SystemProgram {
 
     init(_ body: String) throws {
         image = try ImageLoader.load(try GNUToolchain.assemble(text: Self.prelude + body))
+        // These programs' frames are written against an empty stack at STACK_TOP (the
+        // default environment now starts one word below it, inside the union).
+        image.machine[.esp] = 0x015F_C000
     }
 
     /// Runs to a stop reason.
