@@ -132,7 +132,9 @@ static int worker(void *data)
         if (spin_is_locked(&counter_lock))
             say("%s finds the lock held by %s and spins\n", name, task_name[holder]);
         waiting[me] = 1;
+#ifndef NO_SPINLOCK                     /* -DNO_SPINLOCK: the same run without the lock loses updates */
         _raw_spin_lock_counted(&counter_lock, &spins[me]);
+#endif
         waiting[me] = 0;
         holder = me;
         unsigned long ticks_before = preempted_holding[me];
@@ -149,7 +151,9 @@ static int worker(void *data)
         shared_counter = value + 1;                 /* ... and write, under the lock */
         unsigned long held_ticks = preempted_holding[me] - ticks_before;
         holder = 0;
+#ifndef NO_SPINLOCK
         _raw_spin_unlock(&counter_lock);
+#endif
         say("%s released the lock (counter %lu, %lu tick(s) during this hold)\n", name, shared_counter, held_ticks);
         delay(OUTSIDE);                            /* work outside the lock */
     }
