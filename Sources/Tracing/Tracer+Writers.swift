@@ -89,28 +89,31 @@ extension Tracer {
             sink.appendString(bytes.map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined(separator: " "))
             sink.append(")")
         }
-        if delivered {
-            sink.append(", delivered to ")
-            sink.appendHex(UInt64(machine[.cs]), digits: 4)
-            sink.append(":")
-            sink.appendHex32(machine.eip)
-            if let label = symbols.label(for: machine.eip) {
-                sink.append(" ")
-                sink.appendString(label)
-            }
-            if configuration.includeMemory {
-                sink.append(", frame")
-                for write in writes {
-                    sink.append(" [")
-                    sink.appendHex32(write.address)
-                    sink.append("]=")
-                    sink.appendHex(write.newValue, digits: Int(write.size) &* 2)
-                }
-            }
-        }
+        if delivered { appendDelivery(machine, writes: writes) }
         color("0")
         sink.append("\n")
         if let taskSwitch { writeTextEvent(taskSwitch) }
+    }
+
+    /// ", delivered to CS:EIP <symbol>" and, with memory, the frame the delivery pushed.
+    private func appendDelivery(_ machine: Machine, writes: MemoryAccesses) {
+        sink.append(", delivered to ")
+        sink.appendHex(UInt64(machine[.cs]), digits: 4)
+        sink.append(":")
+        sink.appendHex32(machine.eip)
+        if let label = symbols.label(for: machine.eip) {
+            sink.append(" ")
+            sink.appendString(label)
+        }
+        if configuration.includeMemory {
+            sink.append(", frame")
+            for write in writes {
+                sink.append(" [")
+                sink.appendHex32(write.address)
+                sink.append("]=")
+                sink.appendHex(write.newValue, digits: Int(write.size) &* 2)
+            }
+        }
     }
 
     /// An interrupt's lines: the `irq` event with where it was delivered (and the
@@ -121,25 +124,7 @@ extension Tracer {
             color("35")
             sink.append("-- ")
             sink.appendString(event.text(vocabulary) { self.symbols.label(for: $0) })
-            if position == 0 {
-                sink.append(", delivered to ")
-                sink.appendHex(UInt64(machine[.cs]), digits: 4)
-                sink.append(":")
-                sink.appendHex32(machine.eip)
-                if let label = symbols.label(for: machine.eip) {
-                    sink.append(" ")
-                    sink.appendString(label)
-                }
-                if configuration.includeMemory {
-                    sink.append(", frame")
-                    for write in writes {
-                        sink.append(" [")
-                        sink.appendHex32(write.address)
-                        sink.append("]=")
-                        sink.appendHex(write.newValue, digits: Int(write.size) &* 2)
-                    }
-                }
-            }
+            if position == 0 { appendDelivery(machine, writes: writes) }
             color("0")
             sink.append("\n")
         }
